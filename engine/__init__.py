@@ -1,0 +1,1 @@
+"""A WebAssembly engine in pure Python (public API; filled in by the runtime stage)."""

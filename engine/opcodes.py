@@ -1,0 +1,306 @@
+"""The instruction set as data: one table used by the decoder, validator and translator.
+
+Each row names an opcode, its binary encoding, the kind of its immediates and, for
+instructions with a fixed type, its stack signature. Instructions whose typing depends on
+context (control, variables, calls, references, tables, select) have ``params``/``results``
+set to None and are typed by name in the validator.
+
+Immediate kinds (``Op.imm``) and the Python value the decoder yields for them:
+
+    ""              no immediate                          None
+    "block"         block type                            None (empty) | valtype str | type index int
+    "label"         label index                           int
+    "br_table"      label vector + default                (tuple[int, ...], int)
+    "func"          function index                        int
+    "call_indirect" type index, table index               (int, int)
+    "local"         local index                           int
+    "global"        global index                          int
+    "table"         table index                           int
+    "memarg"        alignment exponent, offset            (int, int)
+    "mem"           memory index (a 0x00 byte in 2.0)     int
+    "i32" / "i64"   signed LEB constant                   int, as the *unsigned* bit pattern
+    "f32" / "f64"   IEEE bits                             int (the raw bits)
+    "select_t"      value type vector                     tuple[str, ...]
+    "reftype"       reference type                        str
+    "v128"          16 bytes                              int (little-endian 128-bit)
+    "lane"          lane index byte                       int
+    "shuffle"       16 lane index bytes                   tuple[int, ...]
+    "memarg_lane"   memarg then lane index                ((int, int), int)
+    "table_init"    element index, table index            (int, int)
+    "table_copy"    destination table, source table       (int, int)
+    "memory_init"   data index, memory index              (int, int)
+    "data"          data index                            int
+    "elem"          element index                         int
+    "memory_copy"   destination memory, source memory     (int, int)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One opcode: encoding, name, immediate kind and (if fixed) its stack signature."""
+
+    prefix: int  # 0 for single-byte opcodes, 0xFC / 0xFD for prefixed ones
+    code: int  # the byte, or the LEB-encoded sub-opcode after a prefix
+    name: str
+    imm: str
+    params: tuple[str, ...] | None
+    results: tuple[str, ...] | None
+
+
+# code  name  imm  signature ("-" = typed by name in the validator)
+_TABLE = """
+00 unreachable - -
+01 nop - ->
+02 block block -
+03 loop block -
+04 if block -
+05 else - -
+0B end - -
+0C br label -
+0D br_if label -
+0E br_table br_table -
+0F return - -
+10 call func -
+11 call_indirect call_indirect -
+1A drop - -
+1B select - -
+1C select_t select_t -
+20 local.get local -
+21 local.set local -
+22 local.tee local -
+23 global.get global -
+24 global.set global -
+25 table.get table -
+26 table.set table -
+28 i32.load memarg i32 -> i32
+29 i64.load memarg i32 -> i64
+2A f32.load memarg i32 -> f32
+2B f64.load memarg i32 -> f64
+2C i32.load8_s memarg i32 -> i32
+2D i32.load8_u memarg i32 -> i32
+2E i32.load16_s memarg i32 -> i32
+2F i32.load16_u memarg i32 -> i32
+30 i64.load8_s memarg i32 -> i64
+31 i64.load8_u memarg i32 -> i64
+32 i64.load16_s memarg i32 -> i64
+33 i64.load16_u memarg i32 -> i64
+34 i64.load32_s memarg i32 -> i64
+35 i64.load32_u memarg i32 -> i64
+36 i32.store memarg i32 i32 ->
+37 i64.store memarg i32 i64 ->
+38 f32.store memarg i32 f32 ->
+39 f64.store memarg i32 f64 ->
+3A i32.store8 memarg i32 i32 ->
+3B i32.store16 memarg i32 i32 ->
+3C i64.store8 memarg i32 i64 ->
+3D i64.store16 memarg i32 i64 ->
+3E i64.store32 memarg i32 i64 ->
+3F memory.size mem -> i32
+40 memory.grow mem i32 -> i32
+41 i32.const i32 -> i32
+42 i64.const i64 -> i64
+43 f32.const f32 -> f32
+44 f64.const f64 -> f64
+45 i32.eqz - i32 -> i32
+46 i32.eq - i32 i32 -> i32
+47 i32.ne - i32 i32 -> i32
+48 i32.lt_s - i32 i32 -> i32
+49 i32.lt_u - i32 i32 -> i32
+4A i32.gt_s - i32 i32 -> i32
+4B i32.gt_u - i32 i32 -> i32
+4C i32.le_s - i32 i32 -> i32
+4D i32.le_u - i32 i32 -> i32
+4E i32.ge_s - i32 i32 -> i32
+4F i32.ge_u - i32 i32 -> i32
+50 i64.eqz - i64 -> i32
+51 i64.eq - i64 i64 -> i32
+52 i64.ne - i64 i64 -> i32
+53 i64.lt_s - i64 i64 -> i32
+54 i64.lt_u - i64 i64 -> i32
+55 i64.gt_s - i64 i64 -> i32
+56 i64.gt_u - i64 i64 -> i32
+57 i64.le_s - i64 i64 -> i32
+58 i64.le_u - i64 i64 -> i32
+59 i64.ge_s - i64 i64 -> i32
+5A i64.ge_u - i64 i64 -> i32
+5B f32.eq - f32 f32 -> i32
+5C f32.ne - f32 f32 -> i32
+5D f32.lt - f32 f32 -> i32
+5E f32.gt - f32 f32 -> i32
+5F f32.le - f32 f32 -> i32
+60 f32.ge - f32 f32 -> i32
+61 f64.eq - f64 f64 -> i32
+62 f64.ne - f64 f64 -> i32
+63 f64.lt - f64 f64 -> i32
+64 f64.gt - f64 f64 -> i32
+65 f64.le - f64 f64 -> i32
+66 f64.ge - f64 f64 -> i32
+67 i32.clz - i32 -> i32
+68 i32.ctz - i32 -> i32
+69 i32.popcnt - i32 -> i32
+6A i32.add - i32 i32 -> i32
+6B i32.sub - i32 i32 -> i32
+6C i32.mul - i32 i32 -> i32
+6D i32.div_s - i32 i32 -> i32
+6E i32.div_u - i32 i32 -> i32
+6F i32.rem_s - i32 i32 -> i32
+70 i32.rem_u - i32 i32 -> i32
+71 i32.and - i32 i32 -> i32
+72 i32.or - i32 i32 -> i32
+73 i32.xor - i32 i32 -> i32
+74 i32.shl - i32 i32 -> i32
+75 i32.shr_s - i32 i32 -> i32
+76 i32.shr_u - i32 i32 -> i32
+77 i32.rotl - i32 i32 -> i32
+78 i32.rotr - i32 i32 -> i32
+79 i64.clz - i64 -> i64
+7A i64.ctz - i64 -> i64
+7B i64.popcnt - i64 -> i64
+7C i64.add - i64 i64 -> i64
+7D i64.sub - i64 i64 -> i64
+7E i64.mul - i64 i64 -> i64
+7F i64.div_s - i64 i64 -> i64
+80 i64.div_u - i64 i64 -> i64
+81 i64.rem_s - i64 i64 -> i64
+82 i64.rem_u - i64 i64 -> i64
+83 i64.and - i64 i64 -> i64
+84 i64.or - i64 i64 -> i64
+85 i64.xor - i64 i64 -> i64
+86 i64.shl - i64 i64 -> i64
+87 i64.shr_s - i64 i64 -> i64
+88 i64.shr_u - i64 i64 -> i64
+89 i64.rotl - i64 i64 -> i64
+8A i64.rotr - i64 i64 -> i64
+8B f32.abs - f32 -> f32
+8C f32.neg - f32 -> f32
+8D f32.ceil - f32 -> f32
+8E f32.floor - f32 -> f32
+8F f32.trunc - f32 -> f32
+90 f32.nearest - f32 -> f32
+91 f32.sqrt - f32 -> f32
+92 f32.add - f32 f32 -> f32
+93 f32.sub - f32 f32 -> f32
+94 f32.mul - f32 f32 -> f32
+95 f32.div - f32 f32 -> f32
+96 f32.min - f32 f32 -> f32
+97 f32.max - f32 f32 -> f32
+98 f32.copysign - f32 f32 -> f32
+99 f64.abs - f64 -> f64
+9A f64.neg - f64 -> f64
+9B f64.ceil - f64 -> f64
+9C f64.floor - f64 -> f64
+9D f64.trunc - f64 -> f64
+9E f64.nearest - f64 -> f64
+9F f64.sqrt - f64 -> f64
+A0 f64.add - f64 f64 -> f64
+A1 f64.sub - f64 f64 -> f64
+A2 f64.mul - f64 f64 -> f64
+A3 f64.div - f64 f64 -> f64
+A4 f64.min - f64 f64 -> f64
+A5 f64.max - f64 f64 -> f64
+A6 f64.copysign - f64 f64 -> f64
+A7 i32.wrap_i64 - i64 -> i32
+A8 i32.trunc_f32_s - f32 -> i32
+A9 i32.trunc_f32_u - f32 -> i32
+AA i32.trunc_f64_s - f64 -> i32
+AB i32.trunc_f64_u - f64 -> i32
+AC i64.extend_i32_s - i32 -> i64
+AD i64.extend_i32_u - i32 -> i64
+AE i64.trunc_f32_s - f32 -> i64
+AF i64.trunc_f32_u - f32 -> i64
+B0 i64.trunc_f64_s - f64 -> i64
+B1 i64.trunc_f64_u - f64 -> i64
+B2 f32.convert_i32_s - i32 -> f32
+B3 f32.convert_i32_u - i32 -> f32
+B4 f32.convert_i64_s - i64 -> f32
+B5 f32.convert_i64_u - i64 -> f32
+B6 f32.demote_f64 - f64 -> f32
+B7 f64.convert_i32_s - i32 -> f64
+B8 f64.convert_i32_u - i32 -> f64
+B9 f64.convert_i64_s - i64 -> f64
+BA f64.convert_i64_u - i64 -> f64
+BB f64.promote_f32 - f32 -> f64
+BC i32.reinterpret_f32 - f32 -> i32
+BD i64.reinterpret_f64 - f64 -> i64
+BE f32.reinterpret_i32 - i32 -> f32
+BF f64.reinterpret_i64 - i64 -> f64
+C0 i32.extend8_s - i32 -> i32
+C1 i32.extend16_s - i32 -> i32
+C2 i64.extend8_s - i64 -> i64
+C3 i64.extend16_s - i64 -> i64
+C4 i64.extend32_s - i64 -> i64
+D0 ref.null reftype -
+D1 ref.is_null - -
+D2 ref.func func -
+FC:0 i32.trunc_sat_f32_s - f32 -> i32
+FC:1 i32.trunc_sat_f32_u - f32 -> i32
+FC:2 i32.trunc_sat_f64_s - f64 -> i32
+FC:3 i32.trunc_sat_f64_u - f64 -> i32
+FC:4 i64.trunc_sat_f32_s - f32 -> i64
+FC:5 i64.trunc_sat_f32_u - f32 -> i64
+FC:6 i64.trunc_sat_f64_s - f64 -> i64
+FC:7 i64.trunc_sat_f64_u - f64 -> i64
+FC:8 memory.init memory_init i32 i32 i32 ->
+FC:9 data.drop data ->
+FC:10 memory.copy memory_copy i32 i32 i32 ->
+FC:11 memory.fill mem i32 i32 i32 ->
+FC:12 table.init table_init i32 i32 i32 ->
+FC:13 elem.drop elem ->
+FC:14 table.copy table_copy i32 i32 i32 ->
+FC:15 table.grow table -
+FC:16 table.size table -
+FC:17 table.fill table -
+"""
+
+# SIMD (prefix 0xFD, Wasm 2.0 and relaxed SIMD). Same format; sub-opcodes are decimal.
+# Maintained by the SIMD work; "-" signatures are typed by name in the validator.
+_SIMD_TABLE = """
+"""
+
+
+def _parse(table: str) -> list[Op]:
+    ops = []
+    for line in table.strip().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        code_text, name, imm, *sig = line.split()
+        if ":" in code_text:
+            prefix_text, sub = code_text.split(":")
+            prefix, code = int(prefix_text, 16), int(sub)
+        else:
+            prefix, code = 0, int(code_text, 16)
+        if sig == ["-"]:
+            params = results = None
+        else:
+            arrow = sig.index("->")
+            params, results = tuple(sig[:arrow]), tuple(sig[arrow + 1 :])
+        ops.append(Op(prefix, code, name, "" if imm == "-" else imm, params, results))
+    return ops
+
+
+def _parse_simd(table: str) -> list[Op]:
+    return [Op(0xFD, op.code, op.name, op.imm, op.params, op.results) for op in _parse(table)]
+
+
+#: Every opcode, in table order.
+ALL_OPS: list[Op] = _parse(_TABLE) + _parse_simd(_SIMD_TABLE)
+
+#: Single-byte opcodes, indexed by byte (None where the byte is not an opcode).
+SINGLE: list[Op | None] = [None] * 256
+#: Prefixed opcodes: PREFIXED[prefix][sub-opcode] -> Op.
+PREFIXED: dict[int, dict[int, Op]] = {0xFC: {}, 0xFD: {}}
+#: Opcodes by name.
+BY_NAME: dict[str, Op] = {}
+
+for _op in ALL_OPS:
+    if _op.prefix:
+        PREFIXED[_op.prefix][_op.code] = _op
+    else:
+        SINGLE[_op.code] = _op
+    BY_NAME[_op.name] = _op
+del _op

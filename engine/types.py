@@ -1,0 +1,101 @@
+"""Types of the WebAssembly type system, shared by every stage.
+
+Value types are plain strings (``"i32"``, ``"i64"``, ``"f32"``, ``"f64"``, ``"v128"``,
+``"funcref"``, ``"externref"``): cheap to compare, readable in messages and generated code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+I32 = "i32"
+I64 = "i64"
+F32 = "f32"
+F64 = "f64"
+V128 = "v128"
+FUNCREF = "funcref"
+EXTERNREF = "externref"
+
+NUM_TYPES = (I32, I64, F32, F64)
+REF_TYPES = (FUNCREF, EXTERNREF)
+VALUE_TYPES = (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF)
+
+#: Binary encoding of value types (spec 5.3.3 / 5.3.4).
+VALTYPE_CODES = {0x7F: I32, 0x7E: I64, 0x7D: F32, 0x7C: F64, 0x7B: V128, 0x70: FUNCREF, 0x6F: EXTERNREF}
+REFTYPE_CODES = {0x70: FUNCREF, 0x6F: EXTERNREF}
+
+#: Page size of linear memory and the 2.0 limits (in pages / elements).
+PAGE_SIZE = 65536
+MAX_PAGES = 65536
+MAX_TABLE_SIZE = 0xFFFF_FFFF
+
+
+def is_ref(t: str) -> bool:
+    """True for reference types."""
+    return t in REF_TYPES
+
+
+@dataclass(frozen=True)
+class FuncType:
+    """A function type: parameter and result value types. Compared structurally."""
+
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
+
+
+_FUNC_TYPES: dict[tuple[tuple[str, ...], tuple[str, ...]], FuncType] = {}
+
+
+def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncType:
+    """The one shared FuncType object for this signature.
+
+    Interning lets the hot ``call_indirect`` check compare types with ``is`` first.
+    """
+    key = (tuple(params), tuple(results))
+    ft = _FUNC_TYPES.get(key)
+    if ft is None:
+        ft = _FUNC_TYPES[key] = FuncType(*key)
+    return ft
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of a memory (pages) or table (elements); ``max`` is None when unbounded."""
+
+    min: int
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class TableType:
+    """A table type: element reference type and limits."""
+
+    elem: str
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class MemoryType:
+    """A memory type: limits in pages."""
+
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class GlobalType:
+    """A global type: value type and mutability."""
+
+    content: str
+    mutable: bool = False
+
+
+def limits_match(actual: Limits, expected: Limits) -> bool:
+    """Import subtyping of limits (spec 'Limits' in import matching)."""
+    if actual.min < expected.min:
+        return False
+    if expected.max is None:
+        return True
+    return actual.max is not None and actual.max <= expected.max
