@@ -1,0 +1,416 @@
+"""Function-body validation: the operand-stack algorithm of the spec's validation appendix.
+
+The value stack holds value-type strings; ``None`` is the spec's *Unknown* (bottom) type,
+produced by popping from the polymorphic stack of unreachable code. Control frames are
+small lists ``[kind, start_types, end_types, height, unreachable]``; the current frame's
+height and unreachable flag are mirrored in locals of the main loop.
+
+Instructions with a fixed signature are checked generically from ``optable.GENERIC``;
+the rest are typed by name below.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+
+from ..binary.module import Body, ModuleInfo
+from ..errors import InvalidError, MalformedError
+from ..types import FUNCREF, I32, REF_TYPES, V128
+from . import optable as T
+from .context import Context, context_of
+
+# Frame kinds.
+_BLOCK, _LOOP, _IF, _ELSE, _FUNC = 0, 1, 2, 3, 4
+_NUMERIC = frozenset(("i32", "i64", "f32", "f64"))
+_MAX_LIST_LOCALS = 1 << 16
+
+_GENERIC = T.GENERIC
+
+
+def _mismatch() -> InvalidError:
+    return InvalidError("type mismatch")
+
+
+class _RunLengthLocals:
+    """Local types looked up by index without materialising huge declarations."""
+
+    __slots__ = ("ends", "types")
+
+    def __init__(self, params: tuple[str, ...], decls: list[tuple[int, str]]) -> None:
+        runs = [(1, t) for t in params] + [(c, t) for c, t in decls if c]
+        self.ends = list(accumulate(c for c, _ in runs))
+        self.types = [t for _, t in runs]
+
+    def __getitem__(self, index: int) -> str:
+        return self.types[bisect_right(self.ends, index)]
+
+
+def _local_types(params: tuple[str, ...], body: Body) -> tuple[object, int]:
+    total = len(params) + sum(c for c, _ in body.locals)
+    if total <= _MAX_LIST_LOCALS:
+        return body.local_types(params), total
+    return _RunLengthLocals(params, body.locals), total
+
+
+def _pop(stack: list, height: int, unreach: bool, expected: str | None) -> str | None:
+    """Pop one operand, expecting ``expected`` (None: any); returns the actual type."""
+    if len(stack) == height:
+        if unreach:
+            return None
+        raise _mismatch()
+    actual = stack.pop()
+    if actual != expected and actual is not None and expected is not None:
+        raise _mismatch()
+    return actual
+
+
+def _pop_vals(stack: list, height: int, unreach: bool, types) -> list:
+    """Pop a sequence of operand types (the last one on top); returns the popped types."""
+    n = len(types)
+    if n and len(stack) - n >= height and stack[-n:] == list(types):
+        del stack[-n:]
+        return list(types)
+    popped = [None] * n
+    for i in range(n - 1, -1, -1):
+        popped[i] = _pop(stack, height, unreach, types[i])
+    return popped
+
+
+def validate_body(info: ModuleInfo, func_index: int, body: Body) -> None:
+    """Type-check one function body (``func_index`` in the function index space)."""
+    ctx = context_of(info)
+    nimported = len(ctx.func_types) - len(info.funcs)
+    if not nimported <= func_index < len(ctx.func_types):
+        raise InvalidError(f"unknown function {func_index}")
+    ftype = ctx.func_types[func_index]
+    if ftype is None:
+        raise InvalidError(f"unknown type {info.funcs[func_index - nimported]}")
+    try:
+        _run(ctx, ftype.params, ftype.results, body)
+    except RecursionError as exc:  # defensive: the algorithm itself is iterative
+        raise InvalidError("type mismatch") from exc
+
+
+def _block_type(ctx: Context, imm) -> tuple[tuple, tuple]:
+    if imm is None:
+        return (), ()
+    if isinstance(imm, str):
+        return (), (imm,)
+    if not 0 <= imm < len(ctx.types):
+        raise InvalidError(f"unknown type {imm}")
+    ft = ctx.types[imm]
+    return ft.params, ft.results
+
+
+def _memory(ctx: Context, index: int) -> None:
+    if not 0 <= index < ctx.num_mems:
+        raise InvalidError(f"unknown memory {index}")
+
+
+def _memarg(ctx: Context, memarg, size: int) -> None:
+    _memory(ctx, 0)
+    if memarg[0] >= 32 or (1 << memarg[0]) > size:
+        raise InvalidError("alignment must not be larger than natural")
+
+
+def _lane(index: int, count: int) -> None:
+    if index >= count:
+        raise InvalidError("invalid lane index")
+
+
+def _data(ctx: Context, index: int) -> None:
+    if ctx.data_count is None or not 0 <= index < ctx.data_count:
+        raise InvalidError(f"unknown data segment {index}")
+
+
+def _table(ctx: Context, index: int) -> str:
+    if not 0 <= index < len(ctx.tables):
+        raise InvalidError(f"unknown table {index}")
+    return ctx.tables[index].elem
+
+
+def _elem(ctx: Context, index: int) -> str:
+    if not 0 <= index < len(ctx.elem_types):
+        raise InvalidError(f"unknown elem segment {index}")
+    return ctx.elem_types[index]
+
+
+def _check_imm(ctx: Context, check: int, arg, imm) -> None:
+    """The immediate check of a generic instruction (see optable.CHK_*)."""
+    if check == T.CHK_MEMARG:
+        _memarg(ctx, imm, arg)
+    elif check == T.CHK_MEM:
+        _memory(ctx, imm)
+    elif check == T.CHK_LANE:
+        _lane(imm, arg)
+    elif check == T.CHK_MEMARG_LANE:
+        _memarg(ctx, imm[0], arg[0])
+        _lane(imm[1], arg[1])
+    elif check == T.CHK_SHUFFLE:
+        for lane in imm:
+            _lane(lane, 32)
+    elif check == T.CHK_MEMORY_INIT:
+        _memory(ctx, imm[1])
+        _data(ctx, imm[0])
+    elif check == T.CHK_DATA:
+        _data(ctx, imm)
+    elif check == T.CHK_MEMORY_COPY:
+        _memory(ctx, imm[0])
+        _memory(ctx, imm[1])
+    elif check == T.CHK_TABLE_INIT:
+        table_type = _table(ctx, imm[1])
+        if _elem(ctx, imm[0]) != table_type:
+            raise _mismatch()
+    elif check == T.CHK_ELEM:
+        _elem(ctx, imm)
+    elif check == T.CHK_TABLE_COPY and _table(ctx, imm[0]) != _table(ctx, imm[1]):
+        raise _mismatch()
+
+
+def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
+    """The main loop; one long function so the hot state lives in fast locals."""
+    local_types, nlocals = _local_types(params, body)
+    generic = _GENERIC
+    stack: list = []
+    ctrls: list[list] = [[_FUNC, (), results, 0, False]]
+    height = 0
+    unreach = False
+    instrs = body.instrs
+    last = len(instrs) - 1
+    pos = -1
+    for op, imm in instrs:
+        pos += 1
+        name = op.name
+        if name == "local.get":  # the most frequent instruction: before the table lookup
+            if not 0 <= imm < nlocals:
+                raise InvalidError(f"unknown local {imm}")
+            stack.append(local_types[imm])
+            continue
+        g = generic.get(name)
+        if g is not None:
+            n, p0, p1, plist, res, check, arg = g
+            if check:
+                _check_imm(ctx, check, arg, imm)
+            if n == 1:
+                if len(stack) > height and stack[-1] == p0:
+                    stack.pop()
+                else:
+                    _pop(stack, height, unreach, p0)
+            elif n == 2:
+                if len(stack) - 2 >= height and stack[-1] == p0 and stack[-2] == p1:
+                    del stack[-2:]
+                else:
+                    _pop(stack, height, unreach, p0)
+                    _pop(stack, height, unreach, p1)
+            elif n:
+                _pop_vals(stack, height, unreach, plist)
+            if res:
+                if len(res) == 1:
+                    stack.append(res[0])
+                else:
+                    stack.extend(res)
+            continue
+
+        if name == "local.set" or name == "local.tee":
+            if not 0 <= imm < nlocals:
+                raise InvalidError(f"unknown local {imm}")
+            t = local_types[imm]
+            if len(stack) > height and stack[-1] == t:
+                if name == "local.set":
+                    stack.pop()
+            else:
+                _pop(stack, height, unreach, t)
+                if name == "local.tee":
+                    stack.append(t)
+        elif name == "end":
+            frame = ctrls[-1]
+            kind, start, end = frame[0], frame[1], frame[2]
+            n_end = len(end)
+            if len(stack) - height == n_end and (not n_end or n_end == 1 and stack[-1] == end[0]):
+                del stack[height:]  # fast path: zero or one exactly matching result
+            else:
+                _pop_vals(stack, height, unreach, end)
+                if len(stack) != height:
+                    raise _mismatch()
+            if kind == _IF and start != end:  # if without else: the implicit else is empty
+                raise _mismatch()
+            ctrls.pop()
+            if not ctrls:
+                if pos != last:
+                    raise MalformedError("END opcode expected")
+                return
+            stack.extend(end)
+            frame = ctrls[-1]
+            height, unreach = frame[3], frame[4]
+        elif name == "block" or name == "loop":
+            start, end = _block_type(ctx, imm)
+            _pop_vals(stack, height, unreach, start)
+            height = len(stack)
+            unreach = False
+            ctrls.append([_BLOCK if name == "block" else _LOOP, start, end, height, False])
+            stack.extend(start)
+        elif name == "if":
+            start, end = _block_type(ctx, imm)
+            _pop(stack, height, unreach, I32)
+            _pop_vals(stack, height, unreach, start)
+            height = len(stack)
+            unreach = False
+            ctrls.append([_IF, start, end, height, False])
+            stack.extend(start)
+        elif name == "else":
+            frame = ctrls[-1]
+            if frame[0] != _IF:
+                raise MalformedError("else without matching if")
+            _pop_vals(stack, height, unreach, frame[2])
+            if len(stack) != height:
+                raise _mismatch()
+            frame[0] = _ELSE
+            frame[4] = unreach = False
+            stack.extend(frame[1])
+        elif name == "br" or name == "br_if":
+            if not 0 <= imm < len(ctrls):
+                raise InvalidError(f"unknown label {imm}")
+            target = ctrls[-1 - imm]
+            labels = target[1] if target[0] == _LOOP else target[2]
+            if name == "br":
+                _pop_vals(stack, height, unreach, labels)
+                del stack[height:]
+                unreach = ctrls[-1][4] = True
+            else:
+                _pop(stack, height, unreach, I32)
+                _pop_vals(stack, height, unreach, labels)
+                stack.extend(labels)
+        elif name == "br_table":
+            _br_table(stack, height, unreach, ctrls, imm)
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
+        elif name == "call":
+            ft = _func_type(ctx, imm)
+            _pop_vals(stack, height, unreach, ft.params)
+            stack.extend(ft.results)
+        elif name == "call_indirect":
+            type_index, table_index = imm
+            if _table(ctx, table_index) != FUNCREF:
+                raise _mismatch()
+            if not 0 <= type_index < len(ctx.types):
+                raise InvalidError(f"unknown type {type_index}")
+            ft = ctx.types[type_index]
+            _pop(stack, height, unreach, I32)
+            _pop_vals(stack, height, unreach, ft.params)
+            stack.extend(ft.results)
+        elif name == "return":
+            _pop_vals(stack, height, unreach, results)
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
+        elif name == "unreachable":
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
+        elif name == "drop":
+            _pop(stack, height, unreach, None)
+        elif name == "global.get":
+            if not 0 <= imm < len(ctx.globals):
+                raise InvalidError(f"unknown global {imm}")
+            stack.append(ctx.globals[imm].content)
+        elif name == "global.set":
+            if not 0 <= imm < len(ctx.globals):
+                raise InvalidError(f"unknown global {imm}")
+            gt = ctx.globals[imm]
+            if not gt.mutable:
+                raise InvalidError("global is immutable")
+            _pop(stack, height, unreach, gt.content)
+        else:
+            _other(ctx, name, imm, stack, height, unreach)
+    raise MalformedError("END opcode expected")
+
+
+def _func_type(ctx: Context, index: int):
+    if not 0 <= index < len(ctx.func_types):
+        raise InvalidError(f"unknown function {index}")
+    ft = ctx.func_types[index]
+    if ft is None:
+        raise InvalidError("unknown type")
+    return ft
+
+
+def _br_table(stack: list, height: int, unreach: bool, ctrls: list, imm) -> None:
+    labels, default = imm
+    depth = len(ctrls)
+    _pop(stack, height, unreach, I32)
+    if not 0 <= default < depth:
+        raise InvalidError(f"unknown label {default}")
+    frame = ctrls[-1 - default]
+    default_types = frame[1] if frame[0] == _LOOP else frame[2]
+    arity = len(default_types)
+    checked = {tuple(default_types)}
+    for label in labels:
+        if not 0 <= label < depth:
+            raise InvalidError(f"unknown label {label}")
+        frame = ctrls[-1 - label]
+        types = frame[1] if frame[0] == _LOOP else frame[2]
+        if len(types) != arity:
+            raise _mismatch()
+        key = tuple(types)
+        if key not in checked:  # pop+push of the same types is idempotent: check once
+            checked.add(key)
+            stack.extend(_pop_vals(stack, height, unreach, types))
+    _pop_vals(stack, height, unreach, default_types)
+
+
+def _other(ctx: Context, name: str, imm, stack: list, height: int, unreach: bool) -> None:
+    """Instructions without a fixed signature, other than control and variables."""
+    if name == "select":
+        _pop(stack, height, unreach, I32)
+        t1 = _pop(stack, height, unreach, None)
+        t2 = _pop(stack, height, unreach, None)
+        num_ok = (t1 is None or t1 in _NUMERIC) and (t2 is None or t2 in _NUMERIC)
+        vec_ok = (t1 is None or t1 == V128) and (t2 is None or t2 == V128)
+        if not (num_ok or vec_ok):
+            raise _mismatch()
+        if t1 is not None and t2 is not None and t1 != t2:
+            raise _mismatch()
+        stack.append(t2 if t1 is None else t1)
+    elif name == "select_t":
+        if len(imm) != 1:
+            raise InvalidError("invalid result arity")
+        t = imm[0]
+        _pop(stack, height, unreach, I32)
+        _pop(stack, height, unreach, t)
+        _pop(stack, height, unreach, t)
+        stack.append(t)
+    elif name == "ref.null":
+        stack.append(imm)
+    elif name == "ref.is_null":
+        t = _pop(stack, height, unreach, None)
+        if t is not None and t not in REF_TYPES:
+            raise _mismatch()
+        stack.append(I32)
+    elif name == "ref.func":
+        if not 0 <= imm < len(ctx.func_types):
+            raise InvalidError(f"unknown function {imm}")
+        if imm not in ctx.refs:
+            raise InvalidError("undeclared function reference")
+        stack.append(FUNCREF)
+    elif name == "table.get":
+        t = _table(ctx, imm)
+        _pop(stack, height, unreach, I32)
+        stack.append(t)
+    elif name == "table.set":
+        t = _table(ctx, imm)
+        _pop(stack, height, unreach, t)
+        _pop(stack, height, unreach, I32)
+    elif name == "table.size":
+        _table(ctx, imm)
+        stack.append(I32)
+    elif name == "table.grow":
+        t = _table(ctx, imm)
+        _pop(stack, height, unreach, I32)
+        _pop(stack, height, unreach, t)
+        stack.append(I32)
+    elif name == "table.fill":
+        t = _table(ctx, imm)
+        _pop(stack, height, unreach, I32)
+        _pop(stack, height, unreach, t)
+        _pop(stack, height, unreach, I32)
+    else:
+        raise InvalidError(f"unsupported instruction {name}")

@@ -1,0 +1,140 @@
+"""Module-level validation: everything except function bodies (spec 3.4)."""
+
+from __future__ import annotations
+
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
+from ..errors import InvalidError
+from ..types import I32, MAX_PAGES, MAX_TABLE_SIZE, Limits, MemoryType, TableType
+from .context import Context, context_of
+
+_CONST_OPS = {"i32.const", "i64.const", "f32.const", "f64.const", "v128.const"}
+
+
+def validate_module(info: ModuleInfo) -> None:
+    """Check every module-level rule of Wasm 2.0; raise InvalidError on the first failure."""
+    ctx = context_of(info)
+    _check_imports(info, ctx)
+    _check_funcs(info, ctx)
+    for table in info.tables:
+        _check_table_type(table)
+    for mem in info.mems:
+        _check_memory_type(mem)
+    if ctx.num_mems > 1:
+        raise InvalidError("multiple memories")
+    for g in info.globals:
+        _check_const_expr(ctx, g.init, g.type.content)
+    _check_exports(info, ctx)
+    _check_start(info, ctx)
+    _check_elems(info, ctx)
+    _check_datas(info, ctx)
+
+
+def _check_imports(info: ModuleInfo, ctx: Context) -> None:
+    ntypes = len(ctx.types)
+    for imp in info.imports:
+        if imp.kind == FUNC:
+            if not 0 <= imp.desc < ntypes:  # type: ignore[operator]
+                raise InvalidError(f"unknown type {imp.desc}")
+        elif imp.kind == TABLE:
+            _check_table_type(imp.desc)  # type: ignore[arg-type]
+        elif imp.kind == MEMORY:
+            _check_memory_type(imp.desc)  # type: ignore[arg-type]
+
+
+def _check_funcs(info: ModuleInfo, ctx: Context) -> None:
+    if info.funcs and max(info.funcs) >= len(ctx.types):
+        bad = next(i for i in info.funcs if i >= len(ctx.types))
+        raise InvalidError(f"unknown type {bad}")
+
+
+def _check_limits(limits: Limits, bound: int, message: str) -> None:
+    if limits.min > bound or (limits.max is not None and limits.max > bound):
+        raise InvalidError(message)
+    if limits.max is not None and limits.min > limits.max:
+        raise InvalidError("size minimum must not be greater than maximum")
+
+
+def _check_table_type(table: TableType) -> None:
+    _check_limits(table.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+
+
+def _check_memory_type(mem: MemoryType) -> None:
+    _check_limits(mem.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+
+
+def _check_const_expr(ctx: Context, expr: Expr | None, expected: str) -> None:
+    """A constant expression producing exactly one value of type ``expected``.
+
+    In this revision of the spec (d76759e testsuite) ``global.get`` in any constant
+    expression may only name an immutable *imported* global.
+    """
+    stack: list[str] = []
+    nfuncs = len(ctx.func_types)
+    for op, imm in expr or ():
+        name = op.name
+        if name in _CONST_OPS:
+            stack.append(op.results[0])  # type: ignore[index]
+        elif name == "ref.null":
+            stack.append(imm)
+        elif name == "ref.func":
+            if not 0 <= imm < nfuncs:
+                raise InvalidError(f"unknown function {imm}")
+            stack.append("funcref")
+        elif name == "global.get":
+            if not 0 <= imm < ctx.num_imported_globals:
+                raise InvalidError(f"unknown global {imm}")
+            gt = ctx.globals[imm]
+            if gt.mutable:
+                raise InvalidError("constant expression required")
+            stack.append(gt.content)
+        else:
+            raise InvalidError("constant expression required")
+    if len(stack) != 1 or stack[0] != expected:
+        raise InvalidError("type mismatch")
+
+
+def _check_exports(info: ModuleInfo, ctx: Context) -> None:
+    sizes = {
+        FUNC: (len(ctx.func_types), "function"),
+        TABLE: (len(ctx.tables), "table"),
+        MEMORY: (ctx.num_mems, "memory"),
+        GLOBAL: (len(ctx.globals), "global"),
+    }
+    seen: set[str] = set()
+    for exp in info.exports:
+        if exp.name in seen:
+            raise InvalidError("duplicate export name")
+        seen.add(exp.name)
+        size, what = sizes[exp.kind]
+        if not 0 <= exp.index < size:
+            raise InvalidError(f"unknown {what} {exp.index}")
+
+
+def _check_start(info: ModuleInfo, ctx: Context) -> None:
+    if info.start is None:
+        return
+    if not 0 <= info.start < len(ctx.func_types):
+        raise InvalidError(f"unknown function {info.start}")
+    ft = ctx.func_types[info.start]
+    if ft is None or ft.params or ft.results:
+        raise InvalidError("start function")
+
+
+def _check_elems(info: ModuleInfo, ctx: Context) -> None:
+    for seg in info.elems:
+        for expr in seg.init:
+            _check_const_expr(ctx, expr, seg.elem_type)
+        if seg.mode == "active":
+            if not 0 <= seg.table < len(ctx.tables):
+                raise InvalidError(f"unknown table {seg.table}")
+            if ctx.tables[seg.table].elem != seg.elem_type:
+                raise InvalidError("type mismatch")
+            _check_const_expr(ctx, seg.offset, I32)
+
+
+def _check_datas(info: ModuleInfo, ctx: Context) -> None:
+    for seg in info.datas:
+        if seg.mode == "active":
+            if not 0 <= seg.memory < ctx.num_mems:
+                raise InvalidError(f"unknown memory {seg.memory}")
+            _check_const_expr(ctx, seg.offset, I32)

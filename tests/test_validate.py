@@ -1,0 +1,273 @@
+"""Validator tests: the testsuite's assert_invalid and module commands, plus hand-made cases.
+
+Each top-level script of the pinned testsuite is converted with wast2json into a temporary
+directory (see ``_convert`` for the feature flags); every ``assert_invalid`` module must be rejected with InvalidError (decode,
+module-level validation, then every body), and every plain ``module`` must validate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.binary.module import Body, Export, GlobalDef, ModuleInfo
+from engine.errors import InvalidError
+from engine.opcodes import ALL_OPS, BY_NAME
+from engine.types import FuncType, GlobalType, Limits, MemoryType, TableType
+from engine.validate import validate_body, validate_module
+from engine.validate.optable import lane_count, natural_size
+
+SUITE = Path(os.environ.get("WASM_TESTSUITE", "/work/shared/testsuite/d76759e"))
+HAVE_SIMD = any(op.prefix == 0xFD for op in ALL_OPS)
+
+
+def _wast2json() -> str | None:
+    found = shutil.which("wast2json")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "wast2json"
+    return str(beside) if beside.exists() else None
+
+
+def _scripts() -> list[str]:
+    if not SUITE.is_dir():
+        return []
+    names = sorted(p.stem for p in SUITE.glob("*.wast"))
+    return [n for n in names if HAVE_SIMD or not n.startswith("simd_")]
+
+
+def _decode():
+    try:
+        from engine.binary import decode_body, decode_module
+    except ImportError:
+        try:  # the package may not re-export them yet
+            from engine.binary.instructions import decode_body
+            from engine.binary.sections import decode_module
+        except ImportError:
+            pytest.skip("decoder not available yet")
+    return decode_module, decode_body
+
+
+def check_binary(data: bytes) -> None:
+    """Decode and fully validate a binary module (module level, then every body)."""
+    decode_module, decode_body = _decode()
+    info = decode_module(data)
+    validate_module(info)
+    first = info.num_imported_funcs
+    for i in range(first, first + len(info.funcs)):
+        validate_body(info, i, decode_body(info, i))
+
+
+def _convert(tool: str, wast: Path, out: Path) -> None:
+    """wast2json with its default features (all of Wasm 2.0), else --enable-all.
+
+    Plain --enable-all also turns on wabt's compact-imports proposal, which encodes import
+    sections in a post-2.0 form a 2.0 decoder rightly rejects ("malformed import kind").
+    """
+    args = [tool, str(wast), "-o", str(out)]
+    if subprocess.run(args, check=False, capture_output=True).returncode != 0:
+        subprocess.run([tool, "--enable-all", *args[1:]], check=True, capture_output=True)
+
+
+# Totals over the scripts run in this process, reported by test_zz_message_summary.
+_TOTALS = {"invalid": 0, "text_match": 0, "mismatches": []}
+
+
+@pytest.mark.parametrize("script", _scripts())
+def test_testsuite_script(script: str, tmp_path: Path) -> None:
+    tool = _wast2json()
+    if tool is None:
+        pytest.skip("wast2json not found")
+    _decode()
+    out = tmp_path / f"{script}.json"
+    _convert(tool, SUITE / f"{script}.wast", out)
+    commands = json.loads(out.read_text())["commands"]
+    not_rejected, rejected_wrongly = [], []
+    for cmd in commands:
+        if cmd["type"] == "module" and cmd.get("module_type", "binary") == "binary":
+            try:
+                check_binary((tmp_path / cmd["filename"]).read_bytes())
+            except Exception as exc:  # noqa: BLE001 - report every failure kind
+                rejected_wrongly.append((cmd["line"], repr(exc)))
+        elif cmd["type"] == "assert_invalid" and cmd.get("module_type") == "binary":
+            _TOTALS["invalid"] += 1
+            try:
+                check_binary((tmp_path / cmd["filename"]).read_bytes())
+            except InvalidError as exc:
+                if cmd["text"] in str(exc):
+                    _TOTALS["text_match"] += 1
+                else:
+                    _TOTALS["mismatches"].append((script, cmd["line"], cmd["text"], str(exc)))
+            except Exception as exc:  # noqa: BLE001
+                not_rejected.append((cmd["line"], cmd["text"], repr(exc)))
+            else:
+                not_rejected.append((cmd["line"], cmd["text"], "accepted"))
+    assert not rejected_wrongly, f"valid modules rejected: {rejected_wrongly[:10]}"
+    assert not not_rejected, f"invalid modules not rejected with InvalidError: {not_rejected[:10]}"
+
+
+def test_zz_message_summary() -> None:
+    """Reports how many InvalidError messages contain the testsuite's expected text."""
+    if not _TOTALS["invalid"]:
+        pytest.skip("no testsuite scripts ran in this process")
+    print(f"\nassert_invalid: {_TOTALS['text_match']}/{_TOTALS['invalid']} messages match")
+    for m in _TOTALS["mismatches"][:50]:
+        print("  mismatch:", m)
+    assert not _TOTALS["mismatches"], _TOTALS["mismatches"][:10]
+
+
+# --- hand-made modules (no decoder needed) ---------------------------------------------
+
+
+def _ins(name: str, imm=None):
+    return (BY_NAME[name], imm)
+
+
+def _module(**kw) -> ModuleInfo:
+    info = ModuleInfo(data=b"", types=kw.pop("types", [FuncType((), ())]))
+    for key, value in kw.items():
+        setattr(info, key, value)
+    return info
+
+
+def _body(info: ModuleInfo, instrs: list, params=(), results=(), locals_=()) -> None:
+    """Validate ``instrs`` (+ final end) as defined function 0 of type params -> results."""
+    info.types = [FuncType(tuple(params), tuple(results))] + info.types[1:]
+    from array import array
+
+    info.funcs = array("I", [0])
+    validate_body(info, 0, Body(list(locals_), instrs + [_ins("end")]))
+
+
+def _invalid(message: str, instrs: list, **kw) -> None:
+    with pytest.raises(InvalidError, match=message):
+        _body(_module(**{k: v for k, v in kw.items() if k in _INFO_KEYS}), instrs,
+              **{k: v for k, v in kw.items() if k not in _INFO_KEYS})
+
+
+_INFO_KEYS = {"mems", "tables", "globals", "elems", "datas", "data_count", "exports", "types"}
+
+
+def test_generic_arith_ok_and_mismatch() -> None:
+    _body(_module(), [_ins("i32.const", 1), _ins("i32.const", 2), _ins("i32.add")],
+          results=["i32"])
+    _invalid("type mismatch", [_ins("i32.const", 1), _ins("i64.const", 2), _ins("i32.add")],
+             results=["i32"])
+    _invalid("type mismatch", [_ins("i32.const", 1)])  # leftover value at end
+
+
+def test_unreachable_is_polymorphic() -> None:
+    _body(_module(), [_ins("unreachable"), _ins("i32.add")], results=["i32"])
+    _body(_module(), [_ins("unreachable"), _ins("select")], results=["i64"])
+    _invalid("type mismatch", [_ins("unreachable"), _ins("i64.const", 0), _ins("i32.eqz")])
+
+
+def test_locals_globals() -> None:
+    _invalid("unknown local", [_ins("local.get", 2)], params=["i32"], locals_=[(1, "i64")])
+    _body(_module(), [_ins("local.get", 1)], params=["i32"], results=["i64"],
+          locals_=[(1, "i64")])
+    g = [GlobalDef(GlobalType("i32", False), [_ins("i32.const", 0)])]
+    _invalid("global is immutable", [_ins("i32.const", 0), _ins("global.set", 0)], globals=g)
+    _invalid("unknown global", [_ins("global.get", 1)], globals=g, results=["i32"])
+
+
+def test_huge_local_declaration_is_not_materialised() -> None:
+    _body(_module(), [_ins("local.get", 4_000_000_000)], results=["f64"],
+          locals_=[(10, "i32"), (4_000_000_000, "f64")])
+
+
+def test_blocks_labels_and_if() -> None:
+    blk = [_ins("block", "i32"), _ins("i32.const", 1), _ins("br", 0), _ins("end")]
+    _body(_module(), blk, results=["i32"])
+    _invalid("unknown label", [_ins("br", 1)])
+    # if without else must have params == results
+    _invalid("type mismatch", [_ins("i32.const", 0), _ins("if", "i32"), _ins("i32.const", 1),
+                               _ins("end"), _ins("drop")])
+
+
+def test_br_table_arity() -> None:
+    instrs = [_ins("block", "i32"), _ins("block"), _ins("i32.const", 0), _ins("i32.const", 0),
+              _ins("br_table", ((0,), 1)), _ins("end"), _ins("i32.const", 0), _ins("end")]
+    _invalid("type mismatch", instrs, results=["i32"])
+
+
+def test_memory_alignment_and_lanes() -> None:
+    mem = [MemoryType(Limits(1))]
+    load = [_ins("i32.const", 0), _ins("i32.load", (3, 0))]
+    _invalid("alignment must not be larger than natural", load, mems=mem, results=["i32"])
+    _invalid("unknown memory", [_ins("i32.const", 0), _ins("i32.load", (2, 0))],
+             results=["i32"])
+    assert natural_size("v128.load8x8_s") == 8
+    assert natural_size("v128.load32_zero") == 4
+    assert natural_size("i64.load16_u") == 2
+    assert natural_size("f64.store") == 8
+    assert lane_count("i16x8.extract_lane_s", "lane") == 8
+    assert lane_count("v128.load64_lane", "memarg_lane") == 2
+
+
+def test_select_rules() -> None:
+    refs = [_ins("ref.null", "funcref"), _ins("ref.null", "funcref"), _ins("i32.const", 0)]
+    _invalid("type mismatch", refs + [_ins("select")], results=["funcref"])
+    _body(_module(), refs + [_ins("select_t", ("funcref",))], results=["funcref"])
+    _invalid("invalid result arity", refs + [_ins("select_t", ())], results=["funcref"])
+
+
+def test_ref_func_must_be_declared() -> None:
+    _invalid("undeclared function reference", [_ins("ref.func", 0), _ins("drop")])
+    _body(_module(exports=[Export("f", "func", 0)]), [_ins("ref.func", 0), _ins("drop")])
+
+
+def test_data_count_required_for_data_drop() -> None:
+    _invalid("unknown data segment", [_ins("data.drop", 0)])
+
+
+def test_module_level_rules() -> None:
+    with pytest.raises(InvalidError, match="multiple memories"):
+        validate_module(_module(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))]))
+    with pytest.raises(InvalidError, match="at most 65536 pages"):
+        validate_module(_module(mems=[MemoryType(Limits(65537))]))
+    with pytest.raises(InvalidError, match="minimum must not be greater"):
+        validate_module(_module(tables=[TableType("funcref", Limits(2, 1))]))
+    with pytest.raises(InvalidError, match="duplicate export name"):
+        validate_module(_module(mems=[MemoryType(Limits(1))],
+                                exports=[Export("a", "memory", 0), Export("a", "memory", 0)]))
+    with pytest.raises(InvalidError, match="constant expression required"):
+        g = GlobalDef(GlobalType("i32"), [_ins("i32.const", 1), _ins("i32.const", 1),
+                                          _ins("i32.add")])
+        validate_module(_module(globals=[g]))
+
+
+def test_multi_value_blocks_and_else() -> None:
+    types = [FuncType((), ()), FuncType(("i32",), ("i32", "i64"))]
+
+    def arms(then_op):
+        return [_ins("i32.const", 1), _ins("i32.const", 0), _ins("if", 1), then_op,
+                _ins("else"), _ins("i64.const", 3), _ins("end"), _ins("drop"), _ins("drop")]
+
+    _body(_module(types=types), arms(_ins("i64.const", 2)))
+    _invalid("type mismatch", arms(_ins("i32.const", 2)), types=types)
+    _invalid("unknown type", [_ins("block", 7), _ins("end")])
+
+
+def test_br_table_in_unreachable_code_keeps_unknown() -> None:
+    # After unreachable, br_table pops Unknown operands; mismatched label arities still fail.
+    _body(_module(), [_ins("block", "i32"), _ins("unreachable"), _ins("br_table", ((0,), 0)),
+                      _ins("end")], results=["i32"])
+    _invalid("type mismatch", [_ins("block", "i32"), _ins("unreachable"),
+                               _ins("br_table", ((0,), 1)), _ins("end"), _ins("drop")])
+
+
+def test_lane_index_checked_when_simd_rows_exist() -> None:
+    if "i8x16.extract_lane_s" not in BY_NAME:
+        pytest.skip("SIMD rows not in the opcode table")
+    v = [_ins("v128.const", 0)]
+    _body(_module(), v + [_ins("i8x16.extract_lane_s", 15)], results=["i32"])
+    _invalid("invalid lane index", v + [_ins("i8x16.extract_lane_s", 16)], results=["i32"])
+    shuffle = v + v + [_ins("i8x16.shuffle", tuple(range(15)) + (32,))]
+    _invalid("invalid lane index", shuffle, results=["v128"])
