@@ -11,8 +11,9 @@ list of decoded instructions ``(Op, immediate)`` without its final ``end``.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from ..opcodes import Op
 from ..types import FuncType, GlobalType, MemoryType, TableType
@@ -24,7 +25,7 @@ Expr = list[Instr]
 #: What an import or export refers to.
 FUNC, TABLE, MEMORY, GLOBAL = "func", "table", "memory", "global"
 
-ImportDesc = Union[int, TableType, MemoryType, GlobalType]  # int = type index for functions
+ImportDesc = int | TableType | MemoryType | GlobalType  # int = type index for functions
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,48 @@ class GlobalDef:
     init: Expr
 
 
+class FuncIndexItems(Sequence):
+    """Element items of the function-index segment forms (0..3), stored compactly.
+
+    Reads as a sequence of expressions ``[(ref.func, i)]`` like any other ``init``, but keeps
+    only an ``array('I')`` of the indices (4 bytes per element instead of a list and a tuple
+    each); ``func_indices`` gives them directly for fast paths.
+    """
+
+    __slots__ = ("_op", "func_indices")
+
+    def __init__(self, func_indices: array, ref_func: Op) -> None:
+        self.func_indices = func_indices
+        self._op = ref_func
+
+    def __len__(self) -> int:
+        return len(self.func_indices)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [[(self._op, x)] for x in self.func_indices[i]]
+        return [(self._op, self.func_indices[i])]
+
+    def __iter__(self):
+        op = self._op
+        return ([(op, x)] for x in self.func_indices)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, FuncIndexItems)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FuncIndexItems({list(self.func_indices)!r})"
+
+
 @dataclass
 class ElemSegment:
     mode: str  # "active" | "passive" | "declarative"
     elem_type: str  # "funcref" | "externref"
-    init: list[Expr]  # one constant expression per element (ref.func i / ref.null t / global.get)
+    # One constant expression per element (ref.func i / ref.null t / global.get); a
+    # FuncIndexItems for the function-index forms.
+    init: list[Expr] | FuncIndexItems
     table: int = 0
     offset: Expr | None = None  # active only
 

@@ -1,0 +1,300 @@
+"""Instruction decoding: immediates, the instruction loop, function bodies.
+
+Instructions come out as ``(Op, immediate)`` tuples with the immediate values documented in
+``engine.opcodes``. Block structure is tracked only far enough to find the ``end`` that
+closes the expression and to reject misplaced ``else`` (the binary grammar only has ``else``
+inside ``if``); label and type checks are the validator's job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..opcodes import PREFIXED, SINGLE, Op
+from ..types import VALTYPE_CODES
+from .module import Body, Expr, Instr, ModuleInfo
+from .reader import (
+    EOS,
+    fail,
+    read_len,
+    read_reftype,
+    read_s32,
+    read_s64,
+    read_sleb,
+    read_u32,
+    read_uleb,
+    read_valtype,
+    read_valtypes,
+)
+
+#: Declared locals allowed per function (the limit common engines apply; the spec's own
+#: bound is 2**32-1, which is checked too).
+MAX_LOCALS = 50_000
+
+_END = 0x0B
+_ELSE = 0x05
+
+# --- immediate readers: (data, pos) -> (value, pos) ------------------------------------
+
+
+def _imm_block(data: bytes, pos: int) -> tuple[Any, int]:
+    b = data[pos]
+    if b == 0x40:
+        return None, pos + 1
+    t = VALTYPE_CODES.get(b)
+    if t is not None:
+        return t, pos + 1
+    # A type index, encoded as a positive s33 so it cannot collide with a type byte.
+    idx, pos = read_sleb(data, pos, 33)
+    if idx < 0:
+        raise fail("malformed block type")
+    return idx, pos
+
+
+def _imm_br_table(data: bytes, pos: int) -> tuple[Any, int]:
+    n, pos = read_len(data, pos)
+    labels = []
+    append = labels.append
+    for _ in range(n):
+        v = data[pos]
+        if v < 0x80:
+            pos += 1
+        else:
+            v, pos = read_uleb(data, pos, 32)
+        append(v)
+    default, pos = read_u32(data, pos)
+    return (tuple(labels), default), pos
+
+
+def _imm_u32_pair(data: bytes, pos: int) -> tuple[Any, int]:
+    a, pos = read_u32(data, pos)
+    b, pos = read_u32(data, pos)
+    return (a, b), pos
+
+
+def _imm_memarg(data: bytes, pos: int) -> tuple[Any, int]:
+    align = data[pos]
+    if align < 32:  # the common case: one-byte alignment and offset
+        offset = data[pos + 1]
+        if offset < 0x80:
+            return (align, offset), pos + 2
+    align, pos = read_u32(data, pos)
+    # 2.0 has no flag bits above the alignment exponent (bit 6 is multi-memory's).
+    if align >= 32:
+        raise fail("malformed memop flags")
+    offset, pos = read_u32(data, pos)
+    return (align, offset), pos
+
+
+def _imm_zero(data: bytes, pos: int) -> tuple[Any, int]:
+    # A reserved memory index: a single 0x00 byte in 2.0 (not a LEB: 0x80 0x00 is malformed).
+    if data[pos] != 0:
+        raise fail("zero byte expected")
+    return 0, pos + 1
+
+
+def _imm_memory_init(data: bytes, pos: int) -> tuple[Any, int]:
+    idx, pos = read_u32(data, pos)
+    mem, pos = _imm_zero(data, pos)
+    return (idx, mem), pos
+
+
+def _imm_memory_copy(data: bytes, pos: int) -> tuple[Any, int]:
+    dst, pos = _imm_zero(data, pos)
+    src, pos = _imm_zero(data, pos)
+    return (dst, src), pos
+
+
+def _fixed_int(data: bytes, pos: int, n: int) -> tuple[int, int]:
+    end = pos + n
+    if end > len(data):
+        raise fail(EOS)
+    return int.from_bytes(data[pos:end], "little"), end
+
+
+def _imm_f32(data: bytes, pos: int) -> tuple[Any, int]:
+    return _fixed_int(data, pos, 4)
+
+
+def _imm_f64(data: bytes, pos: int) -> tuple[Any, int]:
+    return _fixed_int(data, pos, 8)
+
+
+def _imm_v128(data: bytes, pos: int) -> tuple[Any, int]:
+    return _fixed_int(data, pos, 16)
+
+
+def _imm_lane(data: bytes, pos: int) -> tuple[Any, int]:
+    return data[pos], pos + 1
+
+
+def _imm_shuffle(data: bytes, pos: int) -> tuple[Any, int]:
+    end = pos + 16
+    if end > len(data):
+        raise fail(EOS)
+    return tuple(data[pos:end]), end
+
+
+def _imm_memarg_lane(data: bytes, pos: int) -> tuple[Any, int]:
+    memarg, pos = _imm_memarg(data, pos)
+    return (memarg, data[pos]), pos + 1
+
+
+def _imm_select_t(data: bytes, pos: int) -> tuple[Any, int]:
+    return read_valtypes(data, pos)
+
+
+#: Marker: the immediate is one u32 index, read inline in the loop.
+_U32 = object()
+
+_READERS: dict[str, Any] = {
+    "": None,
+    "block": _imm_block,
+    "label": _U32,
+    "br_table": _imm_br_table,
+    "func": _U32,
+    "call_indirect": _imm_u32_pair,
+    "local": _U32,
+    "global": _U32,
+    "table": _U32,
+    "memarg": _imm_memarg,
+    "mem": _imm_zero,
+    "i32": read_s32,
+    "i64": read_s64,
+    "f32": _imm_f32,
+    "f64": _imm_f64,
+    "select_t": _imm_select_t,
+    "reftype": read_reftype,
+    "v128": _imm_v128,
+    "lane": _imm_lane,
+    "shuffle": _imm_shuffle,
+    "memarg_lane": _imm_memarg_lane,
+    "table_init": _imm_u32_pair,
+    "table_copy": _imm_u32_pair,
+    "memory_init": _imm_memory_init,
+    "data": _U32,
+    "elem": _U32,
+    "memory_copy": _imm_memory_copy,
+}
+
+
+def _entry(op: Op) -> tuple[Op, Any, Any]:
+    """(op, reader, shared instruction tuple for immediate-less ops)."""
+    if op.imm not in _READERS:
+        raise KeyError(f"decoder has no reader for immediate kind {op.imm!r} of {op.name}")
+    reader = _READERS[op.imm]
+    return op, reader, (op, None) if reader is None else None
+
+
+_SINGLE: list[tuple[Op, Any, Any] | None] = [None if op is None else _entry(op) for op in SINGLE]
+_PREFIXED: dict[int, dict[int, tuple[Op, Any, Any]]] = {
+    prefix: {code: _entry(op) for code, op in table.items()} for prefix, table in PREFIXED.items()
+}
+#: Prefixed sub-opcodes that need the data count section (memory.init, data.drop).
+_NEEDS_DATA_COUNT = frozenset(
+    {(0xFC, op.code) for op in PREFIXED[0xFC].values() if op.name in ("memory.init", "data.drop")}
+)
+
+
+def _prefixed(data: bytes, pos: int, prefix: int, need_dc: bool) -> tuple[Any, int]:
+    sub, pos = read_u32(data, pos)
+    entry = _PREFIXED[prefix].get(sub)
+    if entry is None:
+        raise fail(f"illegal opcode {prefix:02x} {sub}")
+    if need_dc and (prefix, sub) in _NEEDS_DATA_COUNT:
+        raise fail("data count section required")
+    return entry, pos
+
+
+def read_instrs(data: bytes, pos: int, need_data_count: bool = False) -> tuple[list[Instr], int]:
+    """Decode instructions from ``pos`` through the ``end`` closing the expression.
+
+    Returns the instructions (the final ``end`` included) and the position after it.
+    ``need_data_count``: reject memory.init / data.drop (module has no data count section).
+    """
+    instrs: list[Instr] = []
+    append = instrs.append
+    single = _SINGLE
+    u32 = _U32
+    # One entry per open block: True while it is an `if` that may still take an `else`.
+    blocks: list[bool] = []
+    while True:
+        b = data[pos]
+        pos += 1
+        entry = single[b]
+        if entry is None:
+            if b == 0xFC or b == 0xFD:
+                entry, pos = _prefixed(data, pos, b, need_data_count)
+            else:
+                raise fail(f"illegal opcode {b:02x}")
+        op, reader, shared = entry
+        if shared is not None:
+            append(shared)
+            if b == _END:
+                if not blocks:
+                    return instrs, pos
+                blocks.pop()
+            elif b == _ELSE:
+                if not blocks or not blocks[-1]:
+                    raise fail("END opcode expected")
+                blocks[-1] = False
+        elif reader is u32:
+            v = data[pos]
+            if v < 0x80:
+                pos += 1
+            else:
+                v, pos = read_uleb(data, pos, 32)
+            append((op, v))
+        else:
+            imm, pos = reader(data, pos)
+            append((op, imm))
+            if b < 5:  # block 0x02, loop 0x03, if 0x04 (prefixed ops have b >= 0xFC)
+                blocks.append(b == 4)
+
+
+def read_const_expr(data: bytes, pos: int) -> tuple[Expr, int]:
+    """A constant expression (global init, segment offset, element item), without its end."""
+    instrs, pos = read_instrs(data, pos)
+    instrs.pop()
+    return instrs, pos
+
+
+def read_locals(data: bytes, pos: int) -> tuple[list[tuple[int, str]], int]:
+    """The run-length local declarations of a body."""
+    n, pos = read_len(data, pos)
+    out = []
+    total = 0
+    for _ in range(n):
+        count, pos = read_u32(data, pos)
+        t, pos = read_valtype(data, pos)
+        total += count
+        if total > MAX_LOCALS:  # also covers the spec's u32 overflow of the sum
+            raise fail("too many locals")
+        if count:
+            out.append((count, t))
+    return out, pos
+
+
+def decode_body(info: ModuleInfo, func_index: int) -> Body:
+    """Decode the body of function ``func_index`` (function index space, imports first)."""
+    i = func_index - info.num_imported_funcs
+    if not 0 <= i < len(info.code_offsets):
+        raise ValueError(f"function {func_index} has no body in this module")
+    data = info.data
+    start = info.code_offsets[i]
+    end = start + info.code_lengths[i]
+    # Without a data count section, memory.init / data.drop are malformed (spec 5.5.16).
+    # When the module has no data segments at all, the validator's "unknown data segment"
+    # rejects them anyway; leaving them to it matches the testsuite, whose text modules
+    # wabt encodes without a data count section.
+    need_data_count = info.data_count is None and bool(info.datas)
+    try:
+        local_decls, pos = read_locals(data, start)
+        instrs, pos = read_instrs(data, pos, need_data_count)
+    except IndexError:
+        raise fail(EOS) from None
+    # Like the reference interpreter, decoding may run past the declared size (into the
+    # following bytes); the size check then reports the mismatch.
+    if pos != end:
+        raise fail("section size mismatch")
+    return Body(local_decls, instrs)

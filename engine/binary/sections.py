@@ -1,0 +1,390 @@
+"""Module decoding: header, section framing and order, and every section of Wasm 2.0.
+
+Function bodies are only framed here (size and bounds); ``decode_body`` decodes them.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable
+
+from ..errors import MalformedError
+from ..opcodes import BY_NAME
+from ..types import GlobalType, Limits, MemoryType, TableType, intern_func_type
+from .instructions import read_const_expr, read_instrs, read_locals
+from .module import (
+    FUNC,
+    GLOBAL,
+    MEMORY,
+    TABLE,
+    DataSegment,
+    ElemSegment,
+    Export,
+    Expr,
+    FuncIndexItems,
+    GlobalDef,
+    Import,
+    ModuleInfo,
+)
+from .reader import (
+    EOS,
+    fail,
+    read_bytes,
+    read_len,
+    read_name,
+    read_reftype,
+    read_sleb,
+    read_u32,
+    read_uleb,
+    read_valtype,
+    read_valtypes,
+)
+
+MAGIC = b"\x00asm"
+VERSION = b"\x01\x00\x00\x00"
+
+#: Position of each non-custom section id in the required order (data count, id 12, sits
+#: between element and code).
+_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+
+_EXTERN_KINDS = (FUNC, TABLE, MEMORY, GLOBAL)
+_REF_FUNC = BY_NAME["ref.func"]
+
+
+def decode_module(data: bytes) -> ModuleInfo:
+    """Decode a binary module into a ModuleInfo (bodies framed, not decoded)."""
+    data = bytes(data)
+    _check_header(data)
+    info = ModuleInfo(data)
+    try:
+        _decode_sections(info, data)
+    except IndexError:
+        error = fail(EOS)
+    except MalformedError as exc:
+        error = exc
+    else:
+        return info
+    # The reference interpreter decodes bodies in place and reports the first error in byte
+    # order; a body framed before the failure point may hold that earlier error.
+    for i in range(len(info.code_offsets)):
+        _check_body(info, i)
+    raise error
+
+
+def _check_body(info: ModuleInfo, i: int) -> None:
+    start = info.code_offsets[i]
+    end = start + info.code_lengths[i]
+    try:
+        _, pos = read_locals(info.data, start)
+        _, pos = read_instrs(info.data, pos, info.data_count is None and bool(info.datas))
+    except IndexError:
+        raise fail(EOS) from None
+    if pos != end:
+        raise fail("section size mismatch")
+
+
+def _check_header(data: bytes) -> None:
+    if len(data) < 4:
+        raise fail("unexpected end")
+    if data[:4] != MAGIC:
+        raise fail("magic header not detected")
+    if len(data) < 8:
+        raise fail("unexpected end")
+    if data[4:8] != VERSION:
+        raise fail("unknown binary version")
+
+
+def _decode_sections(info: ModuleInfo, data: bytes) -> None:
+    pos = 8
+    n = len(data)
+    last = 0
+    while pos < n:
+        sid = data[pos]
+        if sid != 0:
+            order = _ORDER.get(sid)
+            if order is None:
+                raise fail("malformed section id")
+            if order <= last:
+                raise fail("unexpected content after last section")
+            last = order
+        size, pos = read_len(data, pos + 1)
+        end = pos + size
+        if sid == 0:
+            if end > n:
+                raise fail("unexpected end")
+            _custom(info, data, pos, end)
+            pos = end
+            continue
+        pos = _SECTIONS[sid](info, data, pos)
+        if pos != end:
+            raise fail("section size mismatch")
+    if len(info.funcs) != len(info.code_offsets):
+        raise fail("function and code section have inconsistent lengths")
+    if info.data_count is not None and info.data_count != len(info.datas):
+        raise fail("data count and data section have inconsistent lengths")
+
+
+def _custom(info: ModuleInfo, data: bytes, pos: int, end: int) -> None:
+    """A custom section: only its name is decoded, and it must lie within the section."""
+    section = data[pos : min(end, pos + 5)]
+    try:
+        n, k = read_u32(section, 0)
+    except IndexError:
+        raise fail("unexpected end") from None
+    start = pos + k
+    if n > end - start:
+        raise fail("unexpected end")
+    name, payload = read_name(data, pos)
+    info.customs.append((name, payload, end - payload))
+
+
+# --- sections: (info, data, pos) -> pos --------------------------------------------------
+
+
+def _type_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    types = info.types
+    for _ in range(count):
+        form, pos = read_sleb(data, pos, 7)  # the 0x60 tag is an s7 LEB (-0x20)
+        if form != -0x20:
+            raise fail("malformed function type")
+        params, pos = read_valtypes(data, pos)
+        results, pos = read_valtypes(data, pos)
+        types.append(intern_func_type(params, results))
+    return pos
+
+
+def _limits(data: bytes, pos: int) -> tuple[Limits, int]:
+    # The flag is a 1-bit LEB (vu1): 0x02 is "integer too large", 0x81 0x00 "too long".
+    flag, pos = read_uleb(data, pos, 1)
+    lo, pos = read_u32(data, pos)
+    hi = None
+    if flag:
+        hi, pos = read_u32(data, pos)
+    return Limits(lo, hi), pos
+
+
+def _table_type(data: bytes, pos: int) -> tuple[TableType, int]:
+    elem, pos = read_reftype(data, pos)
+    limits, pos = _limits(data, pos)
+    return TableType(elem, limits), pos
+
+
+def _memory_type(data: bytes, pos: int) -> tuple[MemoryType, int]:
+    limits, pos = _limits(data, pos)
+    return MemoryType(limits), pos
+
+
+def _global_type(data: bytes, pos: int) -> tuple[GlobalType, int]:
+    t, pos = read_valtype(data, pos)
+    mut = data[pos]
+    if mut > 1:
+        raise fail("malformed mutability")
+    return GlobalType(t, mut == 1), pos + 1
+
+
+def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    imports = info.imports
+    for _ in range(count):
+        module, pos = read_name(data, pos)
+        name, pos = read_name(data, pos)
+        kind = data[pos]
+        pos += 1
+        desc: object
+        if kind == 0:
+            desc, pos = read_u32(data, pos)
+        elif kind == 1:
+            desc, pos = _table_type(data, pos)
+        elif kind == 2:
+            desc, pos = _memory_type(data, pos)
+        elif kind == 3:
+            desc, pos = _global_type(data, pos)
+        else:
+            raise fail("malformed import kind")
+        imports.append(Import(module, name, _EXTERN_KINDS[kind], desc))  # type: ignore[arg-type]
+    return pos
+
+
+def _function_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    funcs = array("I", bytes(4 * count))  # exactly `count` entries, no over-allocation
+    for i in range(count):
+        v = data[pos]
+        if v < 0x80:
+            pos += 1
+        else:
+            v, pos = read_uleb(data, pos, 32)
+        funcs[i] = v
+    info.funcs = funcs
+    return pos
+
+
+def _table_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        t, pos = _table_type(data, pos)
+        info.tables.append(t)
+    return pos
+
+
+def _memory_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        m, pos = _memory_type(data, pos)
+        info.mems.append(m)
+    return pos
+
+
+def _global_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        t, pos = _global_type(data, pos)
+        init, pos = read_const_expr(data, pos)
+        info.globals.append(GlobalDef(t, init))
+    return pos
+
+
+def _export_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        name, pos = read_name(data, pos)
+        kind = data[pos]
+        if kind > 3:
+            raise fail("malformed export kind")
+        index, pos = read_u32(data, pos + 1)
+        info.exports.append(Export(name, _EXTERN_KINDS[kind], index))
+    return pos
+
+
+def _start_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    info.start, pos = read_u32(data, pos)
+    return pos
+
+
+def _func_index_items(data: bytes, pos: int) -> tuple[FuncIndexItems, int]:
+    """vec(funcidx) as element items (each reads as the expression ``ref.func i``)."""
+    count, pos = read_len(data, pos)
+    indices = array("I", bytes(4 * count))
+    for i in range(count):
+        indices[i], pos = read_u32(data, pos)
+    return FuncIndexItems(indices, _REF_FUNC), pos
+
+
+def _expr_items(data: bytes, pos: int) -> tuple[list[Expr], int]:
+    count, pos = read_len(data, pos)
+    items = []
+    for _ in range(count):
+        expr, pos = read_const_expr(data, pos)
+        items.append(expr)
+    return items, pos
+
+
+def _elem_kind(data: bytes, pos: int) -> int:
+    if data[pos] != 0x00:
+        raise fail("malformed element kind")
+    return pos + 1
+
+
+def _elem_segment(data: bytes, pos: int) -> tuple[ElemSegment, int]:
+    """One element segment, flags 0..7: bit 0 passive/declarative, bit 1 explicit table
+    (active) or declarative (passive), bit 2 expressions instead of function indices."""
+    flags, pos = read_u32(data, pos)
+    if flags > 7:
+        raise fail("malformed elements segment kind")
+    table = 0
+    offset = None
+    if flags & 1:
+        mode = "declarative" if flags & 2 else "passive"
+    else:
+        mode = "active"
+        if flags & 2:
+            table, pos = read_u32(data, pos)
+        offset, pos = read_const_expr(data, pos)
+    elem_type = "funcref"
+    uses_exprs = bool(flags & 4)
+    if flags & 3:  # an explicit element kind / reference type is present
+        if uses_exprs:
+            elem_type, pos = read_reftype(data, pos)
+        else:
+            pos = _elem_kind(data, pos)
+    if uses_exprs:
+        items, pos = _expr_items(data, pos)
+    else:
+        items, pos = _func_index_items(data, pos)
+    return ElemSegment(mode, elem_type, items, table, offset), pos
+
+
+def _elem_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        seg, pos = _elem_segment(data, pos)
+        info.elems.append(seg)
+    return pos
+
+
+def _code_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    offsets = array("I", bytes(4 * count))
+    lengths = array("I", bytes(4 * count))
+    n = len(data)
+    for i in range(count):
+        start = pos
+        size = data[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_uleb(data, pos, 32)
+        if pos + size > n:
+            raise fail("length out of bounds" if size > n - start else EOS)
+        offsets[i] = pos
+        lengths[i] = size
+        pos += size
+    info.code_offsets = offsets
+    info.code_lengths = lengths
+    return pos
+
+
+def _data_segment(data: bytes, pos: int) -> tuple[DataSegment, int]:
+    flags, pos = read_u32(data, pos)
+    if flags == 1:
+        init, pos = read_bytes(data, pos)
+        return DataSegment("passive", init), pos
+    if flags == 0:
+        memory = 0
+    elif flags == 2:
+        memory, pos = read_u32(data, pos)
+    else:
+        raise fail("malformed data segment kind")
+    offset, pos = read_const_expr(data, pos)
+    init, pos = read_bytes(data, pos)
+    return DataSegment("active", init, memory, offset), pos
+
+
+def _data_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        seg, pos = _data_segment(data, pos)
+        info.datas.append(seg)
+    return pos
+
+
+def _data_count_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    info.data_count, pos = read_u32(data, pos)
+    return pos
+
+
+_SECTIONS: dict[int, Callable[[ModuleInfo, bytes, int], int]] = {
+    1: _type_section,
+    2: _import_section,
+    3: _function_section,
+    4: _table_section,
+    5: _memory_section,
+    6: _global_section,
+    7: _export_section,
+    8: _start_section,
+    9: _elem_section,
+    10: _code_section,
+    11: _data_section,
+    12: _data_count_section,
+}
