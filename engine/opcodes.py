@@ -256,9 +256,266 @@ FC:16 table.size table -
 FC:17 table.fill table -
 """
 
-# SIMD (prefix 0xFD, Wasm 2.0 and relaxed SIMD). Same format; sub-opcodes are decimal.
-# Maintained by the SIMD work; "-" signatures are typed by name in the validator.
+# SIMD (prefix 0xFD, Wasm 2.0 and relaxed SIMD). Same format, the "FD:" prefix omitted: the
+# code column is the sub-opcode in hex (relaxed SIMD from 100 = 256). Every SIMD op has a
+# fixed signature. Checked against wabt's encoding of the testsuite's simd_*.wast.
 _SIMD_TABLE = """
+00 v128.load memarg i32 -> v128
+01 v128.load8x8_s memarg i32 -> v128
+02 v128.load8x8_u memarg i32 -> v128
+03 v128.load16x4_s memarg i32 -> v128
+04 v128.load16x4_u memarg i32 -> v128
+05 v128.load32x2_s memarg i32 -> v128
+06 v128.load32x2_u memarg i32 -> v128
+07 v128.load8_splat memarg i32 -> v128
+08 v128.load16_splat memarg i32 -> v128
+09 v128.load32_splat memarg i32 -> v128
+0A v128.load64_splat memarg i32 -> v128
+0B v128.store memarg i32 v128 ->
+0C v128.const v128 -> v128
+0D i8x16.shuffle shuffle v128 v128 -> v128
+0E i8x16.swizzle - v128 v128 -> v128
+0F i8x16.splat - i32 -> v128
+10 i16x8.splat - i32 -> v128
+11 i32x4.splat - i32 -> v128
+12 i64x2.splat - i64 -> v128
+13 f32x4.splat - f32 -> v128
+14 f64x2.splat - f64 -> v128
+15 i8x16.extract_lane_s lane v128 -> i32
+16 i8x16.extract_lane_u lane v128 -> i32
+17 i8x16.replace_lane lane v128 i32 -> v128
+18 i16x8.extract_lane_s lane v128 -> i32
+19 i16x8.extract_lane_u lane v128 -> i32
+1A i16x8.replace_lane lane v128 i32 -> v128
+1B i32x4.extract_lane lane v128 -> i32
+1C i32x4.replace_lane lane v128 i32 -> v128
+1D i64x2.extract_lane lane v128 -> i64
+1E i64x2.replace_lane lane v128 i64 -> v128
+1F f32x4.extract_lane lane v128 -> f32
+20 f32x4.replace_lane lane v128 f32 -> v128
+21 f64x2.extract_lane lane v128 -> f64
+22 f64x2.replace_lane lane v128 f64 -> v128
+23 i8x16.eq - v128 v128 -> v128
+24 i8x16.ne - v128 v128 -> v128
+25 i8x16.lt_s - v128 v128 -> v128
+26 i8x16.lt_u - v128 v128 -> v128
+27 i8x16.gt_s - v128 v128 -> v128
+28 i8x16.gt_u - v128 v128 -> v128
+29 i8x16.le_s - v128 v128 -> v128
+2A i8x16.le_u - v128 v128 -> v128
+2B i8x16.ge_s - v128 v128 -> v128
+2C i8x16.ge_u - v128 v128 -> v128
+2D i16x8.eq - v128 v128 -> v128
+2E i16x8.ne - v128 v128 -> v128
+2F i16x8.lt_s - v128 v128 -> v128
+30 i16x8.lt_u - v128 v128 -> v128
+31 i16x8.gt_s - v128 v128 -> v128
+32 i16x8.gt_u - v128 v128 -> v128
+33 i16x8.le_s - v128 v128 -> v128
+34 i16x8.le_u - v128 v128 -> v128
+35 i16x8.ge_s - v128 v128 -> v128
+36 i16x8.ge_u - v128 v128 -> v128
+37 i32x4.eq - v128 v128 -> v128
+38 i32x4.ne - v128 v128 -> v128
+39 i32x4.lt_s - v128 v128 -> v128
+3A i32x4.lt_u - v128 v128 -> v128
+3B i32x4.gt_s - v128 v128 -> v128
+3C i32x4.gt_u - v128 v128 -> v128
+3D i32x4.le_s - v128 v128 -> v128
+3E i32x4.le_u - v128 v128 -> v128
+3F i32x4.ge_s - v128 v128 -> v128
+40 i32x4.ge_u - v128 v128 -> v128
+41 f32x4.eq - v128 v128 -> v128
+42 f32x4.ne - v128 v128 -> v128
+43 f32x4.lt - v128 v128 -> v128
+44 f32x4.gt - v128 v128 -> v128
+45 f32x4.le - v128 v128 -> v128
+46 f32x4.ge - v128 v128 -> v128
+47 f64x2.eq - v128 v128 -> v128
+48 f64x2.ne - v128 v128 -> v128
+49 f64x2.lt - v128 v128 -> v128
+4A f64x2.gt - v128 v128 -> v128
+4B f64x2.le - v128 v128 -> v128
+4C f64x2.ge - v128 v128 -> v128
+4D v128.not - v128 -> v128
+4E v128.and - v128 v128 -> v128
+4F v128.andnot - v128 v128 -> v128
+50 v128.or - v128 v128 -> v128
+51 v128.xor - v128 v128 -> v128
+52 v128.bitselect - v128 v128 v128 -> v128
+53 v128.any_true - v128 -> i32
+54 v128.load8_lane memarg_lane i32 v128 -> v128
+55 v128.load16_lane memarg_lane i32 v128 -> v128
+56 v128.load32_lane memarg_lane i32 v128 -> v128
+57 v128.load64_lane memarg_lane i32 v128 -> v128
+58 v128.store8_lane memarg_lane i32 v128 ->
+59 v128.store16_lane memarg_lane i32 v128 ->
+5A v128.store32_lane memarg_lane i32 v128 ->
+5B v128.store64_lane memarg_lane i32 v128 ->
+5C v128.load32_zero memarg i32 -> v128
+5D v128.load64_zero memarg i32 -> v128
+5E f32x4.demote_f64x2_zero - v128 -> v128
+5F f64x2.promote_low_f32x4 - v128 -> v128
+60 i8x16.abs - v128 -> v128
+61 i8x16.neg - v128 -> v128
+62 i8x16.popcnt - v128 -> v128
+63 i8x16.all_true - v128 -> i32
+64 i8x16.bitmask - v128 -> i32
+65 i8x16.narrow_i16x8_s - v128 v128 -> v128
+66 i8x16.narrow_i16x8_u - v128 v128 -> v128
+67 f32x4.ceil - v128 -> v128
+68 f32x4.floor - v128 -> v128
+69 f32x4.trunc - v128 -> v128
+6A f32x4.nearest - v128 -> v128
+6B i8x16.shl - v128 i32 -> v128
+6C i8x16.shr_s - v128 i32 -> v128
+6D i8x16.shr_u - v128 i32 -> v128
+6E i8x16.add - v128 v128 -> v128
+6F i8x16.add_sat_s - v128 v128 -> v128
+70 i8x16.add_sat_u - v128 v128 -> v128
+71 i8x16.sub - v128 v128 -> v128
+72 i8x16.sub_sat_s - v128 v128 -> v128
+73 i8x16.sub_sat_u - v128 v128 -> v128
+74 f64x2.ceil - v128 -> v128
+75 f64x2.floor - v128 -> v128
+76 i8x16.min_s - v128 v128 -> v128
+77 i8x16.min_u - v128 v128 -> v128
+78 i8x16.max_s - v128 v128 -> v128
+79 i8x16.max_u - v128 v128 -> v128
+7A f64x2.trunc - v128 -> v128
+7B i8x16.avgr_u - v128 v128 -> v128
+7C i16x8.extadd_pairwise_i8x16_s - v128 -> v128
+7D i16x8.extadd_pairwise_i8x16_u - v128 -> v128
+7E i32x4.extadd_pairwise_i16x8_s - v128 -> v128
+7F i32x4.extadd_pairwise_i16x8_u - v128 -> v128
+80 i16x8.abs - v128 -> v128
+81 i16x8.neg - v128 -> v128
+82 i16x8.q15mulr_sat_s - v128 v128 -> v128
+83 i16x8.all_true - v128 -> i32
+84 i16x8.bitmask - v128 -> i32
+85 i16x8.narrow_i32x4_s - v128 v128 -> v128
+86 i16x8.narrow_i32x4_u - v128 v128 -> v128
+87 i16x8.extend_low_i8x16_s - v128 -> v128
+88 i16x8.extend_high_i8x16_s - v128 -> v128
+89 i16x8.extend_low_i8x16_u - v128 -> v128
+8A i16x8.extend_high_i8x16_u - v128 -> v128
+8B i16x8.shl - v128 i32 -> v128
+8C i16x8.shr_s - v128 i32 -> v128
+8D i16x8.shr_u - v128 i32 -> v128
+8E i16x8.add - v128 v128 -> v128
+8F i16x8.add_sat_s - v128 v128 -> v128
+90 i16x8.add_sat_u - v128 v128 -> v128
+91 i16x8.sub - v128 v128 -> v128
+92 i16x8.sub_sat_s - v128 v128 -> v128
+93 i16x8.sub_sat_u - v128 v128 -> v128
+94 f64x2.nearest - v128 -> v128
+95 i16x8.mul - v128 v128 -> v128
+96 i16x8.min_s - v128 v128 -> v128
+97 i16x8.min_u - v128 v128 -> v128
+98 i16x8.max_s - v128 v128 -> v128
+99 i16x8.max_u - v128 v128 -> v128
+9B i16x8.avgr_u - v128 v128 -> v128
+9C i16x8.extmul_low_i8x16_s - v128 v128 -> v128
+9D i16x8.extmul_high_i8x16_s - v128 v128 -> v128
+9E i16x8.extmul_low_i8x16_u - v128 v128 -> v128
+9F i16x8.extmul_high_i8x16_u - v128 v128 -> v128
+A0 i32x4.abs - v128 -> v128
+A1 i32x4.neg - v128 -> v128
+A3 i32x4.all_true - v128 -> i32
+A4 i32x4.bitmask - v128 -> i32
+A7 i32x4.extend_low_i16x8_s - v128 -> v128
+A8 i32x4.extend_high_i16x8_s - v128 -> v128
+A9 i32x4.extend_low_i16x8_u - v128 -> v128
+AA i32x4.extend_high_i16x8_u - v128 -> v128
+AB i32x4.shl - v128 i32 -> v128
+AC i32x4.shr_s - v128 i32 -> v128
+AD i32x4.shr_u - v128 i32 -> v128
+AE i32x4.add - v128 v128 -> v128
+B1 i32x4.sub - v128 v128 -> v128
+B5 i32x4.mul - v128 v128 -> v128
+B6 i32x4.min_s - v128 v128 -> v128
+B7 i32x4.min_u - v128 v128 -> v128
+B8 i32x4.max_s - v128 v128 -> v128
+B9 i32x4.max_u - v128 v128 -> v128
+BA i32x4.dot_i16x8_s - v128 v128 -> v128
+BC i32x4.extmul_low_i16x8_s - v128 v128 -> v128
+BD i32x4.extmul_high_i16x8_s - v128 v128 -> v128
+BE i32x4.extmul_low_i16x8_u - v128 v128 -> v128
+BF i32x4.extmul_high_i16x8_u - v128 v128 -> v128
+C0 i64x2.abs - v128 -> v128
+C1 i64x2.neg - v128 -> v128
+C3 i64x2.all_true - v128 -> i32
+C4 i64x2.bitmask - v128 -> i32
+C7 i64x2.extend_low_i32x4_s - v128 -> v128
+C8 i64x2.extend_high_i32x4_s - v128 -> v128
+C9 i64x2.extend_low_i32x4_u - v128 -> v128
+CA i64x2.extend_high_i32x4_u - v128 -> v128
+CB i64x2.shl - v128 i32 -> v128
+CC i64x2.shr_s - v128 i32 -> v128
+CD i64x2.shr_u - v128 i32 -> v128
+CE i64x2.add - v128 v128 -> v128
+D1 i64x2.sub - v128 v128 -> v128
+D5 i64x2.mul - v128 v128 -> v128
+D6 i64x2.eq - v128 v128 -> v128
+D7 i64x2.ne - v128 v128 -> v128
+D8 i64x2.lt_s - v128 v128 -> v128
+D9 i64x2.gt_s - v128 v128 -> v128
+DA i64x2.le_s - v128 v128 -> v128
+DB i64x2.ge_s - v128 v128 -> v128
+DC i64x2.extmul_low_i32x4_s - v128 v128 -> v128
+DD i64x2.extmul_high_i32x4_s - v128 v128 -> v128
+DE i64x2.extmul_low_i32x4_u - v128 v128 -> v128
+DF i64x2.extmul_high_i32x4_u - v128 v128 -> v128
+E0 f32x4.abs - v128 -> v128
+E1 f32x4.neg - v128 -> v128
+E3 f32x4.sqrt - v128 -> v128
+E4 f32x4.add - v128 v128 -> v128
+E5 f32x4.sub - v128 v128 -> v128
+E6 f32x4.mul - v128 v128 -> v128
+E7 f32x4.div - v128 v128 -> v128
+E8 f32x4.min - v128 v128 -> v128
+E9 f32x4.max - v128 v128 -> v128
+EA f32x4.pmin - v128 v128 -> v128
+EB f32x4.pmax - v128 v128 -> v128
+EC f64x2.abs - v128 -> v128
+ED f64x2.neg - v128 -> v128
+EF f64x2.sqrt - v128 -> v128
+F0 f64x2.add - v128 v128 -> v128
+F1 f64x2.sub - v128 v128 -> v128
+F2 f64x2.mul - v128 v128 -> v128
+F3 f64x2.div - v128 v128 -> v128
+F4 f64x2.min - v128 v128 -> v128
+F5 f64x2.max - v128 v128 -> v128
+F6 f64x2.pmin - v128 v128 -> v128
+F7 f64x2.pmax - v128 v128 -> v128
+F8 i32x4.trunc_sat_f32x4_s - v128 -> v128
+F9 i32x4.trunc_sat_f32x4_u - v128 -> v128
+FA f32x4.convert_i32x4_s - v128 -> v128
+FB f32x4.convert_i32x4_u - v128 -> v128
+FC i32x4.trunc_sat_f64x2_s_zero - v128 -> v128
+FD i32x4.trunc_sat_f64x2_u_zero - v128 -> v128
+FE f64x2.convert_low_i32x4_s - v128 -> v128
+FF f64x2.convert_low_i32x4_u - v128 -> v128
+100 i8x16.relaxed_swizzle - v128 v128 -> v128
+101 i32x4.relaxed_trunc_f32x4_s - v128 -> v128
+102 i32x4.relaxed_trunc_f32x4_u - v128 -> v128
+103 i32x4.relaxed_trunc_f64x2_s_zero - v128 -> v128
+104 i32x4.relaxed_trunc_f64x2_u_zero - v128 -> v128
+105 f32x4.relaxed_madd - v128 v128 v128 -> v128
+106 f32x4.relaxed_nmadd - v128 v128 v128 -> v128
+107 f64x2.relaxed_madd - v128 v128 v128 -> v128
+108 f64x2.relaxed_nmadd - v128 v128 v128 -> v128
+109 i8x16.relaxed_laneselect - v128 v128 v128 -> v128
+10A i16x8.relaxed_laneselect - v128 v128 v128 -> v128
+10B i32x4.relaxed_laneselect - v128 v128 v128 -> v128
+10C i64x2.relaxed_laneselect - v128 v128 v128 -> v128
+10D f32x4.relaxed_min - v128 v128 -> v128
+10E f32x4.relaxed_max - v128 v128 -> v128
+10F f64x2.relaxed_min - v128 v128 -> v128
+110 f64x2.relaxed_max - v128 v128 -> v128
+111 i16x8.relaxed_q15mulr_s - v128 v128 -> v128
+112 i16x8.relaxed_dot_i8x16_i7x16_s - v128 v128 -> v128
+113 i32x4.relaxed_dot_i8x16_i7x16_add_s - v128 v128 v128 -> v128
 """
 
 

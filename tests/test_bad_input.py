@@ -75,7 +75,7 @@ def _mutants(data: bytes, rng: random.Random) -> list[bytes]:
     """Truncations at every length up to 64 and at random points, plus single-bit flips."""
     cuts = set(range(min(len(data), 64))) | {rng.randrange(len(data) + 1) for _ in range(8)}
     out = [data[:n] for n in sorted(cuts)]
-    for _ in range(16):
+    for _ in range(16 if data else 0):
         pos = rng.randrange(len(data))
         flipped = bytearray(data)
         flipped[pos] ^= 1 << rng.randrange(8)

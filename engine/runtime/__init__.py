@@ -1,0 +1,29 @@
+"""The runtime: Engine/Store, modules, instances, functions, memories, tables, globals."""
+
+from .engine import Engine, Store
+from .func import Func
+from .global_ import Global, GlobalCell
+from .instance import Exports, Instance, Runtime
+from .linker import Linker
+from .memory import Memory, MemoryInst
+from .module import Module
+from .table import Table, TableInst
+from .values import ValType
+
+__all__ = [
+    "Engine",
+    "Exports",
+    "Func",
+    "Global",
+    "GlobalCell",
+    "Instance",
+    "Linker",
+    "Memory",
+    "MemoryInst",
+    "Module",
+    "Runtime",
+    "Store",
+    "Table",
+    "TableInst",
+    "ValType",
+]

@@ -6,10 +6,38 @@ consult are flattened here once and cached on the ModuleInfo object.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
 from ..types import FuncType, GlobalType, TableType
 
 _CACHE_ATTR = "_validation_context"
+
+
+class FuncTypes:
+    """The function index space as types, read through the module's type-index column.
+
+    A view rather than a list, so that validation keeps nothing per function (the code map
+    budgets every byte per function). Unknown type indices read as None.
+    """
+
+    __slots__ = ("_funcs", "_imported", "_types")
+
+    def __init__(self, imported: list[FuncType | None], funcs: Any, types: list[FuncType]) -> None:
+        self._imported = imported
+        self._funcs = funcs
+        self._types = types
+
+    def __len__(self) -> int:
+        return len(self._imported) + len(self._funcs)
+
+    def __getitem__(self, index: int) -> FuncType | None:
+        nimported = len(self._imported)
+        if index < nimported:
+            return self._imported[index]
+        type_index = self._funcs[index - nimported]
+        types = self._types
+        return types[type_index] if type_index < len(types) else None
 
 
 class Context:
@@ -32,8 +60,7 @@ class Context:
         types = info.types
         self.types: list[FuncType] = types
         ntypes = len(types)
-        # FuncType of every function (imports first); None where the type index is unknown.
-        func_types: list[FuncType | None] = []
+        imported_funcs: list[FuncType | None] = []
         tables: list[TableType] = []
         num_mems = 0
         globals_: list[GlobalType] = []
@@ -41,7 +68,7 @@ class Context:
             kind = imp.kind
             if kind == FUNC:
                 idx = imp.desc
-                func_types.append(types[idx] if 0 <= idx < ntypes else None)  # type: ignore[operator]
+                imported_funcs.append(types[idx] if 0 <= idx < ntypes else None)  # type: ignore[operator]
             elif kind == TABLE:
                 tables.append(imp.desc)  # type: ignore[arg-type]
             elif kind == MEMORY:
@@ -49,11 +76,7 @@ class Context:
             elif kind == GLOBAL:
                 globals_.append(imp.desc)  # type: ignore[arg-type]
         self.num_imported_globals = len(globals_)
-        if info.funcs and max(info.funcs) < ntypes:
-            func_types.extend([types[i] for i in info.funcs])
-        else:
-            func_types.extend([types[i] if i < ntypes else None for i in info.funcs])
-        self.func_types = func_types
+        self.func_types = FuncTypes(imported_funcs, info.funcs, types)
         self.tables = tables + list(info.tables)
         self.num_mems = num_mems + len(info.mems)
         self.globals = globals_ + [g.type for g in info.globals]
@@ -97,3 +120,12 @@ def context_of(info: ModuleInfo) -> Context:
         except AttributeError:  # a slotted ModuleInfo: no cache, still correct
             pass
     return ctx
+
+
+def forget_context(info: ModuleInfo) -> None:
+    """Drop the cached context of ``info`` (rebuilt on the next use).
+
+    The code map calls this once a module's up-front checks are done, so that a module keeps
+    no validation state between lazily validated bodies beyond what it needs.
+    """
+    info.__dict__.pop(_CACHE_ATTR, None)

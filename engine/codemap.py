@@ -1,0 +1,182 @@
+"""The code map: per-function compilation state of every module of one Engine, in columns.
+
+One ``CodeMap`` per Engine (wasmi's design). ``register`` gives each module a ``CodeSpan``: a
+contiguous range of *slots*, one per defined function, in the engine-wide columns. Nothing
+per function is a Python object until the function is compiled.
+
+Layout, what each defined function costs while uncompiled (bytes):
+
+    ModuleInfo.funcs         4   type index   (array 'I', the decoder's, reused)
+    ModuleInfo.code_offsets  4   body offset  (array 'I', the decoder's, reused)
+    ModuleInfo.code_lengths  4   body length  (array 'I', the decoder's, reused)
+    CodeMap._state           1   UNCOMPILED / VALIDATED / COMPILED / FAILED (bytearray)
+                            --
+                            13   + container slack (array <= 6.25%, bytearray <= 12.5%)
+
+The body bytes themselves stay in the module's ``data``; a body is sliced only to compile it.
+Once compiled, a function adds one entry in ``_factories`` (slot -> factory, a dict created
+on demand, ~70 bytes with its int key) and the factory itself, which identical bodies of
+identical type in one module share (``CodeSpan.shared``: body bytes + FuncType -> factory).
+A failed function adds one entry in ``_errors`` so every later call raises the same error.
+
+Publication is race-safe without holding a lock while compiling: two threads may both
+translate a function, and ``dict.setdefault`` under ``_lock`` publishes exactly one factory.
+
+The translate function is injected by the runtime (this stage precedes ``engine.compile``).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from .binary import decode_body
+from .binary.module import FUNC, ModuleInfo
+from .config import EAGER, LAZY
+from .errors import CompileError
+from .validate import forget_context, validate_body
+
+#: Slot states.
+UNCOMPILED, VALIDATED, COMPILED, FAILED = 0, 1, 2, 3
+
+Factory = Callable[[Any], Callable[..., Any]]
+Translate = Callable[[ModuleInfo, int, Any], Factory]
+
+
+class CodeSpan:
+    """One module's range of slots in a CodeMap: slot ``base + i`` is defined function ``i``."""
+
+    __slots__ = ("__weakref__", "base", "code_map", "count", "info", "num_imported", "shared")
+
+    def __init__(self, code_map: CodeMap, info: ModuleInfo, base: int) -> None:
+        self.code_map = code_map
+        self.info = info
+        self.base = base
+        self.count = len(info.funcs)
+        self.num_imported = sum(1 for imp in info.imports if imp.kind == FUNC)
+        #: body bytes + FuncType -> factory, created at the first compilation.
+        self.shared: dict[tuple[bytes, Any], Factory] | None = None
+
+    def state(self, defined_index: int) -> int:
+        """State of defined function ``defined_index`` (UNCOMPILED ... FAILED)."""
+        return self.code_map._state[self.base + defined_index]
+
+    def factory(self, defined_index: int) -> Factory:
+        """The compiled factory of defined function ``defined_index``, compiling on first use."""
+        code_map = self.code_map
+        found = code_map._factories.get(self.base + defined_index)
+        if found is not None:
+            return found
+        return code_map._compile(self, defined_index)
+
+    def compile_all(self) -> None:
+        """Force every deferred decode/validate/translate; raise the first CompileError."""
+        for i in range(self.count):
+            self.factory(i)
+
+    def validate_all(self) -> None:
+        """Decode and validate every body now (identical bodies of one type checked once)."""
+        self.code_map._check_all(self, translate=False)
+
+
+class CodeMap:
+    """Engine-wide columns of per-function compilation state (see the module docstring)."""
+
+    def __init__(self, mode: str, translate: Translate) -> None:
+        self.mode = mode
+        self._translate = translate
+        self._state = bytearray()
+        self._factories: dict[int, Factory] = {}
+        self._errors: dict[int, CompileError] = {}
+        self._lock = threading.Lock()
+
+    def register(self, info: ModuleInfo, owner: object | None = None) -> CodeSpan:
+        """Give ``info``'s defined functions slots, and do the mode's up-front work.
+
+        ``owner`` (the Module) lets the map drop the span's compiled entries when it dies.
+        Raises MalformedError / InvalidError for bodies checked up front.
+        """
+        count = len(info.funcs)
+        with self._lock:
+            base = len(self._state)
+            self._state.extend(bytes(count))
+        span = CodeSpan(self, info, base)
+        if owner is not None and count:
+            weakref.finalize(owner, self._release, base, count).atexit = False
+        if self.mode == EAGER:
+            self._check_all(span, translate=True)
+        elif self.mode != LAZY:
+            self._check_all(span, translate=False)
+        forget_context(info)  # validation state is rebuilt on demand by a lazy compile
+        return span
+
+    def _release(self, base: int, count: int) -> None:
+        """Forget the compiled factories and errors of a dead module's slots."""
+        with self._lock:
+            for table in (self._factories, self._errors):
+                if table:
+                    for slot in [s for s in table if base <= s < base + count]:
+                        del table[slot]
+            self._state[base : base + count] = bytes(count)
+
+    def _check_all(self, span: CodeSpan, translate: bool) -> None:
+        info = span.info
+        data, offsets, lengths = info.data, info.code_offsets, info.code_lengths
+        types, funcs = info.types, info.funcs
+        seen: dict[tuple[bytes, Any], Factory | None] = {}  # transient: dropped on return
+        state, base = self._state, span.base
+        for i in range(span.count):
+            if state[base + i] >= COMPILED:
+                continue
+            off = offsets[i]
+            key = (bytes(data[off : off + lengths[i]]), types[funcs[i]])
+            if key in seen:
+                factory = seen[key]
+            else:
+                factory = self._build(span, i, validate=state[base + i] == UNCOMPILED,
+                                      translate=translate)
+                seen[key] = factory
+            if factory is None:
+                state[base + i] = VALIDATED
+            else:
+                self._publish(span, i, key, factory)
+
+    def _build(self, span: CodeSpan, i: int, validate: bool, translate: bool) -> Factory | None:
+        """Decode (+ validate) (+ translate) defined function ``i``; record a failure."""
+        func_index = span.num_imported + i
+        try:
+            body = decode_body(span.info, func_index)
+            if validate:
+                validate_body(span.info, func_index, body)
+            return self._translate(span.info, func_index, body) if translate else None
+        except CompileError as exc:
+            with self._lock:
+                self._state[span.base + i] = FAILED
+                self._errors[span.base + i] = exc
+            raise
+
+    def _compile(self, span: CodeSpan, i: int) -> Factory:
+        slot = span.base + i
+        state = self._state[slot]
+        if state == FAILED:
+            raise self._errors[slot]
+        info = span.info
+        off = info.code_offsets[i]
+        key = (bytes(info.data[off : off + info.code_lengths[i]]), info.types[info.funcs[i]])
+        shared = span.shared
+        factory = shared.get(key) if shared is not None else None
+        if factory is None:
+            factory = self._build(span, i, validate=state == UNCOMPILED, translate=True)
+        return self._publish(span, i, key, factory)
+
+    def _publish(self, span: CodeSpan, i: int, key: tuple[bytes, Any], factory: Factory) -> Factory:
+        """Publish ``factory`` for slot ``i`` once; a racing thread gets the first one."""
+        with self._lock:
+            if span.shared is None:
+                span.shared = {}
+            factory = span.shared.setdefault(key, factory)
+            factory = self._factories.setdefault(span.base + i, factory)
+            self._state[span.base + i] = COMPILED
+        return factory

@@ -1,0 +1,74 @@
+"""The call boundary between Python and wasm: call depth limit and exhaustion.
+
+Translated code keeps no depth counter. Instead the outermost wasm entry of a thread sets
+``sys.setrecursionlimit`` to the current Python depth plus ``Config.max_call_depth`` (lowering
+or raising it), and restores the previous limit when the last active entry leaves. Python's
+``RecursionError`` then becomes the trap "call stack exhausted"; the stack has unwound by the
+time the boundary sees it, so the interpreter is usable afterwards.
+
+The recursion limit is process-wide: while several threads are inside wasm it is the largest
+one they need.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ExhaustionError
+
+_lock = threading.Lock()
+_tls = threading.local()
+_active = 0  # outermost entries in progress, all threads
+_saved_limit = 0  # the limit before the first of them
+#: Frames the boundary itself needs to raise and convert the error.
+_MARGIN = 20
+
+
+def _python_depth() -> int:
+    depth = 0
+    frame = sys._getframe(2)
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _enter(max_depth: int) -> None:
+    global _active, _saved_limit
+    need = _python_depth() + max_depth + _MARGIN
+    with _lock:
+        if _active == 0:
+            _saved_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(need)
+        elif need > sys.getrecursionlimit():
+            sys.setrecursionlimit(need)
+        _active += 1
+
+
+def _leave() -> None:
+    global _active
+    with _lock:
+        _active -= 1
+        if _active == 0:
+            sys.setrecursionlimit(_saved_limit)
+
+
+def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
+    """Call internal callable ``fn(*args)`` from the host, enforcing the depth limit."""
+    if getattr(_tls, "inside", False):  # re-entry from a host function: limit already set
+        try:
+            return fn(*args)
+        except RecursionError:
+            raise ExhaustionError() from None
+    _enter(max_depth)
+    _tls.inside = True
+    try:
+        return fn(*args)
+    except RecursionError:
+        raise ExhaustionError() from None
+    finally:
+        _tls.inside = False
+        _leave()

@@ -1,0 +1,63 @@
+"""Globals: the internal cell (``GlobalCell``) and the public ``Global`` handle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import WasmError
+from ..types import VALUE_TYPES, GlobalType
+from .values import from_bits, from_python, to_bits, to_python
+
+
+class GlobalCell:
+    """What translated code uses: ``value`` holds the internal value."""
+
+    __slots__ = ("type", "value")
+
+    def __init__(self, gtype: GlobalType, value: Any) -> None:
+        self.type = gtype
+        self.value = value
+
+
+class Global:
+    """A global handle (wasmtime-py shaped). Identity is kept across export/import."""
+
+    __slots__ = ("_cell",)
+
+    def __init__(self, store: Any, gtype: GlobalType, value: Any) -> None:
+        """A new global holding Python value ``value``."""
+        if gtype.content not in VALUE_TYPES:
+            raise WasmError("invalid global type")
+        gtype = GlobalType(gtype.content, bool(gtype.mutable))
+        self._cell = GlobalCell(gtype, from_python(gtype.content, value))
+
+    @classmethod
+    def _wrap(cls, cell: GlobalCell) -> Global:
+        self = cls.__new__(cls)
+        self._cell = cell
+        return self
+
+    def type(self, store: Any = None) -> GlobalType:
+        return self._cell.type
+
+    def value(self, store: Any = None) -> Any:
+        """The value as a Python value (integers signed)."""
+        return to_python(self._cell.type.content, self._cell.value)
+
+    def set_value(self, store: Any, value: Any) -> None:
+        self._set(from_python(self._cell.type.content, value))
+
+    def bits(self, store: Any = None) -> Any:
+        """The raw value: numbers as bit patterns, references as objects."""
+        return to_bits(self._cell.type.content, self._cell.value)
+
+    def set_bits(self, store: Any, bits: Any) -> None:
+        self._set(from_bits(self._cell.type.content, bits))
+
+    def _set(self, value: Any) -> None:
+        if not self._cell.type.mutable:
+            raise WasmError("global is immutable")
+        self._cell.value = value
+
+    def __repr__(self) -> str:
+        return f"<Global {self._cell.type}>"

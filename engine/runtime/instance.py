@@ -1,0 +1,259 @@
+"""Instances: the runtime record ``rt`` that translated code binds to, and instantiation.
+
+Nothing is created per function up front: ``rt.funcs`` and ``rt.func_refs`` are dicts whose
+``__missing__`` binds (compiling on first use) or creates the entry a caller touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..binary.module import FUNC, MEMORY, TABLE, Expr, ModuleInfo
+from ..compile.numerics import f32_from_bits, f64_from_bits
+from ..errors import InvalidError, LinkError, Trap
+from ..types import FuncType, limits_match
+from .calls import invoke
+from .func import Func, interned
+from .global_ import Global, GlobalCell
+from .memory import Memory, MemoryInst
+from .module import Module
+from .table import Table, TableInst
+
+Extern = Func | Memory | Table | Global
+
+
+class _Funcs(dict):
+    """Function index -> internal callable, bound on first use."""
+
+    __slots__ = ("rt",)
+
+    def __missing__(self, index: int) -> Any:
+        rt = self.rt
+        n = rt.num_imported_funcs
+        if index < n:
+            fn = rt.func_refs[index].fn
+        else:
+            fn = rt.code.factory(index - n)(rt)
+        return self.setdefault(index, fn)
+
+
+class _FuncRefs(dict):
+    """Function index -> Func (the funcref value), created on first use."""
+
+    __slots__ = ("rt",)
+
+    def __missing__(self, index: int) -> Func:
+        rt = self.rt
+        ftype = rt.types[rt.info.funcs[index - rt.num_imported_funcs]]
+        return self.setdefault(index, Func._wasm(rt, index, ftype))
+
+
+class Runtime:
+    """The runtime record of one instance (docs/architecture.md, "The runtime record rt")."""
+
+    __slots__ = (
+        "__weakref__",
+        "code",
+        "datas",
+        "elems",
+        "func_refs",
+        "funcs",
+        "globals",
+        "info",
+        "memories",
+        "module",
+        "num_imported_funcs",
+        "tables",
+        "types",
+    )
+
+    def __init__(self, module: Module) -> None:
+        self.module = module  # keeps the code map's entries alive while any Func of it lives
+        self.info: ModuleInfo = module.info
+        self.code = module.code
+        self.num_imported_funcs = module.code.num_imported
+        self.types: list[FuncType] = [interned(t) for t in module.info.types]
+        self.funcs = _Funcs()
+        self.funcs.rt = self
+        self.func_refs = _FuncRefs()
+        self.func_refs.rt = self
+        self.tables: list[TableInst] = []
+        self.memories: list[MemoryInst] = []
+        self.globals: list[GlobalCell] = []
+        self.elems: list[Any] = []
+        self.datas: list[bytes] = []
+
+
+class Exports(Mapping[str, Extern]):
+    """An instance's exports by name, in module order."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, Extern]) -> None:
+        self._items = items
+
+    def __getitem__(self, name: str) -> Extern:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Exports({list(self._items)})"
+
+
+class Instance:
+    """``Instance(store, module, imports)``: link, initialise, run the start function.
+
+    ``imports`` are externs (Func / Table / Memory / Global) in the module's import order.
+    Raises LinkError ("incompatible import type") or Trap (segment bounds, start function).
+    As in Wasm 2.0, a trap keeps what earlier segments already wrote.
+    """
+
+    def __init__(self, store: Any, module: Module, imports: Sequence[Extern] = ()) -> None:
+        self.module = module
+        rt = self._rt = Runtime(module)
+        self._tables: list[Table] = []
+        self._memories: list[Memory] = []
+        self._globals: list[Global] = []
+        self._exports: Exports | None = None
+        self._link(list(imports))
+        self._allocate()
+        self._init_segments()
+        start = module.info.start
+        if start is not None:
+            invoke(store.engine.config.max_call_depth, rt.funcs[start], ())
+
+    def exports(self, store: Any = None) -> Exports:
+        """Mapping export name -> Func / Memory / Table / Global (same objects every time)."""
+        if self._exports is None:
+            rt, items = self._rt, {}
+            for exp in self.module.info.exports:
+                if exp.kind == FUNC:
+                    items[exp.name] = rt.func_refs[exp.index]
+                elif exp.kind == TABLE:
+                    items[exp.name] = self._tables[exp.index]
+                elif exp.kind == MEMORY:
+                    items[exp.name] = self._memories[exp.index]
+                else:
+                    items[exp.name] = self._globals[exp.index]
+            self._exports = Exports(items)
+        return self._exports
+
+    # -- instantiation steps ------------------------------------------------------------
+
+    def _link(self, imports: list[Extern]) -> None:
+        rt, info = self._rt, self.module.info
+        if len(imports) != len(info.imports):
+            raise LinkError(f"expected {len(info.imports)} imports, found {len(imports)}")
+        nfunc = 0
+        for imp, ext in zip(info.imports, imports):
+            if imp.kind == FUNC:
+                ok = isinstance(ext, Func) and ext.ftype == rt.types[imp.desc]  # type: ignore[index]
+                if ok:
+                    rt.func_refs[nfunc] = ext
+                    nfunc += 1
+            elif imp.kind == TABLE:
+                ok = isinstance(ext, Table) and ext._table.type.elem == imp.desc.elem  # type: ignore[union-attr]
+                ok = ok and limits_match(ext._table.limits(), imp.desc.limits)  # type: ignore[union-attr]
+                if ok:
+                    self._tables.append(ext)
+                    rt.tables.append(ext._table)
+            elif imp.kind == MEMORY:
+                ok = isinstance(ext, Memory) and limits_match(ext._mem.limits(), imp.desc.limits)  # type: ignore[union-attr]
+                if ok:
+                    self._memories.append(ext)
+                    rt.memories.append(ext._mem)
+            else:
+                ok = isinstance(ext, Global) and ext._cell.type == imp.desc
+                if ok:
+                    self._globals.append(ext)
+                    rt.globals.append(ext._cell)
+            if not ok:
+                raise LinkError("incompatible import type")
+
+    def _allocate(self) -> None:
+        """Defined tables and memories, then globals initialised in order."""
+        rt, info = self._rt, self.module.info
+        for ttype in info.tables:
+            table = TableInst(ttype)
+            rt.tables.append(table)
+            self._tables.append(Table._wrap(table))
+        for mtype in info.mems:
+            mem = MemoryInst(mtype)
+            rt.memories.append(mem)
+            self._memories.append(Memory._wrap(mem))
+        for gdef in info.globals:
+            cell = GlobalCell(gdef.type, eval_const(gdef.init, rt))
+            rt.globals.append(cell)
+            self._globals.append(Global._wrap(cell))
+        rt.elems = [[eval_const(e, rt) for e in seg.init] for seg in info.elems]
+        rt.datas = [seg.init for seg in info.datas]
+
+    def _init_segments(self) -> None:
+        """Active element segments, then active data segments, in order (then dropped)."""
+        rt, info = self._rt, self.module.info
+        for i, seg in enumerate(info.elems):
+            if seg.mode == "active":
+                refs = rt.elems[i]
+                offset = eval_const(seg.offset, rt)  # type: ignore[arg-type]
+                elements = rt.tables[seg.table].elements
+                if offset + len(refs) > len(elements):
+                    raise Trap("out of bounds table access")
+                elements[offset : offset + len(refs)] = refs
+            if seg.mode != "passive":
+                rt.elems[i] = ()
+        for i, dseg in enumerate(info.datas):
+            if dseg.mode == "active":
+                offset = eval_const(dseg.offset, rt)  # type: ignore[arg-type]
+                data = rt.memories[dseg.memory].data
+                if offset + len(dseg.init) > len(data):
+                    raise Trap("out of bounds memory access")
+                data[offset : offset + len(dseg.init)] = dseg.init
+                rt.datas[i] = b""
+
+    def __repr__(self) -> str:
+        return f"<Instance of {self.module!r}>"
+
+
+_M32, _M64 = (1 << 32) - 1, (1 << 64) - 1
+_BINOPS = {
+    "i32.add": (lambda a, b: a + b, _M32),
+    "i32.sub": (lambda a, b: a - b, _M32),
+    "i32.mul": (lambda a, b: a * b, _M32),
+    "i64.add": (lambda a, b: a + b, _M64),
+    "i64.sub": (lambda a, b: a - b, _M64),
+    "i64.mul": (lambda a, b: a * b, _M64),
+}
+
+
+def eval_const(expr: Expr, rt: Runtime) -> Any:
+    """Evaluate a (validated) constant expression to an internal value."""
+    stack: list[Any] = []
+    for op, imm in expr:
+        name = op.name
+        if name in ("i32.const", "i64.const", "v128.const"):
+            stack.append(imm)
+        elif name == "f32.const":
+            stack.append(f32_from_bits(imm))
+        elif name == "f64.const":
+            stack.append(f64_from_bits(imm))
+        elif name == "ref.null":
+            stack.append(None)
+        elif name == "ref.func":
+            stack.append(rt.func_refs[imm])
+        elif name == "global.get":
+            stack.append(rt.globals[imm].value)
+        elif name in _BINOPS and len(stack) >= 2:
+            fn, mask = _BINOPS[name]
+            b = stack.pop()
+            stack.append(fn(stack.pop(), b) & mask)
+        else:
+            raise InvalidError("constant expression required")
+    if len(stack) != 1:
+        raise InvalidError("type mismatch")
+    return stack[0]

@@ -1,0 +1,64 @@
+"""Linker: externs by (module, name), resolving a module's imports to instantiate it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import LinkError
+from ..types import FuncType
+from .func import Func
+from .global_ import Global
+from .instance import Extern, Instance
+from .memory import Memory
+from .module import Module
+from .table import Table
+
+_EXTERNS = (Func, Memory, Table, Global)
+
+
+class Linker:
+    """Name-based import resolution (wasmtime-py shaped).
+
+    Defining a name twice raises LinkError unless ``allow_shadowing`` is set.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.allow_shadowing = False
+        self._defs: dict[tuple[str, str], Extern] = {}
+
+    def define(self, store: Any, module: str, name: str, item: Extern) -> None:
+        if not isinstance(item, _EXTERNS):
+            raise TypeError(f"not an extern: {type(item).__name__}")
+        key = (module, name)
+        if key in self._defs and not self.allow_shadowing:
+            raise LinkError(f"import of {module}::{name} defined twice")
+        self._defs[key] = item
+
+    def define_func(
+        self, module: str, name: str, ftype: FuncType, func: Callable[..., Any]
+    ) -> None:
+        """Define a host function taking and returning Python values."""
+        self.define(None, module, name, Func(None, ftype, func))
+
+    def define_instance(self, store: Any, name: str, instance: Instance) -> None:
+        """Define every export of ``instance`` under module name ``name``."""
+        for export_name, item in instance.exports(store).items():
+            self.define(store, name, export_name, item)
+
+    def get(self, store: Any, module: str, name: str) -> Extern:
+        try:
+            return self._defs[(module, name)]
+        except KeyError:
+            raise LinkError("unknown import") from None
+
+    def instantiate(self, store: Any, module: Module) -> Instance:
+        """Resolve ``module``'s imports by name (LinkError "unknown import") and instantiate."""
+        externs = []
+        for imp in module.info.imports:
+            item = self._defs.get((imp.module, imp.name))
+            if item is None:
+                raise LinkError("unknown import")
+            externs.append(item)
+        return Instance(store, module, externs)
