@@ -92,6 +92,7 @@ def test_module_budget(mode: str, n: int) -> None:
     Module(engine, empty_functions(2))  # warm caches (interned types, imports)
     data = empty_functions(n)
     retained = _retained(lambda: Module(engine, data))
+    print(f"{mode} n={n}: {retained / n:.2f} bytes per function")
     assert retained / n <= 16, f"{retained / n:.2f} bytes per function"
 
 

@@ -103,9 +103,13 @@ class DataSegment:
     offset: Expr | None = None  # active only
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleInfo:
-    """A decoded (not yet validated) module."""
+    """A decoded (not yet validated) module.
+
+    Slotted: a module's fixed cost counts against the code map's per-function budget when
+    the module is small.
+    """
 
     data: bytes
     types: list[FuncType] = field(default_factory=list)
@@ -125,6 +129,8 @@ class ModuleInfo:
     code_lengths: array = field(default_factory=lambda: array("I"))
     #: Custom sections as (name, offset, length) into ``data``.
     customs: list[tuple[str, int, int]] = field(default_factory=list)
+    #: Cache of the validator's context (engine.validate owns its content).
+    validation_context: Any = None
 
     # Convenience views over imports + definitions (index spaces of the spec).
     def imported(self, kind: str) -> list[Import]:

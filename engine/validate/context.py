@@ -11,8 +11,6 @@ from typing import Any
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
 from ..types import FuncType, GlobalType, TableType
 
-_CACHE_ATTR = "_validation_context"
-
 
 class FuncTypes:
     """The function index space as types, read through the module's type-index column.
@@ -112,13 +110,9 @@ def _declared_refs(info: ModuleInfo) -> set[int]:
 
 def context_of(info: ModuleInfo) -> Context:
     """The cached validation context of ``info`` (built on first use)."""
-    ctx = getattr(info, _CACHE_ATTR, None)
+    ctx = info.validation_context
     if ctx is None:
-        ctx = Context(info)
-        try:
-            setattr(info, _CACHE_ATTR, ctx)
-        except AttributeError:  # a slotted ModuleInfo: no cache, still correct
-            pass
+        ctx = info.validation_context = Context(info)
     return ctx
 
 
@@ -128,4 +122,4 @@ def forget_context(info: ModuleInfo) -> None:
     The code map calls this once a module's up-front checks are done, so that a module keeps
     no validation state between lazily validated bodies beyond what it needs.
     """
-    info.__dict__.pop(_CACHE_ATTR, None)
+    info.validation_context = None
