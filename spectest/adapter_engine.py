@@ -1,0 +1,116 @@
+"""The adapter for this project's engine, through its public API only (docs/architecture.md).
+
+Raw values: ``Func.call_bits`` and ``Global.bits`` take and give bit patterns (refs as
+objects). In the ``lazy`` mode bodies are validated on first call, so for ``assert_invalid``
+and ``assert_malformed`` the runner asks for ``module.compile_all()`` right after
+``Module(...)``: every deferred error surfaces there, and is still classified by its type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spectest.adapters import (
+    SPECTEST_GLOBALS,
+    SPECTEST_MEMORY,
+    SPECTEST_PRINTS,
+    SPECTEST_TABLE,
+    Adapter,
+    AdapterError,
+    Session,
+)
+
+
+def _classify(exc: BaseException) -> AdapterError:
+    """Map the engine's exception classes (engine.errors) to adapter kinds."""
+    import engine
+
+    text = str(exc)
+    for cls, kind in ((engine.MalformedError, "malformed"), (engine.InvalidError, "invalid"),
+                      (engine.LinkError, "unlinkable"), (engine.ExhaustionError, "exhaustion"),
+                      (engine.Trap, "trap"), (engine.WasmError, "other")):
+        if isinstance(exc, cls):
+            return AdapterError(kind, text)
+    return AdapterError("crash", f"{type(exc).__name__}: {text}")
+
+
+class EngineSession(Session):
+    """A Store of our engine in one compilation mode, with spectest and the registry."""
+
+    def __init__(self, mode: str) -> None:
+        import engine as E
+
+        self.E = E
+        config = E.Config()
+        config.compilation_mode = mode
+        self.engine = E.Engine(config)
+        self.store = E.Store(self.engine)
+        self.registry: dict[str, dict[str, Any]] = {"spectest": self._spectest()}
+
+    def _spectest(self) -> dict[str, Any]:
+        E, s = self.E, self.store
+        out: dict[str, Any] = {}
+        for name, params in SPECTEST_PRINTS.items():
+            out[name] = E.Func(s, E.FuncType(list(params), []), lambda *a: None)
+        for name, (t, v) in SPECTEST_GLOBALS.items():
+            out[name] = E.Global(s, E.GlobalType(t, False), v)
+        lo, hi = SPECTEST_TABLE
+        out["table"] = E.Table(s, E.TableType("funcref", E.Limits(lo, hi)), None)
+        lo, hi = SPECTEST_MEMORY
+        out["memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi)))
+        return out
+
+    def compile(self, data: bytes, check_all: bool = False) -> Any:
+        try:
+            module = self.E.Module(self.engine, data)
+            if check_all:
+                module.compile_all()
+            return module
+        except Exception as exc:
+            raise _classify(exc) from exc
+
+    def instantiate(self, module: Any) -> Any:
+        try:
+            linker = self.E.Linker(self.engine)
+            for mod_name, externs in self.registry.items():
+                for name, ext in externs.items():
+                    linker.define(self.store, mod_name, name, ext)
+            return linker.instantiate(self.store, module)
+        except Exception as exc:
+            raise _classify(exc) from exc
+
+    def register(self, name: str, instance: Any) -> None:
+        self.registry[name] = dict(instance.exports(self.store).items())
+
+    def _export(self, instance: Any, field: str) -> Any:
+        try:
+            return instance.exports(self.store)[field]
+        except Exception as exc:
+            raise AdapterError("other", f"no export {field!r}: {exc!r}") from exc
+
+    def invoke(self, instance: Any, field: str, args: list[object],
+               types: list[str]) -> list[object]:
+        func = self._export(instance, field)
+        try:
+            return list(func.call_bits(self.store, list(args)))
+        except Exception as exc:
+            raise _classify(exc) from exc
+
+    def get(self, instance: Any, field: str) -> object:
+        glob = self._export(instance, field)
+        try:
+            return glob.bits(self.store)
+        except Exception as exc:
+            raise _classify(exc) from exc
+
+
+class EngineAdapter(Adapter):
+    """This project's engine (``import engine``)."""
+
+    name = "engine"
+
+    def session(self, mode: str, suite: str = "top") -> Session:
+        try:
+            return EngineSession(mode)
+        except Exception as exc:  # noqa: BLE001 - an engine that cannot start fails each command
+            raise AdapterError("crash", f"cannot create a store: {type(exc).__name__}: {exc}")
