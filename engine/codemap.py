@@ -11,7 +11,8 @@ Layout, what each defined function costs while uncompiled (bytes):
     ModuleInfo.code_lengths  4   body length  (array 'I', the decoder's, reused)
     CodeMap._state           1   UNCOMPILED / VALIDATED / COMPILED / FAILED (bytearray)
                             --
-                            13   + container slack (array <= 6.25%, bytearray <= 12.5%)
+                            13   (the decoder sizes the arrays exactly; the engine-wide
+                                 bytearray over-allocates by at most 12.5% as it grows)
 
 The body bytes themselves stay in the module's ``data``; a body is sliced only to compile it.
 Once compiled, a function adds one entry in ``_factories`` (slot -> factory, a dict created
