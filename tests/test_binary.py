@@ -9,17 +9,13 @@ decodes, bodies included.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+import suite
 
+from benchmarks.wasmgen import section, sleb, uleb, vec
 from engine.binary import MAX_LOCALS, decode_body, decode_module
 from engine.binary.reader import read_s32, read_s64, read_sleb, read_u32, read_uleb
 from engine.errors import MalformedError
@@ -29,35 +25,6 @@ HEADER = b"\x00asm\x01\x00\x00\x00"
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def sleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
-
-
-def section(sid: int, body: bytes) -> bytes:
-    return bytes([sid]) + uleb(len(body)) + body
-
-
-def vec(items: list[bytes]) -> bytes:
-    return uleb(len(items)) + b"".join(items)
 
 
 def func_module(
@@ -498,42 +465,23 @@ def test_truncated_and_flipped_modules_raise_only_malformed():
 # --- the official testsuite ---------------------------------------------------------------
 
 
-def _suite_dir() -> Path | None:
-    candidates = [os.environ.get("WASM_TESTSUITE"), "/work/shared/testsuite/d76759e"]
-    candidates.append(str(Path(__file__).resolve().parent.parent / "testsuite" / "spec"))
-    for c in candidates:
-        if c and (Path(c) / "binary.wast").is_file():
-            return Path(c)
-    return None
-
-
-def _wast2json() -> str | None:
-    beside = Path(sys.executable).parent / "wast2json"
-    return str(beside) if beside.is_file() else shutil.which("wast2json")
-
-
-SUITE = _suite_dir()
-SCRIPTS = sorted(p.name for p in SUITE.glob("*.wast")) if SUITE else []
+SCRIPTS = [p.name for p in suite.scripts()]
 
 #: Commands whose module must decode (they are rejected, if at all, after decoding).
 _DECODES = {"module", "assert_invalid", "assert_unlinkable", "assert_uninstantiable",
             "assert_trap", "assert_exhaustion", "assert_return"}
 
 
-@pytest.mark.skipif(not SUITE or not _wast2json(), reason="testsuite or wast2json missing")
+@suite.needs_suite
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_testsuite_binary_modules(script, tmp_path):
-    # Default features only: --enable-all makes wabt emit the compact-import encoding,
-    # which is not Wasm 2.0.
-    out = tmp_path / "s.json"
-    subprocess.run([_wast2json(), str(SUITE / script), "-o", str(out)], check=True,
-                   capture_output=True)
+def test_testsuite_binary_modules(script):
+    commands, folder = suite.commands(suite.ROOT / script)
     problems = []
-    for cmd in json.loads(out.read_text())["commands"]:
+    for cmd in commands:
         filename = cmd.get("filename", "")
         if not filename.endswith(".wasm") or cmd.get("module_type", "binary") != "binary":
             continue
-        data = (tmp_path / filename).read_bytes()
+        data = (folder / filename).read_bytes()
         where = f"{script}:{cmd['line']} {cmd['type']}"
         if cmd["type"] == "assert_malformed":
             try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import engine.compile as compile_stage
+from benchmarks.wasmgen import section, uleb
 from engine import (
     Config,
     Engine,
@@ -49,24 +50,11 @@ def wat(text: str, check: bool = True) -> bytes:
 # -- a tiny binary writer: wat2wasm is too slow for 100,000 functions ----------------------
 
 
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _section(sid: int, payload: bytes) -> bytes:
-    return bytes([sid]) + _leb(len(payload)) + payload
-
-
 def empty_functions(n: int) -> bytes:
     """A module of ``n`` functions of type [] -> [], each with the empty body."""
-    types = _section(1, _leb(1) + b"\x60\x00\x00")
-    funcs = _section(3, _leb(n) + b"\x00" * n)
-    code = _section(10, _leb(n) + b"\x02\x00\x0b" * n)
+    types = section(1, uleb(1) + b"\x60\x00\x00")
+    funcs = section(3, uleb(n) + b"\x00" * n)
+    code = section(10, uleb(n) + b"\x02\x00\x0b" * n)
     return b"\x00asm\x01\x00\x00\x00" + types + funcs + code
 
 

@@ -9,22 +9,17 @@ Two layers:
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
+import suite
 
 from engine.compile.simd import SIMD_EXPR, SIMD_HELPERS
 from engine.errors import Trap, WasmError
 from engine.opcodes import PREFIXED
 
-SUITE = Path(os.environ.get("WASM_TESTSUITE", "/work/shared/testsuite/d76759e"))
-WAST2JSON = shutil.which("wast2json") or "/tmp/venv/bin/wast2json"
 M128 = (1 << 128) - 1
 
 
@@ -376,32 +371,22 @@ class MiniModule:
 
 
 def _scripts() -> list[Path]:
-    found = sorted(SUITE.glob("simd_*.wast"))
-    found += sorted((SUITE / "proposals" / "relaxed-simd").glob("*.wast"))
-    return found
+    return suite.scripts("simd_*.wast") + suite.scripts(sub="proposals/relaxed-simd")
 
 
-def _convert(wast: Path, out: Path) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / (wast.stem + ".json")
-    subprocess.run([WAST2JSON, "--enable-all", str(wast), "-o", str(target)], check=True,
-                   capture_output=True)
-    return json.loads(target.read_text())
-
-
-@pytest.mark.skipif(not SUITE.exists(), reason="testsuite not available")
+@suite.needs_suite
 @pytest.mark.parametrize("wast", _scripts(), ids=lambda p: p.stem)
-def test_testsuite_assertions(wast: Path, tmp_path: Path) -> None:
+def test_testsuite_assertions(wast: Path) -> None:
     """Every straight-line assert_return / assert_trap of the script gives the expected value."""
-    script = _convert(wast, tmp_path)
+    commands, folder = suite.commands(wast)
     mod = None
     checked = failed = 0
     failures = []
-    for cmd in script["commands"]:
+    for cmd in commands:
         kind = cmd["type"]
         if kind == "module":
             try:
-                mod = MiniModule((tmp_path / cmd["filename"]).read_bytes())
+                mod = MiniModule((folder / cmd["filename"]).read_bytes())
             except (WasmError, Unsupported, ValueError):
                 mod = None
             continue

@@ -7,14 +7,8 @@ module-level validation, then every body), and every plain ``module`` must valid
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+import suite
 
 from engine.binary.module import Body, Export, GlobalDef, ModuleInfo
 from engine.errors import InvalidError
@@ -23,22 +17,11 @@ from engine.types import FuncType, GlobalType, Limits, MemoryType, TableType
 from engine.validate import validate_body, validate_module
 from engine.validate.optable import lane_count, natural_size
 
-SUITE = Path(os.environ.get("WASM_TESTSUITE", "/work/shared/testsuite/d76759e"))
 HAVE_SIMD = any(op.prefix == 0xFD for op in ALL_OPS)
 
 
-def _wast2json() -> str | None:
-    found = shutil.which("wast2json")
-    if found:
-        return found
-    beside = Path(sys.executable).parent / "wast2json"
-    return str(beside) if beside.exists() else None
-
-
 def _scripts() -> list[str]:
-    if not SUITE.is_dir():
-        return []
-    names = sorted(p.stem for p in SUITE.glob("*.wast"))
+    names = [p.stem for p in suite.scripts()]
     return [n for n in names if HAVE_SIMD or not n.startswith("simd_")]
 
 
@@ -64,41 +47,26 @@ def check_binary(data: bytes) -> None:
         validate_body(info, i, decode_body(info, i))
 
 
-def _convert(tool: str, wast: Path, out: Path) -> None:
-    """wast2json with its default features (all of Wasm 2.0), else --enable-all.
-
-    Plain --enable-all also turns on wabt's compact-imports proposal, which encodes import
-    sections in a post-2.0 form a 2.0 decoder rightly rejects ("malformed import kind").
-    """
-    args = [tool, str(wast), "-o", str(out)]
-    if subprocess.run(args, check=False, capture_output=True).returncode != 0:
-        subprocess.run([tool, "--enable-all", *args[1:]], check=True, capture_output=True)
-
-
 # Totals over the scripts run in this process, reported by test_zz_message_summary.
 _TOTALS = {"invalid": 0, "text_match": 0, "mismatches": []}
 
 
+@suite.needs_suite
 @pytest.mark.parametrize("script", _scripts())
-def test_testsuite_script(script: str, tmp_path: Path) -> None:
-    tool = _wast2json()
-    if tool is None:
-        pytest.skip("wast2json not found")
+def test_testsuite_script(script: str) -> None:
     _decode()
-    out = tmp_path / f"{script}.json"
-    _convert(tool, SUITE / f"{script}.wast", out)
-    commands = json.loads(out.read_text())["commands"]
+    commands, folder = suite.commands(suite.ROOT / f"{script}.wast")
     not_rejected, rejected_wrongly = [], []
     for cmd in commands:
         if cmd["type"] == "module" and cmd.get("module_type", "binary") == "binary":
             try:
-                check_binary((tmp_path / cmd["filename"]).read_bytes())
+                check_binary((folder / cmd["filename"]).read_bytes())
             except Exception as exc:  # noqa: BLE001 - report every failure kind
                 rejected_wrongly.append((cmd["line"], repr(exc)))
         elif cmd["type"] == "assert_invalid" and cmd.get("module_type") == "binary":
             _TOTALS["invalid"] += 1
             try:
-                check_binary((tmp_path / cmd["filename"]).read_bytes())
+                check_binary((folder / cmd["filename"]).read_bytes())
             except InvalidError as exc:
                 if cmd["text"] in str(exc):
                     _TOTALS["text_match"] += 1
