@@ -13,10 +13,9 @@ from __future__ import annotations
 import random
 
 import pytest
+import suite
 
 from engine import Config, Engine, Instance, Module, Store, WasmError
-from spectest.convert import load_commands
-from spectest import suites
 
 SAMPLE_SCRIPTS = [
     "binary.wast",
@@ -38,13 +37,11 @@ SAMPLE_SCRIPTS = [
 
 @pytest.fixture(scope="module")
 def corpus() -> list[bytes]:
-    try:
-        root = suites.testsuite_root()
-    except suites.SuiteNotFound as exc:
-        pytest.skip(str(exc))
+    if suite.ROOT is None:
+        pytest.skip(suite.MISSING)
     modules: list[bytes] = []
     for name in SAMPLE_SCRIPTS:
-        commands, folder = load_commands(root / name)
+        commands, folder = suite.commands(suite.ROOT / name)
         for command in commands:
             if command.get("module_type", "binary") == "binary" and "filename" in command:
                 modules.append((folder / command["filename"]).read_bytes())
