@@ -16,6 +16,7 @@ import math
 import struct
 from array import array
 from math import isnan
+from typing import Any
 
 from ..errors import Trap
 
@@ -460,3 +461,21 @@ def indirect(elems: list, i: int, ftype):
     if ft is not ftype and ft != ftype:
         raise Trap("indirect call type mismatch")
     return f.fn
+
+
+# ---------------------------------------------------------------------------------------
+# counted loops
+
+
+def crange(start: int, stop: int, step: int, mask: int) -> Any:
+    """The counter values of ``i = start; while i < stop: ...; i = (i + step) & mask``: a
+    ``range`` unless the step is zero or the counter could wrap past ``mask``."""
+    if 0 < step and stop + step <= mask + 1:
+        return range(start, stop, step)
+    return _wrapping_count(start, stop, step, mask)
+
+
+def _wrapping_count(i: int, stop: int, step: int, mask: int) -> Any:
+    while i < stop:
+        yield i
+        i = (i + step) & mask

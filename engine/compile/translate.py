@@ -21,7 +21,9 @@ flushed before any effectful statement). Comparisons stay Python bools so ``if``
 test them directly.
 
 Control flow is structured (``while True:`` loops for targeted blocks/loops, ``if``/``else``,
-a label variable for multi-level exits). Functions nested beyond CPython's static limits
+a label variable for multi-level exits); counted loops (``block { loop { br_if 1 (i >= X); ...;
+i += step; br 0 } }`` with X, step and i fixed by the body) become ``for i in range(...)`` with
+their pure invariant integer expressions hoisted before the ``for``. Functions nested beyond CPython's static limits
 (20 loops, 100 indentation levels) use the flat form: basic blocks guarded by
 ``if pc <= <index>:`` inside one ``while True:``, where a jump is ``pc = i; continue``.
 
@@ -39,6 +41,7 @@ from typing import Any
 
 from ..binary.module import Body, ModuleInfo
 from ..errors import Trap
+from ..opcodes import BY_NAME, Op
 from ..types import F32, F64, V128, intern_func_type
 from . import numerics as N
 from .ops import CMP, LOADS, STORES, TRAPS, VAL, ZERO_DIV
@@ -71,7 +74,7 @@ def _trap_of(e: BaseException) -> BaseException:
 
 def _base_globals() -> dict[str, Any]:
     g: dict[str, Any] = {"__builtins__": builtins}
-    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "NAN", "INF", "NINF"]:
+    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "crange", "NAN", "INF", "NINF"]:
         g[name] = getattr(N, name)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=_CATCH, trap_of=_trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
@@ -101,7 +104,7 @@ def _simd_module() -> Any:
 class _E:
     """A symbolic operand-stack entry."""
 
-    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads")
+    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads", "wide")
 
     def __init__(
         self,
@@ -123,6 +126,7 @@ class _E:
         # its bit length, to keep the unmasked ints small.
         self.raw: str | None = None
         self.bits = 0
+        self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
 
 
 _NONE = frozenset()
@@ -147,6 +151,7 @@ class _Frame:
         "else_",
         "end",
         "exits",
+        "for_",
         "has_else",
         "height",
         "id",
@@ -171,6 +176,7 @@ class _Frame:
         self.exits: set[int] = set()
         self.end = self.else_ = -1
         self.id = 0
+        self.for_: tuple = ()
 
 
 def _scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, int]:
@@ -181,7 +187,7 @@ def _scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, 
     ctrl: list[int] = [-1]
     for i, (op, imm) in enumerate(instrs):
         name = op.name
-        if name in ("block", "loop", "if"):
+        if name in ("block", "loop", "if", "for"):
             ctrl.append(i)
         elif name == "else":
             elses[ctrl[-1]] = i
@@ -201,9 +207,9 @@ def _scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, 
     stack: list[tuple[int, int]] = []
     for i, (op, _imm) in enumerate(instrs):
         name = op.name
-        if name in ("block", "loop", "if"):
+        if name in ("block", "loop", "if", "for"):
             stack.append((loops, indent))
-            if i in targeted:
+            if i in targeted or name == "for":
                 loops += 1
                 indent += 1
             if name == "if":
@@ -213,6 +219,116 @@ def _scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, 
         elif name == "end" and stack:
             loops, indent = stack.pop()
     return ends, elses, targeted, max_loops, max_indent
+
+
+# -- counted loops -------------------------------------------------------------------------
+
+_NOP = BY_NAME["nop"]
+#: Pseudo-instruction replacing a counted ``loop``: imm = (counter, bound, step, mask), the
+#: bound and step as Python text (a local name or a literal).
+_FOR = Op(0, 0x03, "for", "block", None, None)
+
+
+def _operand(instr: tuple, width: str) -> str | None:
+    """A loop-invariant candidate: ``local.get`` (its name) or a literal of ``width``."""
+    op, imm = instr
+    if op.name == "local.get":
+        return f"l{imm}"
+    if op.name == f"{width}.const":
+        return repr(imm)
+    return None
+
+
+def _header(instrs: list, k: int) -> tuple[int, str, str, int] | None:
+    """``br_if 1 (i >= X)`` at ``instrs[k:]`` -> (counter, width, X, length), else None."""
+    ops = [op.name for op, _ in instrs[k : k + 5]]
+    if len(ops) < 4 or instrs[k][0].name != "local.get":
+        return None
+    if ops[2].endswith(".ge_u") and ops[3] == "br_if" and instrs[k + 3][1] == 1:
+        width, n = ops[2][:3], 4
+    elif ops[2].endswith(".lt_u") and ops[3:5] == [ops[2][:3] + ".eqz", "br_if"] \
+            and instrs[k + 4][1] == 1:
+        width, n = ops[2][:3], 5
+    else:
+        return None
+    bound = _operand(instrs[k + 1], width)
+    if bound is None or bound == f"l{instrs[k][1]}":
+        return None
+    return instrs[k][1], width, bound, n
+
+
+def _tail(instrs: list, e: int, counter: int, width: str) -> str | None:
+    """``i = i + step; br 0`` ending at ``instrs[e - 1]`` -> the step text, else None."""
+    if e < 5:
+        return None
+    (g, gi), (x, xi), (add, _), (s, si), (br, bi) = instrs[e - 5 : e]
+    if (add.name, s.name, si, br.name, bi) != (f"{width}.add", "local.set", counter, "br", 0):
+        return None
+    if g.name == "local.get" and gi == counter:
+        step = _operand((x, xi), width)
+    elif x.name == "local.get" and xi == counter:
+        step = _operand((g, gi), width)
+    else:
+        return None
+    if step is None or step == f"l{counter}" or step == "0":
+        return None
+    return step
+
+
+def _body_writes(instrs: list, start: int, stop: int, fixed: set[str]) -> set[str] | None:
+    """The locals the body writes, or None if it writes a ``fixed`` one or branches to the
+    loop or its block."""
+    depth = 0
+    writes: set[str] = set()
+    for op, imm in instrs[start:stop]:
+        name = op.name
+        if name in ("local.set", "local.tee"):
+            writes.add(f"l{imm}")
+            if f"l{imm}" in fixed:
+                return None
+        elif name in ("block", "loop", "if"):
+            depth += 1
+        elif name == "end":
+            depth -= 1
+        elif name in ("br", "br_if", "br_table"):
+            labels = (*imm[0], imm[1]) if name == "br_table" else (imm,)
+            if depth in labels or depth + 1 in labels:
+                return None
+    return writes
+
+
+def _counted_loops(instrs: list) -> list:
+    """Rewrite ``block { loop { br_if 1 (i >= X); body; i = i + step; br 0 } }`` (X and step
+    loop-invariant) into a ``for`` pseudo-instruction over nops, which becomes a Python
+    ``for i in range(...)`` (measured: loop kernel 1.23x -> 0.9x of hand-written Python)."""
+    ends = _scan(instrs)[0]
+    out = None
+    for k, (op, imm) in enumerate(instrs):
+        if op.name != "block" or imm is not None or k + 1 >= len(instrs):
+            continue
+        lop, limm = instrs[k + 1]
+        e = ends.get(k + 1, -1)
+        if lop.name != "loop" or limm is not None or ends.get(k, -1) != e + 1:
+            continue
+        head = _header(instrs, k + 2)
+        if head is None:
+            continue
+        counter, width, bound, n = head
+        step = _tail(instrs, e, counter, width)
+        if step is None or k + 2 + n > e - 5:
+            continue
+        fixed = {f"l{counter}", bound, step}
+        writes = _body_writes(instrs, k + 2 + n, e - 5, fixed)
+        if writes is None:
+            continue
+        writes.add(f"l{counter}")
+        if out is None:
+            out = list(instrs)
+        mask = 0xFFFFFFFF if width == "i32" else 0xFFFFFFFFFFFFFFFF
+        out[k + 1] = (_FOR, (counter, bound, step, mask, frozenset(writes)))
+        for j in (*range(k + 2, k + 2 + n), *range(e - 5, e)):
+            out[j] = (_NOP, None)
+    return instrs if out is None else out
 
 
 class _Gen:
@@ -234,6 +350,7 @@ class _Gen:
         self.live = True
         self.uses_lab = False
         self.uses_try = False
+        self.hoisted: dict[str, int] = {}  # hoisted invariant -> index of its loop in pyloops
         self.binds: dict[str, str] = {}  # factory-time bindings: name -> expression over rt
         self.consts: dict[str, Any] = {}  # exec globals specific to this function
         self.const_names: dict[Any, str] = {}
@@ -420,8 +537,26 @@ class _Gen:
         if kind == "if":
             self.if_marks.append(self.open(f"if {self.cond_of(cond)}:"))
 
+    def returns_from(self, fr: _Frame) -> bool:
+        """An ``if``/``else`` whose results are the function's, right before its end: each
+        arm returns directly (measured: fib 1.6x -> 1.35x, no merge slot)."""
+        return (
+            not self.flat
+            and fr.kind == "if"
+            and fr.else_ >= 0
+            and not fr.targeted
+            and fr.height == 0
+            and fr.nresults == len(self.ftype.results) > 0
+            and fr.end + 2 == len(self.instrs)
+            and self.ctrl[0].kind == "func"
+            and len(self.ctrl) == (2 if self.ctrl[-1] is fr else 1)
+        )
+
     def do_else(self) -> None:
         fr = self.ctrl[-1]
+        if self.live and self.returns_from(fr):
+            self.do_return()
+            self.live = False
         if self.live:
             self.assign_slots(fr.height, self.stack[fr.height :])
         fr.then_live = self.live
@@ -437,14 +572,82 @@ class _Gen:
         self.stack = fr.below + list(fr.params)
         self.live = True
 
+    def do_for(self, idx: int, imm: tuple[int, str, str, int, frozenset]) -> None:
+        """Open a counted loop (see ``_counted_loops``): ``for i in range(i, X, step)``."""
+        fr = self.new_frame("for", idx, None)
+        self.canon(len(self.stack))
+        fr.height = len(self.stack)
+        fr.below = list(self.stack)
+        fr.targeted = fr.pyloop = True
+        self.ctrl.append(fr)
+        counter, bound, step, mask, writes = imm
+        var = f"l{counter}"
+        if step == "1" or (bound.isdigit() and step.isdigit() and int(bound) + int(step) <= mask + 1):
+            # No wrap-around possible: a plain range.
+            rng = f"range({var}, {bound})" if step == "1" else f"range({var}, {bound}, {step})"
+        else:
+            rng = f"crange({var}, {bound}, {step}, {mask:#x})"
+        mark = self.open(f"for {var} in {rng}:")
+        fr.for_ = (var, bound, step, mask, mark, writes, [])
+        self.pyloops.append(fr)
+
+    def hoist(self) -> None:
+        """Move the pure integer expression on top of the stack out of the enclosing counted
+        loops whose bodies write none of the locals it reads (measured: matmul's inner loop
+        keeps one multiplication less, 215 -> 200 ns per iteration)."""
+        top = self.stack[-1]
+        if top.eff or not top.depth or self.flat:
+            return
+        target = -1
+        for p in range(len(self.pyloops) - 1, -1, -1):
+            fr = self.pyloops[p]
+            if fr.kind != "for" or not all(self.invariant(r, fr.for_[5], p) for r in top.reads):
+                break
+            target = p
+        if target < 0:
+            return
+        fr = self.pyloops[target]
+        header = self.lines[fr.for_[4] - 1]
+        name = f"h{len(self.hoisted)}"
+        self.hoisted[name] = target
+        indent = header[: len(header) - len(header.lstrip())]
+        fr.for_[6].append(f"{indent}{name} = {top.expr}")
+        self.stack[-1] = _var(name)
+
+    def invariant(self, name: str, writes: frozenset, level: int) -> bool:
+        if name in self.hoisted:
+            return self.hoisted[name] <= level
+        return name[0] == "l" and name not in writes
+
+    def end_for(self, fr: _Frame) -> None:
+        """Close a counted loop; on exhaustion the counter takes its first value >= X."""
+        var, bound, step, mask, mark, _, prelude = fr.for_
+        if prelude:  # hoisted invariants, evaluated on each entry to the loop
+            self.lines[mark - 1] = "\n".join([*prelude, self.lines[mark - 1]])
+        self.close(mark)
+        nxt = f"{var} + {step}" if step == "1" else f"({var} + {step}) & {mask:#x}"
+        self.emit("else:")
+        self.emit(f"    if {var} < {bound}:")
+        self.emit(f"        {var} = {nxt}")
+        self.ind += 1
+        self.close_pyloop(fr)
+        self.stack = list(fr.below)
+        self.live = True
+
     def do_end(self) -> None:
         fr = self.ctrl.pop()
         kind = fr.kind
+        if kind == "for":
+            self.end_for(fr)
+            return
         if kind == "func":
             if self.live:
                 self.do_return()
             return
         if kind == "if":
+            if self.live and self.returns_from(fr):
+                self.do_return()
+                fr.then_live = self.live = False
             if self.live:
                 self.assign_slots(fr.height, self.stack[fr.height :])
             live = fr.then_live or self.live or fr.branched if fr.has_else else True
@@ -479,8 +682,10 @@ class _Gen:
             return
         if self.live:
             self.assign_slots(fr.height, self.stack[fr.height :])
-            self.results_to_stack(fr)
             self.emit("break")
+        # Past a loop only its fallthrough (values now in slots) or a plain break out of it
+        # (breaks_out: no values) arrives; what dead code left on the stack must not be read.
+        self.results_to_stack(fr)
         self.close_pyloop(fr)
         self.live = self.live or fr.breaks_out
 
@@ -591,7 +796,8 @@ class _Gen:
 
     def run(self) -> None:
         body = self.body
-        instrs = body.instrs
+        instrs = body.instrs if self.flat else _counted_loops(body.instrs)
+        self.instrs = instrs
         self.ends, self.elses, self.targeted, _, _ = _scan(instrs)
         self.if_marks: list[int] = []
         fr = _Frame("func", -1)
@@ -603,7 +809,7 @@ class _Gen:
         for idx, (op, imm) in enumerate(instrs):
             name = op.name
             if not self.live:
-                if name in ("block", "loop", "if"):
+                if name in ("block", "loop", "if", "for"):
                     dead = _Frame(name, idx)
                     dead.dead = True
                     self.ctrl.append(dead)
@@ -636,30 +842,69 @@ class _Gen:
         if kind == "shl" and not b.const:
             return False
         a, b = self.take(2)
-        ra, ba = (a.raw, a.bits) if a.raw is not None else (a.expr, width)
+        ra, ba = (a.raw, a.bits) if a.raw is not None else (a.expr, a.bits or width)
         if a.const:
             ba = int(a.expr).bit_length()
+        wide = a.wide
         if kind == "shl":
             k = int(b.expr) & (width - 1)
-            raw, bits = f"({ra} << {k})", ba + k
+            # `x * 2**k` is `x << k` for every int; CPython 3.11 specializes `*` on small ints,
+            # not `<<` (measured: 20 -> 15 ns; matmul's inner statement 224 -> 215 ns).
+            raw, bits = f"({ra} * {1 << k})", ba + k
         else:
-            rb, bb = (b.raw, b.bits) if b.raw is not None else (b.expr, width)
+            rb, bb = (b.raw, b.bits) if b.raw is not None else (b.expr, b.bits or width)
             if b.const:
                 bb = int(b.expr).bit_length()
             op = {"add": "+", "sub": "-", "mul": "*"}[kind]
             bits = ba + bb if kind == "mul" else max(ba, bb) + 1
+            wide = wide or b.wide
             if bits > MAX_RAW_BITS:  # too big: start again from the masked operands
                 ra, rb = a.expr, b.expr
                 bits = 2 * width if kind == "mul" else width + 1
+                wide = False
             raw = f"({ra} {op} {rb})"
-        mask = "0xFFFFFFFF" if width == 32 else "0xFFFFFFFFFFFFFFFF"
-        self.push(f"({raw} & {mask})", [a, b])
+            if kind == "mul" and any(o.const and int(o.expr) >> 16 for o in (a, b)):
+                wide = True
+        # `x % 2**w` equals `x & (2**w - 1)` for every int, and is cheaper when x has no more
+        # digits than 2**w (it returns x itself below 2**w); `&` wins on huge products
+        # (measured, CPython 3.11: 20 vs 30 ns small, 81 vs 49 ns for a 64-bit product).
+        if bits <= width and "-" not in raw:
+            # Provably below 2**w and non-negative (no subtraction anywhere in the chain;
+            # literals are unsigned): no reduction at all.
+            masked = raw
+        elif wide:
+            masked = f"({raw} & {'0xFFFFFFFF' if width == 32 else '0xFFFFFFFFFFFFFFFF'})"
+        else:
+            masked = f"({raw} % {1 << width})"
+        self.push(masked, [a, b])
         top = self.stack[-1]
-        top.raw, top.bits = raw, bits
+        top.raw, top.bits, top.wide = raw, bits, wide
+        if self.pyloops and self.pyloops[-1].kind == "for":
+            self.hoist()
         return True
+
+    def and_const(self) -> None:
+        """``x & c`` with a literal ``c``: reads x's unreduced form (``c`` < 2**w keeps only
+        low bits, so the reduction is redundant) and bounds the result to c's bits."""
+        a, b = self.take(2)
+        if a.const:
+            a, b = b, a
+        x = a.raw if a.raw is not None and a.bits <= MAX_RAW_BITS else a.expr
+        self.push(f"({x} & {b.expr})", [a, b])
+        self.stack[-1].bits = int(b.expr).bit_length()
 
     def numeric(self, name: str) -> None:
         if name in _RING and self.ring_op(name):
+            return
+        if name in ("i32.and", "i64.and") and (self.stack[-1].const or self.stack[-2].const):
+            self.and_const()
+            return
+        if name in ("i32.shr_u", "i64.shr_u") and self.stack[-1].const:
+            width = 32 if name[1] == "3" else 64
+            k = int(self.stack[-1].expr) & (width - 1)
+            a, _ = self.take(2)
+            self.push(f"({a.expr} >> {k})", [a])
+            self.stack[-1].bits = width - k
             return
         tpl = VAL.get(name)
         top = self.stack[-1]
@@ -754,6 +999,9 @@ class _Gen:
     def h_block(self, idx: int, op: Any, imm: Any) -> None:
         self.do_block(idx, imm, op.name)
 
+    def h_for(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_for(idx, imm)
+
     def h_else(self, idx: int, op: Any, imm: Any) -> None:
         self.do_else()
 
@@ -812,10 +1060,19 @@ class _Gen:
             for i in range(base, base + n):
                 if self.stack[i].eff:
                     self.spill(i)
+        top = self.stack[-1]
+        if top.depth or top.eff:
+            self.spill(len(self.stack) - 1)  # the index is read twice below
         ops = self.take(n + 1)
         ftname = self.const(intern_func_type(ft.params, ft.results), "FT")
         elems = self.bind(f"E{table}", f"rt.tables[{table}].elements")
-        callee = f"indirect({elems}, {ops[-1].expr}, {ftname})"
+        k, ref = ops[-1].expr, self.temp()
+        # The common case inline (an in-bounds, non-null entry of the interned type); the
+        # helper raises the right trap otherwise (measured: dispatch 1.83x -> 1.6x).
+        callee = (
+            f"({ref}.fn if ({ref} := {elems}[{k}] if {k} < len({elems}) else None) is not None"
+            f" and {ref}.ftype is {ftname} else indirect({elems}, {k}, {ftname}))"
+        )
         self.call_expr(callee, ops[:-1], len(ft.results), ops[-1:])
 
     # memory
@@ -833,6 +1090,8 @@ class _Gen:
         if op.name != "f32.load":
             self.uses_try = True
         self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
+        if op.name.endswith(("8_u", "16_u")):
+            self.stack[-1].bits = 8 if op.name.endswith("8_u") else 16
 
     def h_store(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
         self.mem()
@@ -840,6 +1099,14 @@ class _Gen:
         a, v = self.take(2, ordered=reordered)
         if op.name != "f32.store":
             self.uses_try = True
+        if op.name.endswith(("store8", "store16", "store32")):
+            # Drop the value's truncation when it is a no-op (measured: sieve's inner loop,
+            # one `&` less per store).
+            bits = int(op.name.rsplit("store", 1)[1])
+            if v.const:
+                v = _lit(str(int(v.expr) & ((1 << bits) - 1)))
+            if v.const or 0 < v.bits <= bits and (v.raw is None or "-" not in v.raw):
+                tpl = tpl.replace(f" & {(1 << bits) - 1:#X}".replace("0X", "0x"), "")
         self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=v.expr), True)
 
     def h_memory_size(self, idx: int, op: Any, imm: Any) -> None:
@@ -963,6 +1230,7 @@ _HANDLERS: dict[str, Callable[..., None]] = {
     "block": _Gen.h_block,
     "loop": _Gen.h_block,
     "if": _Gen.h_block,
+    "for": _Gen.h_for,
     "else": _Gen.h_else,
     "end": _Gen.h_end,
     "br": _Gen.h_br,
@@ -1027,7 +1295,7 @@ def _assemble(gen: _Gen) -> str:
         out.append("        lab = 0")
     if gen.flat:
         out.append("        pc = -1")
-    body = list(gen.lines)
+    body = [line for chunk in gen.lines for line in chunk.split("\n")]
     if gen.flat:
         body.insert(0, "            while True:")
         body.append('                raise Trap("unreachable")')
