@@ -1,4 +1,4 @@
-"""Engine configuration: compilation mode, call depth and feature flags, held once per Engine.
+"""Engine configuration: compilation mode and call depth, held once per Engine.
 
 This module is shared vocabulary (it imports no stage), so the code map and the runtime can
 both read it.
@@ -27,18 +27,11 @@ class Config:
     on first call) or ``"lazy"`` (both on first call). ``max_call_depth``: nested calls
     allowed below the outermost wasm entry before the trap "call stack exhausted".
 
-    Feature flags record the proposals of Wasm 2.0 (all on); the engine implements the full
-    2.0 set and does not currently reject modules when a flag is turned off.
+    The feature set is fixed: all of Wasm 2.0 (SIMD included) plus relaxed SIMD. There are no
+    feature switches, since a switch the engine did not honour would mislead.
     """
 
-    __slots__ = (
-        "_max_call_depth",
-        "_mode",
-        "wasm_bulk_memory",
-        "wasm_multi_value",
-        "wasm_reference_types",
-        "wasm_simd",
-    )
+    __slots__ = ("_max_call_depth", "_mode")
 
     def __init__(
         self,
@@ -47,10 +40,6 @@ class Config:
     ) -> None:
         self.compilation_mode = compilation_mode
         self.max_call_depth = max_call_depth
-        self.wasm_simd = True
-        self.wasm_bulk_memory = True
-        self.wasm_reference_types = True
-        self.wasm_multi_value = True
 
     @property
     def compilation_mode(self) -> str:
