@@ -848,6 +848,26 @@ def verdict_seed(seed: int, size: int = 4096) -> list[Discrepancy]:
 # --------------------------------------------------------------------------- CLI
 
 
+def merge_smith_flags(extra: Sequence[str]) -> None:
+    """Add ``extra`` to SMITH_FLAGS; a ``--flag value`` pair already present gets the new value.
+
+    smith rejects a flag given twice, so overriding a default (e.g. --max-instructions) must
+    replace it rather than append.
+    """
+    i = 0
+    while i < len(extra):
+        flag = extra[i]
+        has_value = i + 1 < len(extra) and not extra[i + 1].startswith("--")
+        if has_value and flag in SMITH_FLAGS:
+            j = SMITH_FLAGS.index(flag)
+            if j + 1 < len(SMITH_FLAGS) and not SMITH_FLAGS[j + 1].startswith("--"):
+                SMITH_FLAGS[j + 1] = extra[i + 1]
+                i += 2
+                continue
+        SMITH_FLAGS.extend(extra[i : i + 1 + has_value])
+        i += 1 + has_value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run many seeds; write each discrepancy's module, WAT and summary to --out."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -870,13 +890,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--smith-extra",
         default="",
-        help='extra wasm-tools smith flags, e.g. "--allowed-instructions vector"',
+        help='extra wasm-tools smith flags (a default flag given here is overridden), '
+        'e.g. "--allowed-instructions vector --max-instructions 1000"',
     )
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: no limit)")
     ns = p.parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     os.makedirs(ns.out, exist_ok=True)
-    SMITH_FLAGS.extend(ns.smith_extra.split())
+    merge_smith_flags(ns.smith_extra.split())
     t0 = time.time()
     total = 0
     for seed in range(ns.start, ns.start + ns.count):
