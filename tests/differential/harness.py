@@ -33,7 +33,8 @@ from typing import Any
 MODES = ("eager", "lazy-translation", "lazy")
 
 #: wasm-smith options restricting output to Wasm 2.0 with no imports, bounded memories and
-#: tables (growth limits then agree between engines), and guaranteed termination.
+#: tables (growth limits then agree between engines), guaranteed termination, and enough
+#: function types that modules have functions.
 SMITH_FLAGS = [
     "--ensure-termination",
     "--export-everything",
@@ -96,6 +97,9 @@ SMITH_FLAGS = [
     "60",
     "--min-funcs",
     "8",
+    # Without a lower bound smith makes no function types (hence no functions) ~45% of the time.
+    "--min-types",
+    "4",
     "--max-instructions",
     "300",
 ]
