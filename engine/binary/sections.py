@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import MalformedError
 from ..opcodes import BY_NAME
@@ -221,29 +222,32 @@ def _function_section(info: ModuleInfo, data: bytes, pos: int) -> int:
     return pos
 
 
-def _table_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+def _read_vec(data: bytes, pos: int, read_item: Callable[[bytes, int], tuple[Any, int]],
+              out: list[Any]) -> int:
+    """A vector of items, each read by ``read_item``, appended to ``out``."""
     count, pos = read_len(data, pos)
     for _ in range(count):
-        t, pos = _table_type(data, pos)
-        info.tables.append(t)
+        item, pos = read_item(data, pos)
+        out.append(item)
     return pos
+
+
+def _table_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    return _read_vec(data, pos, _table_type, info.tables)
 
 
 def _memory_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    count, pos = read_len(data, pos)
-    for _ in range(count):
-        m, pos = _memory_type(data, pos)
-        info.mems.append(m)
-    return pos
+    return _read_vec(data, pos, _memory_type, info.mems)
+
+
+def _global_def(data: bytes, pos: int) -> tuple[GlobalDef, int]:
+    t, pos = _global_type(data, pos)
+    init, pos = read_const_expr(data, pos)
+    return GlobalDef(t, init), pos
 
 
 def _global_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    count, pos = read_len(data, pos)
-    for _ in range(count):
-        t, pos = _global_type(data, pos)
-        init, pos = read_const_expr(data, pos)
-        info.globals.append(GlobalDef(t, init))
-    return pos
+    return _read_vec(data, pos, _global_def, info.globals)
 
 
 def _export_section(info: ModuleInfo, data: bytes, pos: int) -> int:
@@ -273,11 +277,8 @@ def _func_index_items(data: bytes, pos: int) -> tuple[FuncIndexItems, int]:
 
 
 def _expr_items(data: bytes, pos: int) -> tuple[list[Expr], int]:
-    count, pos = read_len(data, pos)
-    items = []
-    for _ in range(count):
-        expr, pos = read_const_expr(data, pos)
-        items.append(expr)
+    items: list[Expr] = []
+    pos = _read_vec(data, pos, read_const_expr, items)
     return items, pos
 
 
@@ -317,11 +318,7 @@ def _elem_segment(data: bytes, pos: int) -> tuple[ElemSegment, int]:
 
 
 def _elem_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    count, pos = read_len(data, pos)
-    for _ in range(count):
-        seg, pos = _elem_segment(data, pos)
-        info.elems.append(seg)
-    return pos
+    return _read_vec(data, pos, _elem_segment, info.elems)
 
 
 def _code_section(info: ModuleInfo, data: bytes, pos: int) -> int:
@@ -363,11 +360,7 @@ def _data_segment(data: bytes, pos: int) -> tuple[DataSegment, int]:
 
 
 def _data_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    count, pos = read_len(data, pos)
-    for _ in range(count):
-        seg, pos = _data_segment(data, pos)
-        info.datas.append(seg)
-    return pos
+    return _read_vec(data, pos, _data_segment, info.datas)
 
 
 def _data_count_section(info: ModuleInfo, data: bytes, pos: int) -> int:
