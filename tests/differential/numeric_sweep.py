@@ -11,100 +11,29 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from engine.opcodes import ALL_OPS
 from tests.differential import harness
 
-_INT_BIN = [
-    "add",
-    "sub",
-    "mul",
-    "div_s",
-    "div_u",
-    "rem_s",
-    "rem_u",
-    "and",
-    "or",
-    "xor",
-    "shl",
-    "shr_s",
-    "shr_u",
-    "rotl",
-    "rotr",
-    "eq",
-    "ne",
-    "lt_s",
-    "lt_u",
-    "gt_s",
-    "gt_u",
-    "le_s",
-    "le_u",
-    "ge_s",
-    "ge_u",
-]
-_FLOAT_BIN = [
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "min",
-    "max",
-    "copysign",
-    "eq",
-    "ne",
-    "lt",
-    "gt",
-    "le",
-    "ge",
-]
-_FLOAT_UN = ["abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest"]
-_CMP = {
-    "eq",
-    "ne",
-    "lt",
-    "gt",
-    "le",
-    "ge",
-    "lt_s",
-    "lt_u",
-    "gt_s",
-    "gt_u",
-    "le_s",
-    "le_u",
-    "ge_s",
-    "ge_u",
-}
+_SCALARS = ("i32", "i64", "f32", "f64")
 _EXACT = {"abs", "neg", "copysign"}
 
 
 def _ops() -> list[tuple[str, list[str], str]]:
-    """(instruction, params, result) for every scalar numeric instruction."""
-    ops: list[tuple[str, list[str], str]] = []
-    for t in ("i32", "i64"):
-        ops += [(f"{t}.{o}", [t, t], "i32" if o in _CMP else t) for o in _INT_BIN]
-        ops += [(f"{t}.{o}", [t], t) for o in ("clz", "ctz", "popcnt", "extend8_s", "extend16_s")]
-        ops.append((f"{t}.eqz", [t], "i32"))
-    ops.append(("i64.extend32_s", ["i64"], "i64"))
-    for t in ("f32", "f64"):
-        ops += [(f"{t}.{o}", [t, t], "i32" if o in _CMP else t) for o in _FLOAT_BIN]
-        ops += [(f"{t}.{o}", [t], t) for o in _FLOAT_UN]
-    for i, f in itertools.product(("i32", "i64"), ("f32", "f64")):
-        for s in ("s", "u"):
-            ops += [
-                (f"{i}.trunc_{f}_{s}", [f], i),
-                (f"{i}.trunc_sat_{f}_{s}", [f], i),
-                (f"{f}.convert_{i}_{s}", [i], f),
-            ]
-    ops += [
-        ("i32.wrap_i64", ["i64"], "i32"),
-        ("i64.extend_i32_s", ["i32"], "i64"),
-        ("i64.extend_i32_u", ["i32"], "i64"),
-        ("f32.demote_f64", ["f64"], "f32"),
-        ("f64.promote_f32", ["f32"], "f64"),
-        ("i32.reinterpret_f32", ["f32"], "i32"),
-        ("i64.reinterpret_f64", ["f64"], "i64"),
-        ("f32.reinterpret_i32", ["i32"], "f32"),
-        ("f64.reinterpret_i64", ["i64"], "f64"),
+    """(instruction, params, result) for every scalar numeric instruction.
+
+    Read from the engine's opcode table: every row without immediates whose fixed signature
+    takes and gives scalar numbers (so a new numeric row is swept without editing this).
+    """
+    return [
+        (op.name, list(op.params), op.results[0])
+        for op in ALL_OPS
+        if op.prefix in (0, 0xFC)
+        and not op.imm
+        and op.params
+        and op.results is not None
+        and len(op.results) == 1
+        and all(t in _SCALARS for t in (*op.params, *op.results))
     ]
-    return ops
 
 
 def sweep_module() -> tuple[bytes, list[tuple[str, list[str], str]]]:
