@@ -18,6 +18,27 @@ COMPILATION_MODES = (EAGER, LAZY_TRANSLATION, LAZY)
 #: stacks; raise it on 3.11+ where Python-to-Python calls no longer nest C frames.
 DEFAULT_MAX_CALL_DEPTH = 3000
 
+#: Standard feature flags, with wasmtime-py's names, and their defaults: every standard
+#: Wasm 3.0 feature is on. The decoder and validator consult them (``engine.features``);
+#: the conformance manifest turns some off for a pin whose expectations follow an older rule.
+FEATURES: dict[str, bool] = {
+    "wasm_bulk_memory": True,
+    "wasm_reference_types": True,
+    "wasm_multi_value": True,
+    "wasm_simd": True,
+    "wasm_relaxed_simd": True,
+    "wasm_multi_memory": True,
+    "wasm_memory64": True,
+    "wasm_tail_call": True,
+    "wasm_extended_const": True,
+    "wasm_threads": True,
+    "wasm_wide_arithmetic": True,
+    "wasm_custom_page_sizes": True,
+    "wasm_function_references": True,
+    "wasm_exceptions": True,
+    "wasm_gc": True,
+}
+
 
 class Config:
     """Settings of an :class:`Engine`; read when modules are created and functions called.
@@ -27,11 +48,11 @@ class Config:
     on first call) or ``"lazy"`` (both on first call). ``max_call_depth``: nested calls
     allowed below the outermost wasm entry before the trap "call stack exhausted".
 
-    The feature set is fixed: all of Wasm 2.0 (SIMD included) plus relaxed SIMD. There are no
-    feature switches, since a switch the engine did not honour would mislead.
+    Feature flags (``wasm_memory64``, ``wasm_tail_call``, ... see :data:`FEATURES`) are
+    booleans named as in wasmtime-py; all standard Wasm 3.0 features are on by default.
     """
 
-    __slots__ = ("_max_call_depth", "_mode")
+    __slots__ = ("_max_call_depth", "_mode", "features")
 
     def __init__(
         self,
@@ -40,6 +61,9 @@ class Config:
     ) -> None:
         self.compilation_mode = compilation_mode
         self.max_call_depth = max_call_depth
+        #: The feature flags in force (a copy of :data:`FEATURES`, changed through the
+        #: ``wasm_*`` properties).
+        self.features: dict[str, bool] = dict(FEATURES)
 
     @property
     def compilation_mode(self) -> str:
@@ -60,6 +84,19 @@ class Config:
         if not isinstance(depth, int) or depth < 1:
             raise ValueError("max_call_depth must be a positive int")
         self._max_call_depth = depth
+
+    def __getattr__(self, name: str) -> bool:
+        if name in FEATURES:
+            return self.features[name]
+        raise AttributeError(f"Config has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in FEATURES:
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+            self.features[name] = value
+            return
+        object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
         return f"Config(compilation_mode={self._mode!r}, max_call_depth={self._max_call_depth})"

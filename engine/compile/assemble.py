@@ -1,0 +1,110 @@
+"""Assemble a generated body into the factory source, and compile it into a factory.
+
+Shape of the generated source (one code object per wasm function)::
+
+    def make(rt):                    # the factory: binds an instance's runtime record
+        funcs = rt.funcs; M0 = rt.memories[0].data; G1 = rt.globals[1]; ...
+        def f(l0, l1):               # the wasm function, internal calling convention
+            l2 = 0
+            try:                     # only if inline memory access / unsigned division
+                ...body...
+            except CATCH as e:
+                raise trap_of(e) from None
+        return f
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import Trap
+from ..types import F32, F64, V128
+from . import numerics as N
+
+Factory = Callable[[Any], Callable[..., Any]]
+
+CATCH = (struct.error, IndexError, ZeroDivisionError)
+
+
+def trap_of(e: BaseException) -> BaseException:
+    """Map an exception raised *directly* by translated code to its trap.
+
+    Only inline memory accesses (struct.error / IndexError) and unsigned integer division
+    (ZeroDivisionError) raise these in the translated frame itself; the same exception types
+    coming from a callee (traceback continues) are not ours and pass unchanged.
+    """
+    tb = e.__traceback__
+    if tb is not None and tb.tb_next is not None:
+        return e
+    if isinstance(e, ZeroDivisionError):
+        return Trap("integer divide by zero")
+    return Trap("out of bounds memory access")
+
+
+def base_globals() -> dict[str, Any]:
+    g: dict[str, Any] = {"__builtins__": builtins}
+    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "crange", "NAN", "INF", "NINF"]:
+        g[name] = getattr(N, name)
+    g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
+    for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
+        s = struct.Struct("<" + fmt)
+        g["U" + name] = s.unpack_from
+        g["P" + name] = s.pack_into
+    g["S8"] = struct.Struct("<b").unpack_from
+    g["S16"] = struct.Struct("<h").unpack_from
+    g["S32"] = struct.Struct("<i").unpack_from
+    return g
+
+
+BASE = base_globals()
+
+_ZERO = {F32: "0.0", F64: "0.0", "i32": "0", "i64": "0", V128: "0"}
+
+
+def assemble(gen: Any) -> str:
+    """Wrap the generated body into the factory source."""
+    ft = gen.ftype
+    nparams = len(ft.params)
+    out = ["def make(rt):"]
+    for name, expr in gen.binds.items():
+        out.append(f"    {name} = {expr}")
+    out.append(f"    def f({', '.join(f'l{i}' for i in range(nparams))}):")
+    locals_ = gen.body.local_types(ft.params)[nparams:]
+    groups: dict[str, list[str]] = {}
+    for i, t in enumerate(locals_, nparams):
+        groups.setdefault(_ZERO.get(t, "None"), []).append(f"l{i}")
+    for zero, names in groups.items():
+        for k in range(0, len(names), 200):
+            out.append(f"        {' = '.join(names[k : k + 200])} = {zero}")
+    if gen.uses_lab:
+        out.append("        lab = 0")
+    if gen.flat:
+        out.append("        pc = -1")
+    body = [line for chunk in gen.lines for line in chunk.split("\n")]
+    if gen.flat:
+        body.insert(0, "            while True:")
+        body.append('                raise Trap("unreachable")')
+    if gen.uses_try:
+        out.append("        try:")
+        out.extend(body)
+        out.append("        except CATCH as e:")
+        out.append("            raise trap_of(e) from None")
+    else:  # no handler needed: dedent the body out of the try
+        out.extend(line[4:] for line in body)
+    out.append("    return f")
+    return "\n".join(out) + "\n"
+
+
+
+def compile_factory(gen: Any, func_index: int) -> Factory:
+    """Compile the generator's source into the factory ``make(rt) -> callable``."""
+    source = assemble(gen)
+    code = compile(source, f"<wasm function {func_index}>", "exec")
+    namespace = dict(BASE)
+    namespace.update(gen.consts)
+    exec(code, namespace)  # noqa: S102 - generated identifiers and literals only
+    return namespace["make"]

@@ -1,0 +1,465 @@
+"""Structured control flow of the translator: frames, blocks, loops, ifs, branches.
+
+``block``/``loop``/``if`` become ``while True:`` loops (only when targeted by a branch) and
+``if``/``else``; a branch out of several levels at once sets a label variable checked after
+each loop. Functions nested beyond CPython's static limits use the flat form: basic blocks
+guarded by ``if pc <= <index>:`` inside one ``while True:``, where a jump is
+``pc = i; continue``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .stack import Entry, var
+
+
+class Frame:
+    """A control construct being translated."""
+
+    __slots__ = (
+        "below",
+        "branched",
+        "breaks_out",
+        "dead",
+        "else_",
+        "end",
+        "exits",
+        "for_",
+        "has_else",
+        "height",
+        "id",
+        "kind",
+        "nparams",
+        "nresults",
+        "params",
+        "pyloop",
+        "start",
+        "targeted",
+        "then_live",
+    )
+
+    def __init__(self, kind: str, start: int) -> None:
+        self.kind = kind
+        self.start = start
+        self.nparams = self.nresults = self.height = 0
+        self.below: list[Entry] = []
+        self.params: list[Entry] = []
+        self.targeted = self.pyloop = self.branched = self.then_live = False
+        self.has_else = self.dead = self.breaks_out = False
+        self.exits: set[int] = set()
+        self.end = self.else_ = -1
+        self.id = 0
+        self.for_: tuple = ()
+
+
+def scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, int]:
+    """Match block starts with their else/end, find branch targets, measure nesting."""
+    ends: dict[int, int] = {}
+    elses: dict[int, int] = {}
+    targeted: set[int] = set()
+    ctrl: list[int] = [-1]
+    for i, (op, imm) in enumerate(instrs):
+        name = op.name
+        if name in ("block", "loop", "if", "for"):
+            ctrl.append(i)
+        elif name == "else":
+            elses[ctrl[-1]] = i
+        elif name == "end":
+            ends[ctrl.pop()] = i
+            if not ctrl:
+                break
+        elif name in ("br", "br_if"):
+            if imm < len(ctrl):
+                targeted.add(ctrl[-1 - imm])
+        elif name == "br_table":
+            for lab in (*imm[0], imm[1]):
+                if lab < len(ctrl):
+                    targeted.add(ctrl[-1 - lab])
+    # Static nesting of the structured form.
+    loops = indent = max_loops = max_indent = 0
+    stack: list[tuple[int, int]] = []
+    for i, (op, _imm) in enumerate(instrs):
+        name = op.name
+        if name in ("block", "loop", "if", "for"):
+            stack.append((loops, indent))
+            if i in targeted or name == "for":
+                loops += 1
+                indent += 1
+            if name == "if":
+                indent += 1
+            max_loops = max(max_loops, loops)
+            max_indent = max(max_indent, indent)
+        elif name == "end" and stack:
+            loops, indent = stack.pop()
+    return ends, elses, targeted, max_loops, max_indent
+
+
+
+class Control:
+    """Mixin of the generator: control frames and the visitors of control instructions."""
+
+    def blocktype(self, bt: Any) -> tuple[int, int]:
+        if bt is None:
+            return 0, 0
+        if isinstance(bt, str):
+            return 0, 1
+        ft = self.info.types[bt]
+        return len(ft.params), len(ft.results)
+
+    def new_frame(self, kind: str, idx: int, bt: Any) -> Frame:
+        fr = Frame(kind, idx)
+        self.nframe += 1
+        fr.id = self.nframe
+        fr.nparams, fr.nresults = self.blocktype(bt)
+        fr.targeted = idx in self.targeted
+        fr.end = self.ends.get(idx, -1)
+        fr.else_ = self.elses.get(idx, -1)
+        return fr
+
+    def results_to_stack(self, fr: Frame) -> None:
+        self.stack = fr.below + [var(f"s{fr.height + i}") for i in range(fr.nresults)]
+
+    def bb(self, idx: int) -> None:
+        """Flat mode: start a basic block (a jump target at instruction ``idx``)."""
+        self.ind = 4
+        self.emit(f"if pc <= {idx}:")
+        self.ind = 5
+        self.emit("pass")
+
+    def do_block(self, idx: int, bt: Any, kind: str) -> None:
+        fr = self.new_frame(kind, idx, bt)
+        cond = None
+        if fr.targeted or kind == "if":
+            if kind == "if":
+                cond = self.take(1)[0]
+                if cond.eff:
+                    self.flush_effects()
+            self.canon(len(self.stack) - fr.nparams if kind != "block" else len(self.stack))
+        fr.height = len(self.stack) - fr.nparams
+        fr.below = self.stack[: fr.height]
+        fr.params = self.stack[fr.height :]
+        self.ctrl.append(fr)
+        if self.flat:
+            if kind == "loop" and fr.targeted:
+                self.bb(idx)
+            elif kind == "if":
+                target = fr.else_ if fr.else_ >= 0 else fr.end
+                self.emit(f"if not {self.cond_of(cond)}:")
+                self.emit(f"    pc = {target}")
+                self.emit("    continue")
+            return
+        if fr.targeted:
+            fr.pyloop = True
+            self.open("while True:")
+            self.pyloops.append(fr)
+        if kind == "if":
+            self.if_marks.append(self.open(f"if {self.cond_of(cond)}:"))
+
+    def returns_from(self, fr: Frame) -> bool:
+        """An ``if``/``else`` whose results are the function's, right before its end: each
+        arm returns directly (measured: fib 1.6x -> 1.35x, no merge slot)."""
+        return (
+            not self.flat
+            and fr.kind == "if"
+            and fr.else_ >= 0
+            and not fr.targeted
+            and fr.height == 0
+            and fr.nresults == len(self.ftype.results) > 0
+            and fr.end + 2 == len(self.instrs)
+            and self.ctrl[0].kind == "func"
+            and len(self.ctrl) == (2 if self.ctrl[-1] is fr else 1)
+        )
+
+    def do_else(self) -> None:
+        fr = self.ctrl[-1]
+        if self.live and self.returns_from(fr):
+            self.do_return()
+            self.live = False
+        if self.live:
+            self.assign_slots(fr.height, self.stack[fr.height :])
+        fr.then_live = self.live
+        fr.has_else = True
+        if self.flat:
+            if self.live:
+                self.emit(f"pc = {fr.end}")
+                self.emit("continue")
+            self.bb(fr.else_)
+        else:
+            self.close(self.if_marks.pop())
+            self.if_marks.append(self.open("else:"))
+        self.stack = fr.below + list(fr.params)
+        self.live = True
+
+    def do_for(self, idx: int, imm: tuple[int, str, str, int, frozenset]) -> None:
+        """Open a counted loop (see ``counted_loops``): ``for i in range(i, X, step)``."""
+        fr = self.new_frame("for", idx, None)
+        self.canon(len(self.stack))
+        fr.height = len(self.stack)
+        fr.below = list(self.stack)
+        fr.targeted = fr.pyloop = True
+        self.ctrl.append(fr)
+        counter, bound, step, mask, writes = imm
+        var = f"l{counter}"
+        if step == "1" or (bound.isdigit() and step.isdigit() and int(bound) + int(step) <= mask + 1):
+            # No wrap-around possible: a plain range.
+            rng = f"range({var}, {bound})" if step == "1" else f"range({var}, {bound}, {step})"
+        else:
+            rng = f"crange({var}, {bound}, {step}, {mask:#x})"
+        mark = self.open(f"for {var} in {rng}:")
+        fr.for_ = (var, bound, step, mask, mark, writes, [])
+        self.pyloops.append(fr)
+
+    def hoist(self) -> None:
+        """Move the pure integer expression on top of the stack out of the enclosing counted
+        loops whose bodies write none of the locals it reads (measured: matmul's inner loop
+        keeps one multiplication less, 215 -> 200 ns per iteration)."""
+        top = self.stack[-1]
+        if top.eff or not top.depth or self.flat:
+            return
+        target = -1
+        for p in range(len(self.pyloops) - 1, -1, -1):
+            fr = self.pyloops[p]
+            if fr.kind != "for" or not all(self.invariant(r, fr.for_[5], p) for r in top.reads):
+                break
+            target = p
+        if target < 0:
+            return
+        fr = self.pyloops[target]
+        header = self.lines[fr.for_[4] - 1]
+        name = f"h{len(self.hoisted)}"
+        self.hoisted[name] = target
+        indent = header[: len(header) - len(header.lstrip())]
+        fr.for_[6].append(f"{indent}{name} = {top.expr}")
+        self.stack[-1] = var(name)
+
+    def invariant(self, name: str, writes: frozenset, level: int) -> bool:
+        if name in self.hoisted:
+            return self.hoisted[name] <= level
+        return name[0] == "l" and name not in writes
+
+    def end_for(self, fr: Frame) -> None:
+        """Close a counted loop; on exhaustion the counter takes its first value >= X."""
+        var, bound, step, mask, mark, _, prelude = fr.for_
+        if prelude:  # hoisted invariants, evaluated on each entry to the loop
+            self.lines[mark - 1] = "\n".join([*prelude, self.lines[mark - 1]])
+        self.close(mark)
+        nxt = f"{var} + {step}" if step == "1" else f"({var} + {step}) & {mask:#x}"
+        self.emit("else:")
+        self.emit(f"    if {var} < {bound}:")
+        self.emit(f"        {var} = {nxt}")
+        self.ind += 1
+        self.close_pyloop(fr)
+        self.stack = list(fr.below)
+        self.live = True
+
+    def do_end(self) -> None:
+        fr = self.ctrl.pop()
+        kind = fr.kind
+        if kind == "for":
+            self.end_for(fr)
+            return
+        if kind == "func":
+            if self.live:
+                self.do_return()
+            return
+        if kind == "if":
+            if self.live and self.returns_from(fr):
+                self.do_return()
+                fr.then_live = self.live = False
+            if self.live:
+                self.assign_slots(fr.height, self.stack[fr.height :])
+            live = fr.then_live or self.live or fr.branched if fr.has_else else True
+            if self.flat:
+                self.bb(fr.end)
+            else:
+                self.close(self.if_marks.pop())
+                if fr.pyloop:
+                    if live:
+                        self.emit("break")
+                    self.close_pyloop(fr)
+            self.results_to_stack(fr)
+            self.live = live
+            return
+        if not fr.targeted:  # no Python construct: the stack just flows on
+            return
+        if kind == "block":
+            if self.live:
+                self.assign_slots(fr.height, self.stack[fr.height :])
+            live = self.live or fr.branched
+            if self.flat:
+                self.bb(fr.end)
+            else:
+                if self.live:
+                    self.emit("break")
+                self.close_pyloop(fr)
+            self.results_to_stack(fr)
+            self.live = live
+            return
+        # targeted loop
+        if self.flat:
+            return
+        if self.live:
+            self.assign_slots(fr.height, self.stack[fr.height :])
+            self.emit("break")
+        # Past a loop only its fallthrough (values now in slots) or a plain break out of it
+        # (breaks_out: no values) arrives; what dead code left on the stack must not be read.
+        self.results_to_stack(fr)
+        self.close_pyloop(fr)
+        self.live = self.live or fr.breaks_out
+
+    def close_pyloop(self, fr: Frame) -> None:
+        self.ind -= 1
+        self.pyloops.pop()
+        if not fr.exits:
+            return
+        outer = self.pyloops[-1]
+        mark = self.open("if lab:")
+        if outer.id in fr.exits:
+            self.emit(f"if lab == {outer.id}:")
+            self.emit("    lab = 0")
+            self.emit("    continue" if outer.kind == "loop" else "    break")
+        further = fr.exits - {outer.id}
+        if further:
+            outer.exits |= further
+            self.emit("break")
+        self.close(mark)
+
+    def branch(self, depth: int) -> None:
+        """Jump to the label ``depth`` levels out (values are on top of the stack)."""
+        target = self.ctrl[-1 - depth]
+        if target.kind == "func":
+            self.do_return()
+            return
+        target.branched = True
+        n = target.nparams if target.kind == "loop" else target.nresults
+        vals = self.stack[len(self.stack) - n :] if n else []
+        self.assign_slots(target.height, vals)
+        if self.flat:
+            self.emit(f"pc = {target.start if target.kind == 'loop' else target.end}")
+            self.emit("continue")
+            return
+        inner = self.pyloops[-1]
+        if inner is target:
+            self.emit("continue" if target.kind == "loop" else "break")
+            return
+        if (
+            target.kind == "block"
+            and inner.kind == "loop"
+            and len(self.pyloops) > 1
+            and self.pyloops[-2] is target
+            and inner.end + 1 == target.end
+            and not target.nresults
+            and not inner.nresults
+        ):
+            # `block { ...; loop { br_if 1 } }`: leaving the loop reaches the block's end
+            # directly, so a plain break does it (no label variable on the loop exit).
+            inner.breaks_out = True
+            self.emit("break")
+            return
+        self.uses_lab = True
+        self.emit(f"lab = {target.id}")
+        self.emit("break")
+        for p in reversed(self.pyloops):
+            if p is target:
+                break
+            p.exits.add(target.id)
+
+    def do_return(self) -> None:
+        n = len(self.ftype.results)
+        self.flush_effects_below(n)
+        vals = self.stack[len(self.stack) - n :] if n else []
+        if n == 0:
+            self.emit("return")
+        elif n == 1:
+            self.emit(f"return {vals[0].expr}")
+        else:
+            self.emit(f"return ({', '.join(v.expr for v in vals)},)")
+
+    def do_br_table(self, imm: tuple) -> None:
+        idx = self.take(1)[0]
+        self.flush_effects()
+        if idx.depth:
+            t = self.temp()
+            self.emit(f"{t} = {idx.expr}")
+            key = t
+        else:
+            key = idx.expr
+        labels, default = imm
+        ranges: list[tuple[int, int]] = []  # (first index, label)
+        for i, lab in enumerate(labels):
+            if not ranges or ranges[-1][1] != lab:
+                ranges.append((i, lab))
+        if not ranges or ranges[-1][1] != default:
+            ranges.append((len(labels), default))
+        self.bisect(key, ranges)
+
+    def bisect(self, key: str, ranges: list[tuple[int, int]]) -> None:
+        if len(ranges) == 1:
+            self.branch(ranges[0][1])
+            return
+        mid = len(ranges) // 2
+        mark = self.open(f"if {key} < {ranges[mid][0]}:")
+        self.bisect(key, ranges[:mid])
+        self.close(mark)
+        mark = self.open("else:")
+        self.bisect(key, ranges[mid:])
+        self.close(mark)
+
+    # -- the body ------------------------------------------------------------------------
+
+    def h_nop(self, idx: int, op: Any, imm: Any) -> None:
+        pass
+
+    def h_unreachable(self, idx: int, op: Any, imm: Any) -> None:
+        self.flush_effects()
+        self.emit('raise Trap("unreachable")')
+        self.live = False
+
+    def h_block(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_block(idx, imm, op.name)
+
+    def h_for(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_for(idx, imm)
+
+    def h_else(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_else()
+
+    def h_end(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_end()
+
+    def h_br(self, idx: int, op: Any, imm: int) -> None:
+        self.flush_effects()
+        self.branch(imm)
+        self.live = False
+
+    def h_br_if(self, idx: int, op: Any, imm: int) -> None:
+        (c,) = self.take(1)
+        self.flush_effects()
+        mark = self.open(f"if {self.cond_of(c)}:")
+        self.branch(imm)
+        self.close(mark)
+
+    def h_br_table(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_br_table(imm)
+        self.live = False
+
+    def h_return(self, idx: int, op: Any, imm: Any) -> None:
+        self.do_return()
+        self.live = False
+
+
+HANDLERS = {
+    "unreachable": "h_unreachable",
+    "nop": "h_nop",
+    "block": "h_block",
+    "loop": "h_block",
+    "if": "h_block",
+    "for": "h_for",
+    "else": "h_else",
+    "end": "h_end",
+    "br": "h_br",
+    "br_if": "h_br_if",
+    "br_table": "h_br_table",
+    "return": "h_return",
+}

@@ -1,0 +1,138 @@
+"""Visitors of numeric instructions: constants, integer ring chains, templates of ops.py."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..types import F32
+from . import numerics as N
+from .ops import CMP, TRAPS, VAL, ZERO_DIV
+from .stack import Entry, lit
+
+MAX_RAW_BITS = 128  # unmasked intermediate ints stay below this many bits
+RING = frozenset(f"{w}.{op}" for w in ("i32", "i64") for op in ("add", "sub", "mul", "shl"))
+
+
+class NumericVisitors:
+    """Mixin of the generator: numeric instructions."""
+
+    def ring_op(self, name: str) -> bool:
+        """i32/i64 add, sub, mul, shl by a constant: fold inner masks away (measured: 15-25%
+        on address arithmetic such as matmul's)."""
+        width = 32 if name[1] == "3" else 64
+        kind = name[4:]
+        b = self.stack[-1]
+        if kind == "shl" and not b.const:
+            return False
+        a, b = self.take(2)
+        ra, ba = (a.raw, a.bits) if a.raw is not None else (a.expr, a.bits or width)
+        if a.const:
+            ba = int(a.expr).bit_length()
+        wide = a.wide
+        if kind == "shl":
+            k = int(b.expr) & (width - 1)
+            # `x * 2**k` is `x << k` for every int; CPython 3.11 specializes `*` on small ints,
+            # not `<<` (measured: 20 -> 15 ns; matmul's inner statement 224 -> 215 ns).
+            raw, bits = f"({ra} * {1 << k})", ba + k
+        else:
+            rb, bb = (b.raw, b.bits) if b.raw is not None else (b.expr, b.bits or width)
+            if b.const:
+                bb = int(b.expr).bit_length()
+            op = {"add": "+", "sub": "-", "mul": "*"}[kind]
+            bits = ba + bb if kind == "mul" else max(ba, bb) + 1
+            wide = wide or b.wide
+            if bits > MAX_RAW_BITS:  # too big: start again from the masked operands
+                ra, rb = a.expr, b.expr
+                bits = 2 * width if kind == "mul" else width + 1
+                wide = False
+            raw = f"({ra} {op} {rb})"
+            if kind == "mul" and any(o.const and int(o.expr) >> 16 for o in (a, b)):
+                wide = True
+        # `x % 2**w` equals `x & (2**w - 1)` for every int, and is cheaper when x has no more
+        # digits than 2**w (it returns x itself below 2**w); `&` wins on huge products
+        # (measured, CPython 3.11: 20 vs 30 ns small, 81 vs 49 ns for a 64-bit product).
+        if bits <= width and "-" not in raw:
+            # Provably below 2**w and non-negative (no subtraction anywhere in the chain;
+            # literals are unsigned): no reduction at all.
+            masked = raw
+        elif wide:
+            masked = f"({raw} & {'0xFFFFFFFF' if width == 32 else '0xFFFFFFFFFFFFFFFF'})"
+        else:
+            masked = f"({raw} % {1 << width})"
+        self.push(masked, [a, b])
+        top = self.stack[-1]
+        top.raw, top.bits, top.wide = raw, bits, wide
+        if self.pyloops and self.pyloops[-1].kind == "for":
+            self.hoist()
+        return True
+
+    def and_const(self) -> None:
+        """``x & c`` with a literal ``c``: reads x's unreduced form (``c`` < 2**w keeps only
+        low bits, so the reduction is redundant) and bounds the result to c's bits."""
+        a, b = self.take(2)
+        if a.const:
+            a, b = b, a
+        x = a.raw if a.raw is not None and a.bits <= MAX_RAW_BITS else a.expr
+        self.push(f"({x} & {b.expr})", [a, b])
+        self.stack[-1].bits = int(b.expr).bit_length()
+
+    def numeric(self, name: str) -> None:
+        if name in RING and self.ring_op(name):
+            return
+        if name in ("i32.and", "i64.and") and (self.stack[-1].const or self.stack[-2].const):
+            self.and_const()
+            return
+        if name in ("i32.shr_u", "i64.shr_u") and self.stack[-1].const:
+            width = 32 if name[1] == "3" else 64
+            k = int(self.stack[-1].expr) & (width - 1)
+            a, _ = self.take(2)
+            self.push(f"({a.expr} >> {k})", [a])
+            self.stack[-1].bits = width - k
+            return
+        tpl = VAL.get(name)
+        top = self.stack[-1]
+        if name in ("f32.div", "f64.div") and top.const and top.expr not in ("0.0", "(-0.0)"):
+            # A literal divisor other than zero cannot raise ZeroDivisionError.
+            tpl = "f32r({a} / {b})" if name[1] == "3" else "({a} / {b})"
+        if tpl is not None:
+            n = 1 if "{b}" not in tpl and "{sb}" not in tpl else 2
+            if tpl == "{a}":
+                return  # identity conversion (i64.extend_i32_u)
+            ops = self.take(n)
+            sb = None
+            if "{sb}" in tpl:
+                bits = 31 if name.startswith("i32") else 63
+                b = ops[1]
+                sb = str(int(b.expr) & bits) if b.const else f"({b.expr} & {bits})"
+            expr = tpl.format(a=ops[0].expr, b=ops[1].expr if n > 1 else "", sb=sb)
+            self.push(expr, ops, eff=name in TRAPS)
+            if name in ZERO_DIV:
+                self.uses_try = True
+            return
+        tpl = CMP[name]
+        if name.endswith("eqz"):
+            (a,) = self.take(1)
+            self.push(f"(0 if {self.cond_of(a)} else 1)", [a], cond=f"(not {self.cond_of(a)})")
+            return
+        a, b = self.take(2)
+        self.push_cond(tpl.format(a=a.expr, b=b.expr), [a, b])
+
+    # individual handlers (installed in _HANDLERS below)
+
+    def h_const(self, idx: int, op: Any, imm: Any) -> None:
+        t = op.name[:3]
+        if t in ("i32", "i64"):
+            self.stack.append(lit(repr(imm)))
+            return
+        v = N.f32_from_bits(imm) if t == F32 else N.f64_from_bits(imm)
+        self.stack.append(self.float_lit(v))
+
+    def float_lit(self, v: float) -> Entry:
+        if math.isnan(v) or v in (math.inf, -math.inf):
+            return lit(self.const(v))
+        text = repr(v)
+        return lit(f"({text})" if text.startswith("-") else text)
+
+
+HANDLERS = {name: "h_const" for name in ("i32.const", "i64.const", "f32.const", "f64.const")}
