@@ -9,7 +9,7 @@ from ..errors import LinkError
 from ..types import FuncType
 from .func import Func
 from .global_ import Global
-from .instance import Extern, Instance
+from .instance import Extern, Instance, qualified
 from .memory import Memory
 from .module import Module
 from .table import Table
@@ -51,14 +51,19 @@ class Linker:
         try:
             return self._defs[(module, name)]
         except KeyError:
-            raise LinkError("unknown import") from None
+            raise _unknown(module, name) from None
 
     def instantiate(self, store: Any, module: Module) -> Instance:
-        """Resolve ``module``'s imports by name (LinkError "unknown import") and instantiate."""
+        """Resolve ``module``'s imports by name (LinkError "unknown import: `env::log` has not
+        been defined") and instantiate."""
         externs = []
         for imp in module.info.imports:
             item = self._defs.get((imp.module, imp.name))
             if item is None:
-                raise LinkError("unknown import")
+                raise _unknown(imp.module, imp.name)
             externs.append(item)
         return Instance(store, module, externs)
+
+
+def _unknown(module: str, name: str) -> LinkError:
+    return LinkError(f"unknown import: {qualified(module, name)} has not been defined")
