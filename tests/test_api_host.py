@@ -110,6 +110,49 @@ def test_wasm_exhaustion_through_a_host_is_still_exhaustion(store: Store) -> Non
     assert info.value.trap_code is TrapCode.STACK_OVERFLOW
 
 
+def _helper(x: int) -> int:
+    return x
+
+
+def test_wasm_recursion_calling_hosts_is_exhaustion(store: Store) -> None:
+    """Deep wasm recursion that calls a host (which calls a Python helper) at every level
+    runs out inside the host at some point: still wasm's exhaustion, not a host error."""
+    text = """(module (import "h" "f" (func $f (param i32) (result i32)))
+      (func $r (export "r") (param i32) (result i32)
+        local.get 0 call $f i32.const 1 i32.add call $r))"""
+    host = Func(store, FuncType([I32], [I32]), lambda x: _helper(x))
+    raw = Func.from_raw(store, FuncType([I32], [I32]), lambda x: _helper(x))
+    for f in (host, raw):
+        r = instantiate(store, text, [f]).exports(store)["r"]
+        with pytest.raises(ExhaustionError):
+            r(store, 0)
+
+
+def test_carrier_rule_near_the_depth_limit() -> None:
+    """The rule behind the two tests above: a RecursionError met within a few frames of the
+    recursion limit is wasm's exhaustion (left as is), further away it is the host's."""
+    import sys
+
+    from engine.runtime.calls import HostError
+    from engine.runtime.func import _HOST_ROOM, _carry
+
+    def depth() -> int:
+        n, frame = 0, sys._getframe(1)
+        while frame is not None:
+            n, frame = n + 1, frame.f_back
+        return n
+
+    def at(target: int) -> BaseException:
+        return at(target) if depth() < target else _carry(RecursionError("x"))
+
+    limit = sys.getrecursionlimit()
+    assert isinstance(_carry(RecursionError("x")), HostError)
+    assert isinstance(_carry(ValueError("x")), HostError)
+    near = at(limit - _HOST_ROOM // 2)
+    assert isinstance(near, RecursionError) and not isinstance(near, HostError)
+    assert isinstance(at(limit - 3 * _HOST_ROOM), HostError)
+
+
 def test_reentrant_host_sees_the_inner_host_exception(store: Store) -> None:
     """outer wasm -> host A -> wasm -> host B raises: A receives B's exception itself, can
     handle it, and the outer call completes."""

@@ -10,6 +10,7 @@ may raise ``Trap`` on purpose to trap. Results of raw host functions are range-c
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -118,6 +119,29 @@ class Func:
         return f"<Func {kind} {self.ftype}>"
 
 
+#: A RecursionError raised with fewer frames than this left below the recursion limit at the
+#: host wrapper is wasm's exhaustion reaching into the host, not the host's own.
+_HOST_ROOM = 100
+
+
+def _carry(exc: Exception) -> BaseException:
+    """What a host wrapper raises for the host's exception ``exc``: a HostError carrier.
+
+    Except a RecursionError raised when wasm had used up the depth limit (the wrapper runs
+    within ``_HOST_ROOM`` frames of it): that stays a RecursionError, which the boundary
+    reports as "call stack exhausted". Counting frames is linear in the depth, and happens
+    only on this exception path.
+    """
+    if isinstance(exc, RecursionError):
+        depth, frame = 0, sys._getframe(1)
+        while frame is not None:
+            depth += 1
+            frame = frame.f_back
+        if sys.getrecursionlimit() - depth < _HOST_ROOM:
+            return exc
+    return HostError(exc)
+
+
 def _name(func: Callable[..., Any]) -> str:
     return getattr(func, "__qualname__", None) or repr(func)
 
@@ -128,12 +152,13 @@ def _python_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     n = len(results)
 
     def host(*args: Any) -> Any:
+        values = [to_python(t, a) for t, a in zip(params, args)]
         try:
-            out = func(*[to_python(t, a) for t, a in zip(params, args)])
+            out = func(*values)
         except Trap:
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
-            raise HostError(exc) from None
+            raise _carry(exc) from None
         try:
             if n == 0:
                 return None
@@ -185,7 +210,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
             except Trap:
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
-                raise HostError(exc) from None
+                raise _carry(exc) from None
         return raw
 
     check0 = checks[0]
@@ -196,7 +221,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         except Trap:
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
-            raise HostError(exc) from None
+            raise _carry(exc) from None
         if n == 1:
             if check0(out):
                 return out
