@@ -170,3 +170,16 @@ def test_host_function_in_limited_store_still_works(store: Store) -> None:
     with pytest.raises(ResourceLimitError):
         instantiate(store, "(module (memory 1))")
     instantiate(store, "(module (memory 0))")  # zero bytes fit a zero limit
+
+
+def test_growth_with_a_live_view_fails_cleanly(store: Store) -> None:
+    """A memoryview pins the buffer (mmap and bytearray alike): memory.grow gives -1."""
+    ex = instantiate(store, GROW).exports(store)
+    view = memoryview(ex["mem"].data)
+    try:
+        assert ex["grow"](store, 1) == -1
+        with pytest.raises(EngineError, match="failed to grow memory"):
+            ex["mem"].grow(store, 1)
+    finally:
+        view.release()
+    assert ex["grow"](store, 1) == 1

@@ -187,6 +187,9 @@ _RAW_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+_INT_BOUNDS = {I32: 1 << 32, I64: 1 << 64, V128: 1 << 128}
+
+
 def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a raw host callable: exceptions carried, results range-checked."""
     results = ft.results
@@ -212,6 +215,22 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
         return raw
+
+    if n == 1 and results[0] in _INT_BOUNDS:  # the common case, checked inline
+        bound = _INT_BOUNDS[results[0]]
+
+        def raw_int(*args: Any) -> Any:
+            try:
+                out = func(*args)
+            except Trap:
+                raise
+            except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
+                raise _carry(exc) from None
+            if type(out) is int and 0 <= out < bound:
+                return out
+            raise bad(out)
+
+        return raw_int
 
     check0 = checks[0]
 
