@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from types import TracebackType
+from typing import Any
 
 
 class WasmError(Exception):
@@ -171,16 +172,21 @@ class Frame:
 FRAME_SOURCE = "__wasm_frame_source__"
 
 
-def wasm_frames(tb: TracebackType | None) -> list[Frame]:
-    """The wasm frames of a traceback, innermost first."""
-    out: list[Frame] = []
+def frame_sources(tb: TracebackType | None) -> list[Any]:
+    """The frame sources of a traceback's wasm frames, innermost first (cheap: no names)."""
+    out: list[Any] = []
     while tb is not None:
         source = tb.tb_frame.f_globals.get(FRAME_SOURCE)
         if source is not None:
-            out.append(source.frame())
+            out.append(source)
         tb = tb.tb_next
     out.reverse()
     return out
+
+
+def wasm_frames(tb: TracebackType | None) -> list[Frame]:
+    """The wasm frames of a traceback, innermost first."""
+    return [source.frame() for source in frame_sources(tb)]
 
 
 class Trap(WasmError):
@@ -191,8 +197,9 @@ class Trap(WasmError):
     the Python traceback (so, as with any exception, only once it has propagated).
     """
 
-    #: Frames captured where the traceback was cut (the exhaustion boundary), innermost first.
-    captured: list[Frame] | None = None
+    #: Frame sources captured where the traceback was cut (the exhaustion boundary),
+    #: innermost first; turned into Frames only when ``frames`` is read.
+    captured: list[Any] | None = None
 
     @property
     def message(self) -> str:
@@ -205,7 +212,8 @@ class Trap(WasmError):
     @property
     def frames(self) -> list[Frame]:
         # Captured frames (cut at an inner boundary) are inner to those still in the traceback.
-        return list(self.captured or ()) + wasm_frames(self.__traceback__)
+        inner = [source.frame() for source in self.captured or ()]
+        return inner + wasm_frames(self.__traceback__)
 
     def __str__(self) -> str:
         return self.message

@@ -224,6 +224,8 @@ def test_objects_of_another_store_are_refused() -> None:
     fglob = Global(b, GlobalType(ValType.funcref(), True), None)
     with pytest.raises(StoreMismatchError):
         fglob.set_value(b, log)
+    with pytest.raises(StoreMismatchError, match="`env::log`"):
+        Linker(b.engine).define(b, "env", "log", log)
 
 
 def test_store_free_linker_functions_serve_every_store() -> None:

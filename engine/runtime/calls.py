@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ExhaustionError, wasm_frames
+from ..errors import ExhaustionError, frame_sources
 
 _lock = threading.Lock()
 _tls = threading.local()
@@ -74,7 +74,7 @@ class HostError(BaseException):
 
 def _exhausted(exc: RecursionError) -> ExhaustionError:
     trap = ExhaustionError()
-    trap.captured = wasm_frames(exc.__traceback__)
+    trap.captured = frame_sources(exc.__traceback__)
     return trap
 
 

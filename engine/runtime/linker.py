@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import LinkError
+from ..errors import LinkError, StoreMismatchError
 from ..types import FuncType
 from .func import Func
 from .global_ import Global
@@ -31,6 +31,10 @@ class Linker:
     def define(self, store: Any, module: str, name: str, item: Extern) -> None:
         if not isinstance(item, _EXTERNS):
             raise TypeError(f"not an extern: {type(item).__name__}")
+        owner = getattr(item, "_store", None)
+        if owner is not None and store is not None and owner is not store:
+            raise StoreMismatchError(f"{qualified(module, name)}: the {type(item).__name__} "
+                                     "belongs to another store")
         key = (module, name)
         if key in self._defs and not self.allow_shadowing:
             raise LinkError(f"import of {module}::{name} defined twice")
