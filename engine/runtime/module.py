@@ -74,8 +74,15 @@ class Module:
     def exports(self) -> list[ExportType]:
         """The exports in order, each with ``name`` and ``type`` (wasmtime-py)."""
         info = self.info
-        spaces = {TABLE: info.all_tables(), MEMORY: info.all_mems(), GLOBAL: info.all_global_types()}
-        return [ExportType(exp.name, info.func_type(exp.index) if exp.kind == FUNC
+        func_imports = [imp.desc for imp in info.imports if imp.kind == FUNC]
+        spaces: dict[str, list[Any]] = {
+            TABLE: info.all_tables(), MEMORY: info.all_mems(), GLOBAL: info.all_global_types()}
+
+        def func_type(index: int) -> Any:  # O(1) per export: no rescan of the imports
+            n = len(func_imports)
+            return info.types[func_imports[index] if index < n else info.funcs[index - n]]
+
+        return [ExportType(exp.name, func_type(exp.index) if exp.kind == FUNC
                            else spaces[exp.kind][exp.index], exp.kind)
                 for exp in info.exports]
 
