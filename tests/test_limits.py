@@ -183,3 +183,14 @@ def test_growth_with_a_live_view_fails_cleanly(store: Store) -> None:
     finally:
         view.release()
     assert ex["grow"](store, 1) == 1
+
+
+def test_a_refused_host_object_is_not_counted(store: Store) -> None:
+    store.set_limits(memories=1, tables=1)
+    with pytest.raises(EngineError, match="invalid memory type"):
+        Memory(store, MemoryType(Limits(2, 1)))
+    with pytest.raises(EngineError, match="invalid table type"):
+        Table(store, TableType(ValType.funcref(), Limits(2, 1)), None)
+    Memory(store, MemoryType(Limits(1)))
+    Table(store, TableType(ValType.funcref(), Limits(1)), None)
+    assert (store.limits.num_memories, store.limits.num_tables) == (1, 1)

@@ -110,7 +110,12 @@ class Memory:
         limits = getattr(store, "limits", None)
         if limits is not None:
             limits.reserve(0, 1, 0, [mtype.limits.min], [])
-        self._mem = MemoryInst(mtype, limits)
+        try:
+            self._mem = MemoryInst(mtype, limits)
+        except EngineError:
+            if limits is not None:
+                limits.num_memories -= 1  # not created: not counted
+            raise
         self._store = store
 
     @classmethod

@@ -65,7 +65,12 @@ class Table:
         limits = getattr(store, "limits", None)
         if limits is not None:
             limits.reserve(0, 0, 1, [], [ttype.limits.min])
-        self._table = TableInst(ttype, init, limits)
+        try:
+            self._table = TableInst(ttype, init, limits)
+        except EngineError:
+            if limits is not None:
+                limits.num_tables -= 1  # not created: not counted
+            raise
         self._store = store
 
     @classmethod
