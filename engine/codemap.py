@@ -153,6 +153,7 @@ class CodeMap:
                 validate_body(span.info, func_index, body)
             return self._translate(span.info, func_index, body) if translate else None
         except CompileError as exc:
+            exc.locate(func_index, span.info.code_offsets[i])  # name the body in the message
             with self._lock:
                 self._state[span.base + i] = FAILED
                 self._errors[span.base + i] = exc

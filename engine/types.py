@@ -37,10 +37,17 @@ def is_ref(t: str) -> bool:
 
 @dataclass(frozen=True)
 class FuncType:
-    """A function type: parameter and result value types. Compared structurally."""
+    """A function type: parameter and result value types. Equal and hashed by value; any
+    iterables given (``FuncType([ValType.i32()], [])``, as wasmtime-py) are kept as tuples."""
 
     params: tuple[str, ...]
     results: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if type(self.params) is not tuple:
+            object.__setattr__(self, "params", tuple(self.params))
+        if type(self.results) is not tuple:
+            object.__setattr__(self, "results", tuple(self.results))
 
     def __str__(self) -> str:
         return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
@@ -75,6 +82,11 @@ class TableType:
 
     elem: str
     limits: Limits
+
+    @property
+    def element(self) -> str:
+        """The element type (wasmtime-py's name for ``elem``)."""
+        return self.elem
 
 
 @dataclass(frozen=True)

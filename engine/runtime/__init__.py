@@ -1,21 +1,23 @@
 """The runtime: Engine/Store, modules, instances, functions, memories, tables, globals."""
 
-from .engine import Engine, Store
+from .engine import Engine, Store, StoreLimits
 from .func import Func
 from .global_ import Global, GlobalCell
 from .instance import Exports, Instance, Runtime
 from .linker import Linker
 from .memory import Memory, MemoryInst
-from .module import Module
+from .module import ExportType, ImportType, Module
 from .table import Table, TableInst
 from .values import ValType
 
 __all__ = [
     "Engine",
+    "ExportType",
     "Exports",
     "Func",
     "Global",
     "GlobalCell",
+    "ImportType",
     "Instance",
     "Linker",
     "Memory",
@@ -23,6 +25,7 @@ __all__ = [
     "Module",
     "Runtime",
     "Store",
+    "StoreLimits",
     "Table",
     "TableInst",
     "ValType",

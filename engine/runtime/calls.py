@@ -8,6 +8,10 @@ time the boundary sees it, so the interpreter is usable afterwards.
 
 The recursion limit is process-wide: while several threads are inside wasm it is the largest
 one they need.
+
+A host function's own exception crosses wasm frames inside a :class:`HostError` and leaves
+here as itself (a host ``RecursionError`` is the host's, not wasm's exhaustion). The frames
+of an exhaustion are read from the ``RecursionError`` before its traceback is dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ExhaustionError
+from ..errors import ExhaustionError, frame_sources
 
 _lock = threading.Lock()
 _tls = threading.local()
@@ -56,19 +60,43 @@ def _leave() -> None:
             sys.setrecursionlimit(_saved_limit)
 
 
+class HostError(BaseException):
+    """Carries a host function's exception through wasm frames to :func:`invoke`.
+
+    A BaseException, so that no ``except Exception`` between the host and the boundary
+    (there is none in translated code) can mistake it for its own.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _exhausted(exc: RecursionError) -> ExhaustionError:
+    trap = ExhaustionError()
+    trap.captured = frame_sources(exc.__traceback__)
+    return trap
+
+
 def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
     """Call internal callable ``fn(*args)`` from the host, enforcing the depth limit."""
     if getattr(_tls, "inside", False):  # re-entry from a host function: limit already set
         try:
             return fn(*args)
-        except RecursionError:
-            raise ExhaustionError() from None
+        except RecursionError as exc:
+            raise _exhausted(exc) from None
+        except HostError as carrier:
+            error = carrier.error
+        raise error
     _enter(max_depth)
     _tls.inside = True
     try:
         return fn(*args)
-    except RecursionError:
-        raise ExhaustionError() from None
+    except RecursionError as exc:
+        raise _exhausted(exc) from None
+    except HostError as carrier:
+        error = carrier.error
     finally:
         _tls.inside = False
         _leave()
+    raise error

@@ -1,4 +1,5 @@
-"""Engine and Store: the Engine holds the Config once and the one CodeMap of its modules."""
+"""Engine and Store: the Engine holds the Config once and the one CodeMap of its modules;
+the Store owns runtime objects and the limits on them (``Store.set_limits``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from .. import compile as compile_stage
 from ..binary.module import Body, ModuleInfo
 from ..codemap import CodeMap, Factory
 from ..config import Config
+from ..errors import ResourceLimitError
+from ..types import PAGE_SIZE
+from .frames import tag
 
 
 def _translate(info: ModuleInfo, func_index: int, body: Body) -> Factory:
-    """The translator, looked up at each use (tests may substitute ``compile_stage.translate``)."""
-    return compile_stage.translate(info, func_index, body)
+    """The translator, looked up at each use (tests may substitute ``compile_stage.translate``);
+    the result is tagged so that trap frames can name the function."""
+    factory = compile_stage.translate(info, func_index, body)
+    tag(factory, info, func_index)
+    return factory
 
 
 class Engine:
@@ -29,10 +36,92 @@ class Engine:
         return f"<Engine {self.config!r}>"
 
 
+class StoreLimits:
+    """The limits of one Store (None: unlimited) and what it has created so far.
+
+    As in wasmtime: ``memory_size`` (bytes) and ``table_elements`` bound each memory and
+    table (at creation and when it grows); ``instances``, ``tables`` and ``memories`` bound
+    how many the store creates in its lifetime. Memories and tables consult this object at
+    every growth, so limits set later apply to existing ones too.
+    """
+
+    __slots__ = ("instances", "memories", "memory_size", "num_instances", "num_memories",
+                 "num_tables", "table_elements", "tables")
+
+    def __init__(self) -> None:
+        self.memory_size: int | None = None
+        self.table_elements: int | None = None
+        self.instances: int | None = None
+        self.tables: int | None = None
+        self.memories: int | None = None
+        self.num_instances = self.num_tables = self.num_memories = 0
+
+    def memory_fits(self, nbytes: int) -> bool:
+        return self.memory_size is None or nbytes <= self.memory_size
+
+    def table_fits(self, elements: int) -> bool:
+        return self.table_elements is None or elements <= self.table_elements
+
+    def reserve(self, instances: int, memories: int, tables: int,
+                min_pages: list[int], min_elements: list[int]) -> None:
+        """Check that one instantiation (or one host object) fits, then count it; raise
+        ResourceLimitError naming the first limit it would pass, counting nothing."""
+        for pages in min_pages:
+            if not self.memory_fits(pages * PAGE_SIZE):
+                raise ResourceLimitError(
+                    f"memory minimum size of {pages} pages exceeds memory limits "
+                    f"({self.memory_size} bytes)")
+        for elements in min_elements:
+            if not self.table_fits(elements):
+                raise ResourceLimitError(
+                    f"table minimum size of {elements} elements exceeds table limits "
+                    f"({self.table_elements} elements)")
+        counts = (("instance", instances, self.num_instances, self.instances),
+                  ("memory", memories, self.num_memories, self.memories),
+                  ("table", tables, self.num_tables, self.tables))
+        for what, more, have, limit in counts:
+            if more and limit is not None and have + more > limit:
+                raise ResourceLimitError(
+                    f"resource limit exceeded: {what} count too high at {have + more} "
+                    f"(limit {limit})")
+        self.num_instances += instances
+        self.num_memories += memories
+        self.num_tables += tables
+
+
 class Store:
     """Owner of runtime objects (wasmtime-py shaped). Objects are Python-GC managed; the store
-    carries the engine (its call depth limit) and an optional user ``data``."""
+    carries the engine (its call depth limit), its limits and an optional user ``data``.
+
+    Every Func, Memory, Table and Global belongs to the store it was created in (a Func
+    made without a store, as ``Linker.define_func`` makes them, belongs to none and may be
+    used in any); passing one to another store raises StoreMismatchError.
+    """
 
     def __init__(self, engine: Engine | None = None, data: Any = None) -> None:
         self.engine = engine if engine is not None else Engine()
         self.data = data
+        self.limits = StoreLimits()
+
+    def set_limits(self, memory_size: int = -1, table_elements: int = -1, instances: int = -1,
+                   tables: int = -1, memories: int = -1) -> None:
+        """Limit this store's resources (wasmtime-py's ``Store.set_limits``).
+
+        ``memory_size``: bytes any one linear memory may have; ``table_elements``: elements
+        any one table may have; ``instances``, ``tables``, ``memories``: how many the store
+        may create. Growth past a limit makes ``memory.grow`` / ``table.grow`` return -1 (and
+        ``Memory.grow`` / ``Table.grow`` raise); an instantiation or a host ``Memory`` /
+        ``Table`` past one raises ResourceLimitError, leaving the store usable. A negative
+        value leaves that limit as it was.
+        """
+        limits = self.limits
+        for name, value in (("memory_size", memory_size), ("table_elements", table_elements),
+                            ("instances", instances), ("tables", tables),
+                            ("memories", memories)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+            if value >= 0:
+                setattr(limits, name, value)
+
+    def __repr__(self) -> str:
+        return f"<Store of {self.engine!r}>"

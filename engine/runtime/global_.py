@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import WasmError
+from ..errors import EngineError, StoreMismatchError
 from ..types import VALUE_TYPES, GlobalType
+from .func import Func
 from .values import from_bits, from_python, to_bits, to_python
 
 
@@ -22,20 +23,29 @@ class GlobalCell:
 class Global:
     """A global handle (wasmtime-py shaped). Identity is kept across export/import."""
 
-    __slots__ = ("_cell",)
+    __slots__ = ("_cell", "_store")
 
     def __init__(self, store: Any, gtype: GlobalType, value: Any) -> None:
         """A new global holding Python value ``value``."""
         if gtype.content not in VALUE_TYPES:
-            raise WasmError("invalid global type")
+            raise EngineError("invalid global type")
         gtype = GlobalType(gtype.content, bool(gtype.mutable))
-        self._cell = GlobalCell(gtype, from_python(gtype.content, value))
+        self._store = store
+        self._cell = GlobalCell(gtype, self._own(from_python(gtype.content, value)))
 
     @classmethod
-    def _wrap(cls, cell: GlobalCell) -> Global:
+    def _wrap(cls, cell: GlobalCell, store: Any) -> Global:
         self = cls.__new__(cls)
         self._cell = cell
+        self._store = store
         return self
+
+    def _own(self, value: Any) -> Any:
+        """Refuse a Func of another store as this global's value."""
+        owner = value._store if isinstance(value, Func) else None
+        if owner is not None and self._store is not None and owner is not self._store:
+            raise StoreMismatchError("a Func of another store cannot be stored in this global")
+        return value
 
     def type(self, store: Any = None) -> GlobalType:
         return self._cell.type
@@ -56,8 +66,8 @@ class Global:
 
     def _set(self, value: Any) -> None:
         if not self._cell.type.mutable:
-            raise WasmError("global is immutable")
-        self._cell.value = value
+            raise EngineError("global is immutable")
+        self._cell.value = self._own(value)
 
     def __repr__(self) -> str:
         return f"<Global {self._cell.type}>"

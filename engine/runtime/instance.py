@@ -7,12 +7,12 @@ Nothing is created per function up front: ``rt.funcs`` and ``rt.func_refs`` are 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Union
 
-from ..binary.module import FUNC, MEMORY, TABLE, Expr, ModuleInfo
+from ..binary.module import FUNC, MEMORY, TABLE, Expr, Import, ModuleInfo
 from ..compile.numerics import f32_from_bits, f64_from_bits
-from ..errors import InvalidError, LinkError, Trap
-from ..types import FuncType, limits_match
+from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
+from ..types import FuncType, GlobalType, MemoryType, TableType, limits_match
 from .calls import invoke
 from .func import Func, interned
 from .global_ import Global, GlobalCell
@@ -20,7 +20,7 @@ from .memory import Memory, MemoryInst
 from .module import Module
 from .table import Table, TableInst
 
-Extern = Func | Memory | Table | Global
+Extern = Union[Func, Memory, Table, Global]  # noqa: UP007 - runtime value, Python 3.9
 
 
 class _Funcs(dict):
@@ -64,12 +64,14 @@ class Runtime:
         "memories",
         "module",
         "num_imported_funcs",
+        "store",
         "tables",
         "types",
     )
 
-    def __init__(self, module: Module) -> None:
-        self.module = module  # keeps the code map's entries alive while any Func of it lives
+    def __init__(self, module: Module, store: Any = None) -> None:
+        self.module = module
+        self.store = store  # keeps the code map's entries alive while any Func of it lives
         self.info: ModuleInfo = module.info
         self.code = module.code
         self.num_imported_funcs = module.code.num_imported
@@ -110,18 +112,26 @@ class Instance:
     """``Instance(store, module, imports)``: link, initialise, run the start function.
 
     ``imports`` are externs (Func / Table / Memory / Global) in the module's import order.
-    Raises LinkError ("incompatible import type") or Trap (segment bounds, start function).
-    As in Wasm 2.0, a trap keeps what earlier segments already wrote.
+    Raises LinkError ("incompatible import type", naming the import), StoreMismatchError
+    (an import of another store), ResourceLimitError (past ``Store.set_limits``; nothing is
+    allocated then) or Trap (segment bounds, start function). As in Wasm 2.0, a trap keeps
+    what earlier segments already wrote.
     """
 
     def __init__(self, store: Any, module: Module, imports: Sequence[Extern] = ()) -> None:
         self.module = module
-        rt = self._rt = Runtime(module)
+        self._store = store
+        rt = self._rt = Runtime(module, store)
         self._tables: list[Table] = []
         self._memories: list[Memory] = []
         self._globals: list[Global] = []
         self._exports: Exports | None = None
         self._link(list(imports))
+        info = module.info
+        limits = getattr(store, "limits", None)
+        if limits is not None:  # before any allocation, so a refusal costs nothing
+            limits.reserve(1, len(info.mems), len(info.tables),
+                           [m.limits.min for m in info.mems], [t.limits.min for t in info.tables])
         self._allocate()
         self._init_segments()
         start = module.info.start
@@ -152,6 +162,11 @@ class Instance:
             raise LinkError(f"expected {len(info.imports)} imports, found {len(imports)}")
         nfunc = 0
         for imp, ext in zip(info.imports, imports):
+            owner = getattr(ext, "_store", None)
+            if owner is not None and self._store is not None and owner is not self._store:
+                raise StoreMismatchError(
+                    f"import {qualified(imp.module, imp.name)}: the {type(ext).__name__} belongs to "
+                    "another store")
             if imp.kind == FUNC:
                 ok = isinstance(ext, Func) and ext.ftype == rt.types[imp.desc]  # type: ignore[index]
                 if ok:
@@ -174,23 +189,27 @@ class Instance:
                     self._globals.append(ext)
                     rt.globals.append(ext._cell)
             if not ok:
-                raise LinkError("incompatible import type")
+                raise LinkError(
+                    f"incompatible import type for {qualified(imp.module, imp.name)}: expected "
+                    f"{_describe(import_type(info, imp))}, got {_describe_extern(ext)}")
 
     def _allocate(self) -> None:
         """Defined tables and memories, then globals initialised in order."""
         rt, info = self._rt, self.module.info
+        store = self._store
+        limits = getattr(store, "limits", None)
         for ttype in info.tables:
-            table = TableInst(ttype)
+            table = TableInst(ttype, None, limits)
             rt.tables.append(table)
-            self._tables.append(Table._wrap(table))
+            self._tables.append(Table._wrap(table, store))
         for mtype in info.mems:
-            mem = MemoryInst(mtype)
+            mem = MemoryInst(mtype, limits)
             rt.memories.append(mem)
-            self._memories.append(Memory._wrap(mem))
+            self._memories.append(Memory._wrap(mem, store))
         for gdef in info.globals:
             cell = GlobalCell(gdef.type, eval_const(gdef.init, rt))
             rt.globals.append(cell)
-            self._globals.append(Global._wrap(cell))
+            self._globals.append(Global._wrap(cell, store))
         rt.elems = [[eval_const(e, rt) for e in seg.init] for seg in info.elems]
         rt.datas = [seg.init for seg in info.datas]
 
@@ -218,6 +237,48 @@ class Instance:
 
     def __repr__(self) -> str:
         return f"<Instance of {self.module!r}>"
+
+
+def qualified(module: str, name: str) -> str:
+    """``module::name`` for messages; names come from a module, so they are escaped."""
+    text = f"`{module}::{name}`"
+    return text.encode("unicode_escape").decode("ascii")
+
+
+def import_type(info: ModuleInfo, imp: Import) -> FuncType | TableType | MemoryType | GlobalType:
+    """The type an import declares (a func import's type index resolved)."""
+    if imp.kind == FUNC:
+        return info.types[imp.desc]  # type: ignore[index]
+    return imp.desc  # type: ignore[return-value]
+
+
+def _describe(t: Any) -> str:
+    """A type in the text format's words, for error messages."""
+    if isinstance(t, FuncType):
+        return f"func {t}"
+    if isinstance(t, TableType):
+        return f"table {_limits(t.limits)} {t.elem}"
+    if isinstance(t, MemoryType):
+        return f"memory {_limits(t.limits)}"
+    if isinstance(t, GlobalType):
+        return f"global {'mut ' if t.mutable else ''}{t.content}"
+    return repr(t)
+
+
+def _limits(lim: Any) -> str:
+    return f"{lim.min}" if lim.max is None else f"{lim.min} {lim.max}"
+
+
+def _describe_extern(ext: Any) -> str:
+    if isinstance(ext, Func):
+        return _describe(ext.ftype)
+    if isinstance(ext, Table):
+        return _describe(TableType(ext._table.type.elem, ext._table.limits()))
+    if isinstance(ext, Memory):
+        return _describe(MemoryType(ext._mem.limits()))
+    if isinstance(ext, Global):
+        return _describe(ext._cell.type)
+    return f"a {type(ext).__name__}, not an extern"
 
 
 _M32, _M64 = (1 << 32) - 1, (1 << 64) - 1

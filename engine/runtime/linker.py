@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import LinkError
+from ..errors import LinkError, StoreMismatchError
 from ..types import FuncType
 from .func import Func
 from .global_ import Global
-from .instance import Extern, Instance
+from .instance import Extern, Instance, qualified
 from .memory import Memory
 from .module import Module
 from .table import Table
@@ -31,6 +31,10 @@ class Linker:
     def define(self, store: Any, module: str, name: str, item: Extern) -> None:
         if not isinstance(item, _EXTERNS):
             raise TypeError(f"not an extern: {type(item).__name__}")
+        owner = getattr(item, "_store", None)
+        if owner is not None and store is not None and owner is not store:
+            raise StoreMismatchError(f"{qualified(module, name)}: the {type(item).__name__} "
+                                     "belongs to another store")
         key = (module, name)
         if key in self._defs and not self.allow_shadowing:
             raise LinkError(f"import of {module}::{name} defined twice")
@@ -51,14 +55,19 @@ class Linker:
         try:
             return self._defs[(module, name)]
         except KeyError:
-            raise LinkError("unknown import") from None
+            raise _unknown(module, name) from None
 
     def instantiate(self, store: Any, module: Module) -> Instance:
-        """Resolve ``module``'s imports by name (LinkError "unknown import") and instantiate."""
+        """Resolve ``module``'s imports by name (LinkError "unknown import: `env::log` has not
+        been defined") and instantiate."""
         externs = []
         for imp in module.info.imports:
             item = self._defs.get((imp.module, imp.name))
             if item is None:
-                raise LinkError("unknown import")
+                raise _unknown(imp.module, imp.name)
             externs.append(item)
         return Instance(store, module, externs)
+
+
+def _unknown(module: str, name: str) -> LinkError:
+    return LinkError(f"unknown import: {qualified(module, name)} has not been defined")

@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Any
 
 from ..binary import decode_module
-from ..binary.module import Export, Import, ModuleInfo
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, ModuleInfo
 from ..codemap import CodeSpan
 from ..validate import validate_module
 from .engine import Engine
+
+
+@dataclass(frozen=True)
+class ImportType:
+    """One import of a module: ``type`` is a FuncType, TableType, MemoryType or GlobalType;
+    ``kind`` is ``"func"``, ``"table"``, ``"memory"`` or ``"global"``."""
+
+    module: str
+    name: str
+    type: Any
+    kind: str
+
+
+@dataclass(frozen=True)
+class ExportType:
+    """One export of a module, with the type of what it exports (see ImportType)."""
+
+    name: str
+    type: Any
+    kind: str
 
 
 class Module:
@@ -41,12 +63,28 @@ class Module:
         self.code.compile_all()
 
     @property
-    def imports(self) -> list[Import]:
-        return list(self.info.imports)
+    def imports(self) -> list[ImportType]:
+        """The imports in order, each with ``module``, ``name`` and ``type`` (wasmtime-py)."""
+        info = self.info
+        return [ImportType(imp.module, imp.name,
+                           info.types[imp.desc] if imp.kind == FUNC else imp.desc, imp.kind)
+                for imp in info.imports]
 
     @property
-    def exports(self) -> list[Export]:
-        return list(self.info.exports)
+    def exports(self) -> list[ExportType]:
+        """The exports in order, each with ``name`` and ``type`` (wasmtime-py)."""
+        info = self.info
+        func_imports = [imp.desc for imp in info.imports if imp.kind == FUNC]
+        spaces: dict[str, list[Any]] = {
+            TABLE: info.all_tables(), MEMORY: info.all_mems(), GLOBAL: info.all_global_types()}
+
+        def func_type(index: int) -> Any:  # O(1) per export: no rescan of the imports
+            n = len(func_imports)
+            return info.types[func_imports[index] if index < n else info.funcs[index - n]]
+
+        return [ExportType(exp.name, func_type(exp.index) if exp.kind == FUNC
+                           else spaces[exp.kind][exp.index], exp.kind)
+                for exp in info.exports]
 
     def __repr__(self) -> str:
         return f"<Module {len(self.info.funcs)} functions>"

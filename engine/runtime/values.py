@@ -15,36 +15,49 @@ from ..compile.numerics import f32_from_bits, f32_to_bits, f64_from_bits, f64_to
 from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128
 
 
-class ValType:
-    """Constructors of value types (the strings of ``engine.types``), wasmtime-py shaped."""
+class ValType(str):
+    """A value type, wasmtime-py shaped: ``ValType.i32()`` ... ``ValType.externref()``.
+
+    A ``str`` subclass equal to (and hashed as) the plain strings of ``engine.types``
+    (``ValType.i32() == "i32"``), so it is hashable, equal by value, and usable wherever the
+    engine takes a value type.
+    """
+
+    __slots__ = ()
 
     @staticmethod
-    def i32() -> str:
-        return I32
+    def i32() -> ValType:
+        return _VT[I32]
 
     @staticmethod
-    def i64() -> str:
-        return I64
+    def i64() -> ValType:
+        return _VT[I64]
 
     @staticmethod
-    def f32() -> str:
-        return F32
+    def f32() -> ValType:
+        return _VT[F32]
 
     @staticmethod
-    def f64() -> str:
-        return F64
+    def f64() -> ValType:
+        return _VT[F64]
 
     @staticmethod
-    def v128() -> str:
-        return V128
+    def v128() -> ValType:
+        return _VT[V128]
 
     @staticmethod
-    def funcref() -> str:
-        return FUNCREF
+    def funcref() -> ValType:
+        return _VT[FUNCREF]
 
     @staticmethod
-    def externref() -> str:
-        return EXTERNREF
+    def externref() -> ValType:
+        return _VT[EXTERNREF]
+
+    def __repr__(self) -> str:
+        return f"ValType.{str.__str__(self)}()"
+
+
+_VT = {t: ValType(t) for t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF)}
 
 
 def _int_arg(t: str, value: Any, width: int) -> int:
