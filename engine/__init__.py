@@ -4,6 +4,7 @@ from .config import Config
 from .errors import (
     CompileError,
     ExhaustionError,
+    ExitTrap,
     InvalidError,
     LinkError,
     MalformedError,
@@ -11,6 +12,7 @@ from .errors import (
     WasmError,
 )
 from .runtime import (
+    Caller,
     Engine,
     Func,
     Global,
@@ -25,6 +27,8 @@ from .runtime import (
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 __all__ = [
+    "Caller",
+    "ExitTrap",
     "CompileError",
     "Config",
     "Engine",

@@ -10,6 +10,7 @@ matches on it), and the class says which stage rejected the input:
     +-- LinkError           imports do not match (instantiation, "unknown import", ...)
     +-- Trap                execution trapped ("integer divide by zero", ...)
         +-- ExhaustionError the call stack was exhausted
+        +-- ExitTrap        a WASI program called proc_exit (carries ``code``)
 """
 
 from __future__ import annotations
@@ -44,3 +45,12 @@ class ExhaustionError(Trap):
 
     def __init__(self, message: str = "call stack exhausted") -> None:
         super().__init__(message)
+
+
+class ExitTrap(Trap):
+    """WASI ``proc_exit(code)``: unwinds the program like a trap, carrying the exit code
+    (wasmtime-py's ``ExitTrap`` shape)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"Exited with i32 exit status {code}")
+        self.code = code

@@ -36,3 +36,11 @@ class Store:
     def __init__(self, engine: Engine | None = None, data: Any = None) -> None:
         self.engine = engine if engine is not None else Engine()
         self.data = data
+        self.wasi_config: Any = None
+        self.wasi_state: Any = None
+
+    def set_wasi(self, config: Any) -> None:
+        """Give this store a WASI configuration (``engine.wasi.WasiConfig``); the WASI state
+        (fd table, preopens) is created from it on the first WASI call of the store."""
+        self.wasi_config = config
+        self.wasi_state = None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from ..types import FuncType, intern_func_type
+from .caller import Caller
 from .calls import invoke
 from .values import from_bits, from_python, results_list, to_bits, to_python
 
@@ -27,25 +29,52 @@ class Func:
     value, so its identity is kept across exports, imports and tables.
     """
 
-    __slots__ = ("_index", "_rt", "fn", "ftype")
+    __slots__ = ("_caller_fn", "_default_caller", "_index", "_rt", "fn", "ftype")
 
-    def __init__(self, store: Any, ftype: FuncType, func: Callable[..., Any]) -> None:
+    def __init__(
+        self, store: Any, ftype: FuncType, func: Callable[..., Any], access_caller: bool = False
+    ) -> None:
         """A host function called with Python values and returning Python values
-        (None, one value, or a list/tuple of values for several results)."""
+        (None, one value, or a list/tuple of values for several results). With
+        ``access_caller`` it is called as ``func(caller, *args)`` (see ``Caller``)."""
         self.ftype = interned(ftype)
-        self.fn = _python_host(self.ftype, func)
         self._rt = None
         self._index = -1
+        if access_caller:
+            self._set_caller_fn(store, _python_host(self.ftype, func, True))
+        else:
+            self.fn = _python_host(self.ftype, func)
 
     @classmethod
-    def from_raw(cls, store: Any, ftype: FuncType, func: Callable[..., Any]) -> Func:
-        """A host function using the internal calling convention and internal values."""
+    def from_raw(
+        cls, store: Any, ftype: FuncType, func: Callable[..., Any], access_caller: bool = False
+    ) -> Func:
+        """A host function using the internal calling convention and internal values
+        (``func(caller, *args)`` with ``access_caller``)."""
         self = cls.__new__(cls)
         self.ftype = interned(ftype)
-        self.fn = func
         self._rt = None
         self._index = -1
+        if access_caller:
+            self._set_caller_fn(store, func)
+        else:
+            self.fn = func
         return self
+
+    def _set_caller_fn(self, store: Any, func: Callable[..., Any]) -> None:
+        self._caller_fn = func
+        self._default_caller = Caller(None, store)
+        self.fn = partial(func, self._default_caller)
+
+    def _bind_caller(self, rt: Any, store: Any) -> Callable[..., Any]:
+        """The internal callable for instance ``rt`` importing this caller-taking function:
+        the caller is bound here, once. Calls through ``fn`` (tables, Python) then see this
+        instance too, the last one that imported the function."""
+        default = self._default_caller
+        store = store if store is not None else default.store
+        caller = Caller(rt, store)
+        default.__init__(rt, store)
+        return partial(self._caller_fn, caller)
 
     @classmethod
     def _wasm(cls, rt: Any, index: int, ftype: FuncType) -> Func:
@@ -91,13 +120,19 @@ class Func:
         return f"<Func {kind} {self.ftype}>"
 
 
-def _python_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a Python-valued callable into the internal calling convention."""
+def _python_host(
+    ft: FuncType, func: Callable[..., Any], with_caller: bool = False
+) -> Callable[..., Any]:
+    """Wrap a Python-valued callable into the internal calling convention (taking the
+    caller first, passed through unconverted, when ``with_caller``)."""
     params, results = ft.params, ft.results
     n = len(results)
 
     def host(*args: Any) -> Any:
-        out = func(*[to_python(t, a) for t, a in zip(params, args)])
+        if with_caller:
+            out = func(args[0], *[to_python(t, a) for t, a in zip(params, args[1:])])
+        else:
+            out = func(*[to_python(t, a) for t, a in zip(params, args)])
         if n == 0:
             return None
         if n == 1:
