@@ -28,11 +28,11 @@ from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 __all__ = [
     "Caller",
-    "ExitTrap",
     "CompileError",
     "Config",
     "Engine",
     "ExhaustionError",
+    "ExitTrap",
     "Func",
     "FuncType",
     "Global",

@@ -119,7 +119,8 @@ def path_link(
     new_fd: int, new_path: int, new_n: int,
 ) -> None:  # fmt: skip
     follow = bool(old_flags & c.LOOKUP_SYMLINK_FOLLOW)
-    with _resolve(state, mem, old_fd, c.PATH_LINK_SOURCE, old_path, old_n, follow) as src:
+    # nested: a parenthesized with-statement is not Python 3.9
+    with _resolve(state, mem, old_fd, c.PATH_LINK_SOURCE, old_path, old_n, follow) as src:  # noqa: SIM117
         with _resolve(state, mem, new_fd, c.PATH_LINK_TARGET, new_path, new_n, False) as dst:
             os.link(
                 single_name(src), single_name(dst), src_dir_fd=src.dir_fd,
@@ -132,7 +133,7 @@ def path_rename(
     state: WasiState, mem: bytearray, old_fd: int, old_path: int, old_n: int,
     new_fd: int, new_path: int, new_n: int,
 ) -> None:  # fmt: skip
-    with _resolve(state, mem, old_fd, c.PATH_RENAME_SOURCE, old_path, old_n, False) as src:
+    with _resolve(state, mem, old_fd, c.PATH_RENAME_SOURCE, old_path, old_n, False) as src:  # noqa: SIM117
         with _resolve(state, mem, new_fd, c.PATH_RENAME_TARGET, new_path, new_n, False) as dst:
             os.rename(
                 single_name(src), single_name(dst), src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd

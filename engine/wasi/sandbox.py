@@ -43,7 +43,7 @@ class Resolved:
             os.close(fd)
         self._owned = []
 
-    def __enter__(self) -> Resolved:
+    def __enter__(self) -> Resolved:  # noqa: PYI034  (typing.Self is not in Python 3.9)
         return self
 
     def __exit__(self, *exc: object) -> None:
