@@ -12,8 +12,8 @@ from .constants import (
     CLOCK_REALTIME,
     CLOCK_THREAD_CPUTIME,
     EINVAL,
-    ENOSYS,
     ENOTSOCK,
+    ENOTSUP,
 )
 from .guest import WasiErrno, check, store_bytes, store_u32, store_u64
 from .registry import syscall
@@ -86,7 +86,7 @@ def clock_time_get(
 
 @syscall("random_get", "ii")
 def random_get(state: WasiState, mem: bytearray, buf: int, length: int) -> None:
-    check(mem, buf, length)  # EFAULT before asking the host for bytes
+    check(mem, buf, length)  # a bad buffer traps before asking the host for bytes
     mem[buf : buf + length] = os.urandom(length)
 
 
@@ -98,9 +98,9 @@ def proc_exit(state: WasiState, mem: bytearray, code: int) -> None:
 
 @syscall("proc_raise", "i")
 def proc_raise(state: WasiState, mem: bytearray, sig: int) -> int:
-    """Signals are not delivered to the host process on the program's behalf; wasmtime also
-    answers ENOSYS (proc_raise was dropped from later WASI versions)."""
-    return ENOSYS
+    """Not supported: a signal cannot be delivered to the host process on the program's
+    behalf (proc_raise was dropped from later WASI versions). ENOTSUP, as wasmtime."""
+    return ENOTSUP
 
 
 @syscall("sched_yield", "")

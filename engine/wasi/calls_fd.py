@@ -9,9 +9,9 @@ from . import constants as c
 from .fdtable import Entry
 from .guest import (
     WasiErrno,
+    check,
     gather,
     iovecs,
-    load_bytes,
     pack_into,
     scatter,
     store_bytes,
@@ -303,10 +303,8 @@ def fd_readdir(
 ) -> None:
     """Dirents from ``cookie`` on; the last one may be cut off (the program then retries
     with a bigger buffer), a result shorter than ``size`` means the end."""
-    entry = state.fds.get(fd, c.FD_READDIR)
-    if not entry.is_dir:
-        raise WasiErrno(c.ENOTDIR)
-    load_bytes(mem, buf, size)  # EFAULT up front for a bad buffer
+    entry = state.fds.dir(fd, c.FD_READDIR)
+    check(mem, buf, size)  # a bad buffer traps up front
     if cookie == 0 or entry.listing is None:
         entry.listing = _listing(entry)
     out = bytearray()

@@ -57,7 +57,7 @@ def path_open(
     if oflags & c.OFLAGS_TRUNC:
         need |= c.PATH_FILESTAT_SET_SIZE
     dir_entry = state.fds.dir(fd, need)
-    store_u32(mem, fd_ptr, 0)  # EFAULT before any effect
+    store_u32(mem, fd_ptr, 0)  # a bad pointer traps before any effect
     rights &= dir_entry.inheriting  # an fd never gets more than its directory passes on
     inheriting &= dir_entry.inheriting
     follow = bool(lookup & c.LOOKUP_SYMLINK_FOLLOW)

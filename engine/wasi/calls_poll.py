@@ -53,10 +53,7 @@ def _clock_sub(mem: bytearray, ptr: int, userdata: int) -> _Clock:
 def _fd_sub(state: WasiState, mem: bytearray, ptr: int, userdata: int, kind: int):
     """An immediate Event (error, file, ready stream) or an _FdWait for select."""
     (fd,) = unpack_from(_SUB_FD, mem, ptr + 16)
-    try:
-        entry = state.fds.get(fd, c.POLL_FD_READWRITE)
-    except WasiErrno as exc:
-        return Event(userdata, exc.errno, kind)
+    entry = state.fds.get(fd, c.POLL_FD_READWRITE)  # a bad fd fails the call, as wasmtime
     if entry.host_fd is None or entry.stream is not None:
         return Event(userdata, 0, kind)
     if entry.filetype in (c.FILETYPE_REGULAR_FILE, c.FILETYPE_DIRECTORY):

@@ -139,14 +139,10 @@ class FdTable:
         return entry
 
     def dir(self, fd: int, rights: int) -> Entry:
-        """A directory entry with ``rights`` (ENOTDIR for another file type)."""
-        from .constants import ENOTDIR
-
+        """A directory entry with ``rights`` (EBADF for another file type, as wasmtime)."""
         entry = self.entries.get(fd)
-        if entry is None:
+        if entry is None or not entry.is_dir:
             raise WasiErrno(EBADF)
-        if not entry.is_dir:
-            raise WasiErrno(ENOTDIR)
         if rights & ~entry.rights:
             raise WasiErrno(ENOTCAPABLE)
         return entry

@@ -1,8 +1,9 @@
 """Guest memory access for the WASI calls: every pointer and length is checked.
 
 The calls receive the live ``bytearray`` of the caller's exported memory. A range that does
-not fit in it raises ``WasiErrno(EFAULT)`` (wasmtime answers the same errno for an
-out-of-bounds guest pointer), never an IndexError or struct.error.
+not fit in it is a trap (``GuestFault``), as in wasmtime, which traps with "pointer out of
+bounds" rather than answering EFAULT: the program's state is already wrong. Never an
+IndexError or struct.error.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from .constants import EFAULT, EILSEQ
+from ..errors import Trap
+from .constants import EILSEQ
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -27,10 +29,17 @@ class WasiErrno(Exception):
         self.errno = errno
 
 
+class GuestFault(Trap):
+    """A WASI call was given a guest pointer/length outside the caller's memory."""
+
+
 def check(mem: bytearray, ptr: int, size: int) -> None:
-    """EFAULT unless ``[ptr, ptr + size)`` lies inside the memory."""
+    """Trap unless ``[ptr, ptr + size)`` lies inside the memory."""
     if ptr + size > len(mem):
-        raise WasiErrno(EFAULT)
+        raise GuestFault(
+            f"out of bounds memory access: WASI pointer {ptr} length {size}"
+            f" outside memory of {len(mem)} bytes"
+        )
 
 
 def load_u32(mem: bytearray, ptr: int) -> int:
