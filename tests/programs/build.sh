@@ -9,7 +9,7 @@ FLAGS="--target=wasm32-wasi -O2 -Wall -Wl,--strip-debug"
 for src in src/*.c; do
     name=$(basename "$src" .c)
     case "$name" in
-        calc) $CC --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--strip-debug \
+        calc|caller) $CC --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--strip-debug \
                   -o "$name.wasm" "$src" ;;
         trap) $CC $FLAGS -Wl,--export=outer_function -o "$name.wasm" "$src" ;;
         *) $CC $FLAGS -o "$name.wasm" "$src" ;;
