@@ -130,7 +130,7 @@ def test_cat_reads_stdin(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_copy_inside_preopen(mode: str, tmp_path: Path) -> None:
-    run, files = _run("engine", "copy", tmp_path, mode)
+    run, _ = _run("engine", "copy", tmp_path, mode)
     box = tmp_path / "engine" / "box"
     assert run.code == 0, run.stderr
     assert (box / "out.bin").read_bytes() == (box / "in.bin").read_bytes()

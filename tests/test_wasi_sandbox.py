@@ -25,7 +25,6 @@ from engine.wasi.calls_path import (
     path_unlink_file,
 )
 from engine.wasi.guest import WasiErrno
-from engine.wasi.sandbox import resolve
 from tests.programs.harness import MODES, Setup, run_engine, snapshot
 
 
@@ -197,7 +196,7 @@ def test_symlink_swapped_in_after_the_check_is_not_followed(
     """The race: sub/ becomes a symlink out after the walk looked at it (simulated by hiding
     the link from the check). Each component is opened with O_NOFOLLOW relative to its
     parent, so the open fails instead of following it."""
-    import engine.wasi.sandbox as sandbox
+    from engine.wasi import sandbox
 
     sub = tree / "box" / "sub"
     os.rmdir(sub)
