@@ -210,3 +210,97 @@ def test_bad_guest_pointer_traps_in_wasmtime_too(case: int, tmp_path: Path) -> N
     setup = Setup(args=[str(case)], dirs=[(str(tmp_path), "/box")], stdin=b"data")
     with pytest.raises(wasmtime.WasmtimeError, match="out of bounds"):
         run_wasmtime("badptr", setup, tmp_path / "io")
+
+
+def test_programs_call_every_wasi_function(tmp_path: Path) -> None:
+    """Between them the programs call all 46 functions of wasi_snapshot_preview1 (recorded
+    at run time, not read from the imports); WASI_COVERAGE says which program calls what."""
+    from engine.wasi import SYSCALLS
+
+    called: dict[str, set[str]] = {}
+    for name in sorted({**SETUPS, **OURS_ONLY}):
+        root = tmp_path / name
+        box = root / "box"
+        box.mkdir(parents=True)
+        setup = {**SETUPS, **OURS_ONLY}[name](root, box)
+        record: set[str] = set()
+        run_engine(name, setup, tmp_path / f"{name}-io", record=record)
+        for fname in record:
+            called.setdefault(fname, set()).add(name)
+    assert set(called) == set(SYSCALLS), sorted(set(SYSCALLS) - set(called))
+    for fname, programs in WASI_COVERAGE.items():
+        assert programs <= called[fname], fname
+
+
+#: WASI function -> programs that call it (checked above; the table of docs/wasi.md).
+WASI_COVERAGE: dict[str, set[str]] = {
+    "args_get": {"args_env", "copy", "ls", "lz", "pathops"},
+    "args_sizes_get": {"args_env", "copy", "ls", "lz", "pathops"},
+    "clock_res_get": {"clock_random"},
+    "clock_time_get": {"clock_random"},
+    "environ_get": {"args_env"},
+    "environ_sizes_get": {"args_env"},
+    "fd_advise": {"pathops"},
+    "fd_allocate": {"pathops"},
+    "fd_close": {"copy", "ls", "pathops", "rawcalls"},
+    "fd_datasync": {"pathops"},
+    "fd_fdstat_get": {
+        "args_env",
+        "clock_random",
+        "copy",
+        "escape",
+        "hello",
+        "ls",
+        "lz",
+        "pathops",
+        "rawcalls",
+        "rights",
+    },
+    "fd_fdstat_set_flags": {"pathops"},
+    "fd_fdstat_set_rights": {"rights"},
+    "fd_filestat_get": {"pathops"},
+    "fd_filestat_set_size": {"pathops"},
+    "fd_filestat_set_times": {"pathops"},
+    "fd_pread": {"pathops"},
+    "fd_prestat_dir_name": {"copy", "escape", "ls", "pathops", "rawcalls"},
+    "fd_prestat_get": {"copy", "escape", "ls", "lz", "pathops", "rawcalls"},
+    "fd_pwrite": {"pathops"},
+    "fd_read": {"cat", "copy", "pathops", "rights"},
+    "fd_readdir": {"ls", "rawcalls"},
+    "fd_renumber": {"rawcalls"},
+    "fd_seek": {"copy", "pathops", "rawcalls", "rights"},
+    "fd_sync": {"pathops"},
+    "fd_tell": {"rawcalls", "rights"},
+    "fd_write": {
+        "args_env",
+        "cat",
+        "clock_random",
+        "copy",
+        "escape",
+        "hello",
+        "ls",
+        "lz",
+        "pathops",
+        "rawcalls",
+        "rights",
+    },
+    "path_create_directory": {"escape", "pathops", "rights"},
+    "path_filestat_get": {"copy", "escape", "ls", "pathops"},
+    "path_filestat_set_times": {"pathops"},
+    "path_link": {"escape", "pathops"},
+    "path_open": {"copy", "escape", "ls", "pathops", "rawcalls", "rights"},
+    "path_readlink": {"escape", "ls", "pathops"},
+    "path_remove_directory": {"pathops"},
+    "path_rename": {"escape", "pathops"},
+    "path_symlink": {"escape", "pathops"},
+    "path_unlink_file": {"escape", "pathops", "rights"},
+    "poll_oneoff": {"clock_random", "rawcalls"},
+    "proc_exit": {"args_env"},
+    "proc_raise": {"rawcalls"},
+    "random_get": {"clock_random"},
+    "sched_yield": {"clock_random"},
+    "sock_accept": {"rawcalls"},
+    "sock_recv": {"rawcalls"},
+    "sock_send": {"rawcalls"},
+    "sock_shutdown": {"rawcalls"},
+}

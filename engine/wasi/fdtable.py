@@ -67,11 +67,6 @@ class Entry:
     def is_dir(self) -> bool:
         return self.filetype == FILETYPE_DIRECTORY
 
-    @property
-    def is_stream(self) -> bool:
-        """Not seekable by the guest: stdio (terminal, pipe, redirected file, object)."""
-        return self.host_fd is None or self.stream is not None or self.rights == STREAM_RIGHTS
-
     def read(self, size: int) -> bytes:
         if self.stream is not None:
             return bytes(self.stream.read(size) or b"")

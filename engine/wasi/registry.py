@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .constants import errno_from_os
+from .constants import EINVAL, errno_from_os
 from .guest import WasiErrno
 from .state import state_of
 
@@ -55,6 +55,8 @@ def host_function(impl: Impl) -> Callable[..., Any]:
             return exc.errno
         except OSError as exc:
             return errno_from_os(exc)
+        except (OverflowError, ValueError):
+            return EINVAL  # a value the host call cannot represent (time, offset, size)
 
     call.__name__ = call.__qualname__ = impl.__name__
     return call

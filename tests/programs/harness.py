@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from engine import Config, Engine, ExitTrap, Linker, Module, Store
-from engine.wasi import WasiConfig
+from engine import Config, Engine, ExitTrap, Func, Linker, Module, Store
+from engine.wasi import MODULE, WasiConfig, wasi_functions
 
 PROGRAMS = Path(__file__).parent
 MODES = ("eager", "lazy-translation", "lazy")
@@ -48,8 +49,15 @@ def _stdio_files(tmp: Path, stdin: bytes) -> tuple[Path, Path, Path]:
     return paths
 
 
-def run_engine(name: str, setup: Setup, tmp: Path, mode: str = "lazy-translation") -> Run:
-    """Run ``name`` under this engine in compilation mode ``mode``."""
+def run_engine(
+    name: str,
+    setup: Setup,
+    tmp: Path,
+    mode: str = "lazy-translation",
+    record: set[str] | None = None,
+) -> Run:
+    """Run ``name`` under this engine in compilation mode ``mode``; with ``record``, add
+    the name of every WASI function the program calls to it."""
     stdin, stdout, stderr = _stdio_files(tmp, setup.stdin)
     config = WasiConfig()
     config.argv = [name, *setup.args]
@@ -62,6 +70,8 @@ def run_engine(name: str, setup: Setup, tmp: Path, mode: str = "lazy-translation
     store.set_wasi(config)
     linker = Linker(engine)
     linker.define_wasi()
+    if record is not None:
+        _record_calls(linker, record)
     instance = linker.instantiate(store, Module.from_file(engine, wasm_path(name)))
     try:
         instance.exports(store)["_start"](store)
@@ -72,6 +82,18 @@ def run_engine(name: str, setup: Setup, tmp: Path, mode: str = "lazy-translation
         if store.wasi_state is not None:
             store.wasi_state.close()
     return Run(code, stdout.read_bytes(), stderr.read_bytes())
+
+
+def _record_calls(linker: Linker, record: set[str]) -> None:
+    """Redefine each WASI function as a wrapper that notes its name, then calls it."""
+    linker.allow_shadowing = True
+    for fname, func in wasi_functions().items():
+
+        def wrapper(caller: Any, *args: Any, _inner: Any = func._caller_fn, _n: str = fname):
+            record.add(_n)
+            return _inner(caller, *args)
+
+        linker.define(None, MODULE, fname, Func.from_raw(None, func.ftype, wrapper, True))
 
 
 def run_wasmtime(name: str, setup: Setup, tmp: Path) -> Run:

@@ -43,9 +43,14 @@ int main(void) {
     /* renumber: open a file, move it onto another open fd */
     __wasi_fd_t a, b;
     SHOW(__wasi_path_open(3, 0, "r1.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_TRUNC,
-         __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK, 0, 0, &a));
+         __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK |
+         __WASI_RIGHTS_FD_TELL, 0, 0, &a));
     SHOW(__wasi_path_open(3, 0, "r2.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_TRUNC,
          __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_READ, 0, 0, &b));
+    __wasi_filesize_t pos = 99;
+    SHOW(__wasi_fd_write(a, &ciov, 1, &n));
+    SHOW(__wasi_fd_tell(a, &pos));
+    printf("tell %d\n", (int)pos);
     SHOW(__wasi_fd_renumber(a, b));
     SHOW(__wasi_fd_write(b, &ciov, 1, &n));
     SHOW(__wasi_fd_write(a, &ciov, 1, &n));
