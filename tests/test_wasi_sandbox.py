@@ -223,3 +223,13 @@ def test_rights_of_preopen_limit_children(guest: Guest) -> None:
     fd = int.from_bytes(guest.mem[16:20], "little")
     assert guest.state.fds.get(fd).rights & ~c.FILE_RIGHTS == 0
     assert guest.open("inside.txt", fd=1) == c.EBADF
+
+
+def test_long_and_degenerate_paths(guest: Guest, tree: Path) -> None:
+    """Many "." and "/" components resolve (in linear time: the walk counts the names
+    left instead of rescanning); "sub/" must be a directory; "" is ENOENT."""
+    assert guest.open("./" * 20000 + "inside.txt") == 0
+    assert guest.open("sub//./", oflags=c.OFLAGS_DIRECTORY, rights=c.FD_READDIR) == 0
+    assert guest.open("inside.txt/") == c.ENOTDIR
+    assert guest.open("") == c.ENOENT
+    assert guest.open("sub/" + "../sub/" * 500 + "..") == 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Iterable
 
 from .constants import EINVAL, ELOOP, ENOENT, ENOTCAPABLE
 from .guest import WasiErrno
@@ -58,6 +59,10 @@ def _read_link(name: str, dir_fd: int) -> str | None:
         return None
 
 
+def _count_names(parts: Iterable[str]) -> int:
+    return sum(1 for p in parts if p not in ("", "."))
+
+
 def resolve(base_fd: int, path: str, follow: bool) -> Resolved:
     """Resolve ``path`` inside the directory ``base_fd``; ``follow``: follow a final symlink.
 
@@ -69,16 +74,18 @@ def resolve(base_fd: int, path: str, follow: bool) -> Resolved:
         raise WasiErrno(ENOTCAPABLE)
     stack = [base_fd]  # stack[0] is the caller's, the rest are ours to close
     queue = deque(path.split("/"))
+    pending = _count_names(queue)  # components left that are not "" or "." (keeps it linear)
     links = 0
     must_dir = False
     try:
         while queue:
             comp = queue.popleft()
-            last = all(c in ("", ".") for c in queue)
-            if last and queue:
-                must_dir = True
             if comp in ("", "."):
                 continue
+            pending -= 1
+            last = pending == 0
+            if last and queue:
+                must_dir = True  # only "/" or "/." follow: the name must be a directory
             if comp == "..":
                 if len(stack) == 1:
                     raise WasiErrno(ENOTCAPABLE)
@@ -95,7 +102,9 @@ def resolve(base_fd: int, path: str, follow: bool) -> Resolved:
                     raise WasiErrno(ENOTCAPABLE)
                 if target == "":
                     raise WasiErrno(ENOENT)
-                queue.extendleft(reversed(target.split("/")))
+                parts = target.split("/")
+                pending += _count_names(parts)
+                queue.extendleft(reversed(parts))
                 continue
             if last:
                 return Resolved(stack[-1], comp, stack[1:], must_dir)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
 from ..errors import Trap
@@ -36,6 +37,8 @@ class WasiState:
         except OSError as exc:
             self.fds.close_all()
             raise Trap(f"failed to set up WASI: {exc}") from None
+        # The host fds are closed by close(), or when the state is collected.
+        weakref.finalize(self, self.fds.close_all)
 
     def close(self) -> None:
         """Close every host fd the program still holds."""
