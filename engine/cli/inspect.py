@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from ..binary import decode_module
 from ..binary.instructions import decode_body
-from ..compile.translate import translate_source
+from ..compile import translate_source
 from ..errors import WasmError
 from ..runtime import Engine, Module
 from ..validate import validate_body, validate_module
