@@ -157,3 +157,11 @@ def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_is_declared() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert 'lazywasm = "engine.cli:entry_point"' in text
+
+
+def test_program_arguments_that_look_like_options() -> None:
+    r = lazywasm("run", prog("args_env"), "--exit=3", "-x", "--help")
+    assert r.returncode == 3
+    assert r.stdout.decode().splitlines()[1:5] == [
+        f"argv[0]={prog('args_env')}", "argv[1]=--exit=3", "argv[2]=-x", "argv[3]=--help",
+    ]  # fmt: skip
