@@ -1,7 +1,8 @@
 """``Caller``: what a host function defined with ``access_caller=True`` receives first.
 
-A host function that asks for its caller is bound once per importing instance (when that
-instance first resolves the import, in ``Runtime.funcs``), as ``partial(fn, Caller(...))``:
+A host function that asks for its caller is bound once per importing instance (when the
+instance links the import, ``Instance._link`` stores ``partial(fn, Caller(...))`` in
+``rt.funcs``, where translated calls look their callees up):
 functions that do not ask pay nothing, and those that do pay no lookup per call. Called
 through a table or from Python, such a function sees the instance that imported it last.
 """

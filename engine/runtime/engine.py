@@ -42,5 +42,7 @@ class Store:
     def set_wasi(self, config: Any) -> None:
         """Give this store a WASI configuration (``engine.wasi.WasiConfig``); the WASI state
         (fd table, preopens) is created from it on the first WASI call of the store."""
+        if self.wasi_state is not None:
+            self.wasi_state.close()  # the previous configuration's open files
         self.wasi_config = config
         self.wasi_state = None
