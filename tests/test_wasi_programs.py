@@ -60,6 +60,7 @@ SETUPS: dict[str, Callable[[Path, Path], Setup]] = {
     "escape": _escape_setup,
     "rawcalls": lambda root, box: Setup(dirs=[(str(box), "/box")]),
     "lz": lambda root, box: Setup(args=["4000"]),
+    "vm": lambda root, box: Setup(args=["500"]),
 }
 
 #: Programs whose behaviour wasmtime does not share (not compared).
@@ -165,6 +166,13 @@ def test_pathops(tmp_path: Path) -> None:
     assert "rmdir non-empty: error Directory not empty" in out
     assert files["box/sub/soft"] == "link -> renamed.txt"
     assert "box/sub/hard.txt" not in files and "box/sub/inner" not in files
+
+
+def test_vm_and_lz_compute(tmp_path: Path) -> None:
+    vm, _ = _run("engine", "vm", tmp_path / "vm")
+    assert vm.stdout == b"primes below 500: 95 (12438 instructions)\n"
+    lz, _ = _run("engine", "lz", tmp_path / "lz")
+    assert lz.stdout.endswith(b"round trip: ok\n") and lz.code == 0
 
 
 def test_rawcalls_errnos(tmp_path: Path) -> None:
