@@ -5,6 +5,7 @@ from .errors import (
     CompileError,
     EngineError,
     ExhaustionError,
+    ExitTrap,
     Frame,
     InvalidError,
     LinkError,
@@ -17,6 +18,7 @@ from .errors import (
     WasmError,
 )
 from .runtime import (
+    Caller,
     Engine,
     ExportType,
     Func,
@@ -34,11 +36,13 @@ from .runtime import (
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 __all__ = [
+    "Caller",
     "CompileError",
     "Config",
     "Engine",
     "EngineError",
     "ExhaustionError",
+    "ExitTrap",
     "ExportType",
     "Frame",
     "Func",

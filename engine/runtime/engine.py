@@ -102,6 +102,8 @@ class Store:
         self.engine = engine if engine is not None else Engine()
         self.data = data
         self.limits = StoreLimits()
+        self.wasi_config: Any = None
+        self.wasi_state: Any = None
 
     def set_limits(self, memory_size: int = -1, table_elements: int = -1, instances: int = -1,
                    tables: int = -1, memories: int = -1) -> None:
@@ -125,3 +127,11 @@ class Store:
 
     def __repr__(self) -> str:
         return f"<Store of {self.engine!r}>"
+
+    def set_wasi(self, config: Any) -> None:
+        """Give this store a WASI configuration (``engine.wasi.WasiConfig``); the WASI state
+        (fd table, preopens) is created from it on the first WASI call of the store."""
+        if self.wasi_state is not None:
+            self.wasi_state.close()  # the previous configuration's open files
+        self.wasi_config = config
+        self.wasi_state = None
