@@ -38,6 +38,10 @@ SPECTEST_GLOBALS = {"global_i32": ("i32", 666), "global_i64": ("i64", 666),
                     "global_f32": ("f32", F32_666_6), "global_f64": ("f64", 666.6)}
 SPECTEST_TABLE = (10, 20)  # funcref
 SPECTEST_MEMORY = (1, 2)  # pages
+#: Wasm 3.0's spectest module adds a 64-bit table and a shared memory (threads); adapters
+#: offer them when their engine can make them.
+SPECTEST_TABLE64 = (10, 20)  # funcref, i64 addresses
+SPECTEST_SHARED_MEMORY = (1, 2)  # pages, shared
 
 
 class AdapterError(Exception):

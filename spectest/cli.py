@@ -116,11 +116,11 @@ def make_jobs(manifest: Manifest, scripts: list[Script], modes: list[str], engin
     jobs = []
     for s in scripts:
         in_manifest = s.suite in manifest.suites
-        convs = manifest.converters(s.suite) if in_manifest else DEFAULT_CONVERTERS
+        convs = manifest.converters(s.suite) if in_manifest else manifest.path_converters
         if converter:
             convs = (converter,)
         flags = manifest.flags(s.suite) if in_manifest and not converter else ()
-        features = manifest.features(s.suite) if in_manifest else {}
+        features = manifest.features(s.suite) if in_manifest else manifest.path_features
         jobs.extend(Job(s, m, engine, str(manifest.path), timeout, flags, convs, features)
                     for m in modes)
     return jobs

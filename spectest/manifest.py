@@ -4,8 +4,10 @@ reasons) per engine. The file's own header documents its layout."""
 from __future__ import annotations
 
 import fnmatch
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,19 @@ from spectest.suites import Pin, Script, Suite, list_scripts
 MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.yaml"
 ALL = "all"
 MAX_REASON = 160
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A rule of the ``reasons`` section: script globs and/or a regex on the failure text."""
+
+    scripts: list[str]
+    detail: re.Pattern[str] | None
+    reason: str
+
+    def matches(self, script: str, detail: str) -> bool:
+        return any(fnmatch.fnmatchcase(script, g) for g in self.scripts) or \
+            (self.detail is not None and self.detail.search(detail) is not None)
 
 
 def _pin(name: str, data: dict[str, Any]) -> Pin:
@@ -53,9 +68,15 @@ class Manifest:
         self.default_suites: list[str] = list(self.data.get("default_suites",
                                                             list(self.suites)[:1]))
         self.timeout: float = float(self.data.get("timeout_seconds", 30))
-        self.reasons: list[tuple[list[str], str]] = [
-            (list(r.get("scripts", [])), str(r.get("reason", "")))
+        self.reasons: list[Reason] = [
+            Reason(list(r.get("scripts", [])), re.compile(r["detail"]) if r.get("detail")
+                   else None, str(r.get("reason", "")))
             for r in self.data.get("reasons") or []]
+        path_suite = self.data.get("path_suite") or {}
+        self.path_converters: tuple[str, ...] = tuple(
+            path_suite.get("converters", ("wasm-tools", "wabt")))
+        self.path_features: dict[str, bool] = {
+            str(k): bool(v) for k, v in (path_suite.get("features") or {}).items()}
         self._index = self._build_index()
 
     # -- pins and suites ----------------------------------------------------------------------
@@ -141,14 +162,28 @@ class Manifest:
         """Expected failures/skips of one script in one mode for one engine."""
         return self._index.get((engine, mode, script), {})
 
-    def reason_for(self, script: str, detail: str) -> str:
-        """The reason of a new expected failure: the first ``reasons`` entry whose glob
-        matches the script id, else the failure's first line."""
-        for globs, reason in self.reasons:
-            if any(fnmatch.fnmatchcase(script, g) for g in globs):
-                return reason
-        first = (detail.split(": ", 1)[-1].splitlines() or [""])[0][:MAX_REASON]
-        return f"not implemented yet: {first}"
+    def reason_for(self, script: str, detail: str) -> str | None:
+        """The reason of a new expected failure from the ``reasons`` rules (the first whose
+        script glob or detail regex matches), None when no rule matches."""
+        for rule in self.reasons:
+            if rule.matches(script, detail):
+                return rule.reason
+        return None
+
+    def _new_reasons(self, result: ScriptResult) -> dict[int, str]:
+        """Reasons of one script's failures by command index: by rule, else the reason most
+        of the script's failures got (cascades from an earlier failing module), else the
+        failure's own first line."""
+        failing = [c for c in result.results if not c.ok and c.outcome not in ("skipped",
+                                                                                 "text")]
+        by_rule = {c.index: self.reason_for(result.script, c.detail) for c in failing}
+        common = Counter(r for r in by_rule.values() if r).most_common(1)
+        out = {}
+        for c in failing:
+            first = (c.detail.split(": ", 1)[-1].splitlines() or [""])[0][:MAX_REASON]
+            out[c.index] = by_rule[c.index] or (common[0][0] if common else
+                                                f"not implemented yet: {first}")
+        return out
 
     def update(self, engine: str, results: list[ScriptResult]) -> int:
         """Rewrite ``engine``'s expected failures for the (script, mode) pairs in ``results``
@@ -172,11 +207,11 @@ class Manifest:
                 keep[(script, line, action, reason)].add(mode)
         count = 0
         for r in results:
+            new = self._new_reasons(r)
             for c in r.results:
                 if c.ok or c.outcome in ("skipped", "text"):
                     continue
-                reason = old_reason.get((r.script, c.line, r.mode)) or \
-                    self.reason_for(r.script, c.detail)
+                reason = old_reason.get((r.script, c.line, r.mode)) or new[c.index]
                 keep[(r.script, c.line, "xfail", reason)].add(r.mode)
                 count += 1
         self._write(engine, keep)
