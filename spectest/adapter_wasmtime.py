@@ -7,7 +7,8 @@ Python floats and does not carry v128).
 wasmtime reports every compile failure alike, so it cannot tell a malformed module from an
 invalid one: ``merges_malformed_invalid`` is set and the runner accepts either kind for both
 ``assert_malformed`` and ``assert_invalid`` for this adapter only; its compile and link error
-texts are its own (``lenient_messages``: the runner checks their kind, not their text). Trap
+texts are its own (``checked_messages`` holds traps and exhaustion only: the runner checks the
+kind of compile and link errors, not their text). Trap
 codes are mapped to the specification's trap messages.
 
 Feature sets: the manifest's flags use wasmtime-py's names and are set on its Config as they
@@ -265,7 +266,7 @@ class WasmtimeAdapter(Adapter):
 
     name = "wasmtime"
     merges_malformed_invalid = True
-    lenient_messages = True
+    checked_messages: frozenset[str] = frozenset({"trap", "exhaustion"})
     modes = ("eager",)
 
     def __init__(self) -> None:
