@@ -251,7 +251,10 @@ class ScriptRun:
         """``(module definition $M ...)``: compiled, not instantiated (see module_instance)."""
         name = cmd.get("name")
         self.definitions.pop(name, None)
-        self.definitions[name] = self._compile_ok(cmd)
+        self.definitions.pop(None, None)
+        module = self._compile_ok(cmd)
+        self.definitions[name] = module
+        self.definitions[None] = module  # `(module instance $I)` names no module: the last
 
     def module_instance(self, cmd: dict) -> None:
         """``(module instance $I $M)``: a new instance of a module definition."""
