@@ -164,5 +164,5 @@ def get_adapter(name: str) -> Adapter:
         factory = eps[name].load()
     adapter = factory()
     if not callable(getattr(adapter, "session", None)):
-        raise ValueError(f"engine {name!r}: {factory!r} did not make an adapter")
+        raise TypeError(f"engine {name!r}: {factory!r} did not make an adapter")
     return adapter

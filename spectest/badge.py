@@ -28,7 +28,7 @@ def badge_figure(report: dict[str, Any], mode: str | None = None, suite: str | N
     """The badge's figure and label: the newest pin that ran (``badge_pin``) unless a pin or
     suite is asked for; reports without pins use their totals."""
     if not isinstance(report.get("totals"), dict):
-        raise ValueError("no totals")
+        raise TypeError("no totals")
     pin = pin or (None if suite else report.get("badge_pin") or None)
     if pin and pin not in report.get("pins", {}):
         raise ValueError(f"pin {pin} is not in the report")

@@ -101,7 +101,7 @@ class BinaryConverter(Converter):
         return _version(self.path())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _version(path: str) -> str:
     out = subprocess.run([path, "--version"], check=False, capture_output=True, text=True,
                          timeout=60)

@@ -338,8 +338,8 @@ def _verdict(run: ScriptRun | None, cmd: dict, timeout: float | None,
     if run is None:
         return False, session_error
     if cmd.get("type") not in COMMANDS:
-        return False, f"unsupported command type {cmd.get('type')!r} (the runner does not know " \
-                      f"it; it is counted as failed, never passed)"
+        return False, (f"unsupported command type {cmd.get('type')!r} (the runner does not "
+                       f"know it; it is counted as failed, never passed)")
     handler = getattr(run, cmd["type"])
     try:
         with time_limit(timeout):

@@ -144,7 +144,7 @@ def list_scripts(pin: Pin, suite: Suite) -> list[Script]:
 
 def _names(script: Script) -> tuple[str, ...]:
     return (script.id, script.path.name, script.path.stem,
-            script.id[:-5] if script.id.endswith(".wast") else script.id)
+            script.id.removesuffix(".wast"))
 
 
 def select(scripts: list[Script], patterns: list[str] | None) -> list[Script]:
