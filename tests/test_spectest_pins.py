@@ -371,3 +371,23 @@ def test_pywasm_adapter_runs_values_and_traps(tmp_path: Path) -> None:
         """)
     result = run_script(script, "eager", get_adapter("pywasm"), converters=("wasm-tools",))
     assert [f.line for f in result.failures()] == [9]
+
+
+def test_message_summaries_merge_across_workers_and_fail_on_mismatch() -> None:
+    from types import SimpleNamespace
+
+    from spectest import pytest_plugin
+
+    collector = pytest_plugin.Collector()
+    for worker in ({"checked": 3, "matched": 3, "mismatches": []},
+                   {"checked": 2, "matched": 1, "mismatches": [["x.wast", 4, "a", "b"]]}):
+        props = [(pytest_plugin.MESSAGES_PROP, json.dumps({"kind": "assert_invalid", **worker}))]
+        collector.pytest_runtest_logreport(SimpleNamespace(when="call", user_properties=props))
+    assert collector.messages["assert_invalid"]["checked"] == 5
+    assert collector.messages["assert_invalid"]["matched"] == 4
+    config = SimpleNamespace(
+        pluginmanager=SimpleNamespace(get_plugin=lambda name: collector),
+        getoption=lambda name: None)
+    session = SimpleNamespace(config=config, exitstatus=0)
+    pytest_plugin.pytest_sessionfinish(session)
+    assert session.exitstatus == pytest.ExitCode.TESTS_FAILED
