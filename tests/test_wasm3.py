@@ -342,3 +342,13 @@ def test_table64_grow_size_and_call_indirect(mode: str) -> None:
     assert ex["grow"](store, 1) == 2
     assert ex["grow"](store, 1) == -1  # an i64 -1, not a 32-bit mask of it
     assert ex["size"](store) == 3
+
+
+def test_store_memory_limit_counts_custom_pages_in_bytes() -> None:
+    store = Store(Engine())
+    store.set_limits(memory_size=1000)
+    mem = Memory(store, MemoryType(Limits(100, 2000), page_size_log2=0))  # 100 bytes fit
+    assert mem.grow(store, 800) == 100
+    assert mem.size(store) == 900 and mem.data_len(store) == 900
+    with pytest.raises(Exception, match="failed to grow memory"):
+        mem.grow(store, 200)  # 1,100 bytes: past the store's limit

@@ -131,7 +131,8 @@ class Instance:
         limits = getattr(store, "limits", None)
         if limits is not None:  # before any allocation, so a refusal costs nothing
             limits.reserve(1, len(info.mems), len(info.tables),
-                           [m.limits.min for m in info.mems], [t.limits.min for t in info.tables])
+                           [m.min_bytes for m in info.mems],
+                           [t.limits.min for t in info.tables])
         self._allocate()
         self._init_segments()
         start = module.info.start
