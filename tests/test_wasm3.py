@@ -18,6 +18,7 @@ import pytest
 from engine import (
     Config,
     Engine,
+    EngineError,
     Func,
     FuncType,
     Instance,
@@ -350,5 +351,5 @@ def test_store_memory_limit_counts_custom_pages_in_bytes() -> None:
     mem = Memory(store, MemoryType(Limits(100, 2000), page_size_log2=0))  # 100 bytes fit
     assert mem.grow(store, 800) == 100
     assert mem.size(store) == 900 and mem.data_len(store) == 900
-    with pytest.raises(Exception, match="failed to grow memory"):
+    with pytest.raises(EngineError, match="failed to grow memory"):
         mem.grow(store, 200)  # 1,100 bytes: past the store's limit
