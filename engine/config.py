@@ -6,6 +6,9 @@ both read it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 #: Compilation modes, as in wasmi (see docs/architecture.md).
 EAGER = "eager"
 LAZY_TRANSLATION = "lazy-translation"
@@ -38,6 +41,38 @@ FEATURES: dict[str, bool] = {
     "wasm_exceptions": True,
     "wasm_gc": True,
 }
+
+#: Features standardised after Wasm 2.0 (or still proposals): a Wasm 2.0 pin turns them off.
+POST_2_0_FEATURES = (
+    "wasm_multi_memory",
+    "wasm_memory64",
+    "wasm_tail_call",
+    "wasm_extended_const",
+    "wasm_threads",
+    "wasm_wide_arithmetic",
+    "wasm_custom_page_sizes",
+    "wasm_function_references",
+    "wasm_exceptions",
+    "wasm_gc",
+)
+
+
+_SNAPSHOTS: dict[tuple[bool, ...], Mapping[str, bool]] = {}
+
+
+def features_snapshot(features: Mapping[str, bool]) -> Mapping[str, bool]:
+    """A read-only copy of a feature-flag set, shared by every module decoded with the same
+    flags (a module keeps its flags for lazy decoding and validation without a dict each)."""
+    key = tuple(bool(features.get(name, True)) for name in FEATURES)
+    snap = _SNAPSHOTS.get(key)
+    if snap is None:
+        snap = _SNAPSHOTS.setdefault(key, MappingProxyType(dict(zip(FEATURES, key))))
+    return snap
+
+
+def wasm_2_0_features() -> dict[str, bool]:
+    """The feature flags of Wasm 2.0 (with relaxed SIMD): every later feature off."""
+    return {name: name not in POST_2_0_FEATURES for name in FEATURES}
 
 
 class Config:

@@ -63,13 +63,16 @@ class StoreLimits:
         return self.table_elements is None or elements <= self.table_elements
 
     def reserve(self, instances: int, memories: int, tables: int,
-                min_pages: list[int], min_elements: list[int]) -> None:
+                min_bytes: list[int], min_elements: list[int]) -> None:
         """Check that one instantiation (or one host object) fits, then count it; raise
-        ResourceLimitError naming the first limit it would pass, counting nothing."""
-        for pages in min_pages:
-            if not self.memory_fits(pages * PAGE_SIZE):
+        ResourceLimitError naming the first limit it would pass, counting nothing.
+        ``min_bytes``: the memories' minimum sizes in bytes (pages may be custom-sized)."""
+        for nbytes in min_bytes:
+            if not self.memory_fits(nbytes):
+                size = f"{nbytes // PAGE_SIZE} pages" if nbytes % PAGE_SIZE == 0 \
+                    else f"{nbytes} bytes"
                 raise ResourceLimitError(
-                    f"memory minimum size of {pages} pages exceeds memory limits "
+                    f"memory minimum size of {size} exceeds memory limits "
                     f"({self.memory_size} bytes)")
         for elements in min_elements:
             if not self.table_fits(elements):
