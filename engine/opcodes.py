@@ -16,8 +16,9 @@ Immediate kinds (``Op.imm``) and the Python value the decoder yields for them:
     "local"         local index                           int
     "global"        global index                          int
     "table"         table index                           int
-    "memarg"        alignment exponent, offset            (int, int)
-    "mem"           memory index (a 0x00 byte in 2.0)     int
+    "memarg"        alignment exponent, offset, memory    (int, int, int)
+                    (multi-memory: flag bit 6 announces a memory index; memory64: u64 offset)
+    "mem"           memory index (a 0x00 byte without multi-memory) int
     "i32" / "i64"   signed LEB constant                   int, as the *unsigned* bit pattern
     "f32" / "f64"   IEEE bits                             int (the raw bits)
     "select_t"      value type vector                     tuple[str, ...]
@@ -32,6 +33,12 @@ Immediate kinds (``Op.imm``) and the Python value the decoder yields for them:
     "data"          data index                            int
     "elem"          element index                         int
     "memory_copy"   destination memory, source memory     (int, int)
+    "reserved_zero" one reserved 0x00 byte (atomic.fence)  None
+
+Rows of a proposal carry its feature flag (``Op.feature``, a name of ``engine.config
+.FEATURES``); the decoder treats them as illegal opcodes while the flag is off.
+Atomic memory accesses (prefix 0xFE) use "memarg" like plain loads and stores; their
+alignment must equal the natural one exactly.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class Op:
     imm: str
     params: tuple[str, ...] | None
     results: tuple[str, ...] | None
+    feature: str = ""  # the Config feature flag the instruction needs ("" for Wasm 2.0)
 
 
 # code  name  imm  signature ("-" = typed by name in the validator)
@@ -99,8 +107,8 @@ _TABLE = """
 3C i64.store8 memarg i32 i64 ->
 3D i64.store16 memarg i32 i64 ->
 3E i64.store32 memarg i32 i64 ->
-3F memory.size mem -> i32
-40 memory.grow mem i32 -> i32
+3F memory.size mem -
+40 memory.grow mem -
 41 i32.const i32 -> i32
 42 i64.const i64 -> i64
 43 f32.const f32 -> f32
@@ -244,17 +252,69 @@ FC:4 i64.trunc_sat_f32_s - f32 -> i64
 FC:5 i64.trunc_sat_f32_u - f32 -> i64
 FC:6 i64.trunc_sat_f64_s - f64 -> i64
 FC:7 i64.trunc_sat_f64_u - f64 -> i64
-FC:8 memory.init memory_init i32 i32 i32 ->
+FC:8 memory.init memory_init -
 FC:9 data.drop data ->
-FC:10 memory.copy memory_copy i32 i32 i32 ->
-FC:11 memory.fill mem i32 i32 i32 ->
-FC:12 table.init table_init i32 i32 i32 ->
+FC:10 memory.copy memory_copy -
+FC:11 memory.fill mem -
+FC:12 table.init table_init -
 FC:13 elem.drop elem ->
-FC:14 table.copy table_copy i32 i32 i32 ->
+FC:14 table.copy table_copy -
 FC:15 table.grow table -
 FC:16 table.size table -
 FC:17 table.fill table -
 """
+
+# Proposals merged into Wasm 3.0 (and the threads / wide-arithmetic proposals), one table
+# per feature flag. Addresses are written i32; the validator uses the memory's index type.
+_TAIL_CALL_TABLE = """
+12 return_call func -
+13 return_call_indirect call_indirect -
+"""
+
+_WIDE_ARITHMETIC_TABLE = """
+FC:19 i64.add128 - i64 i64 i64 i64 -> i64 i64
+FC:20 i64.sub128 - i64 i64 i64 i64 -> i64 i64
+FC:21 i64.mul_wide_s - i64 i64 -> i64 i64
+FC:22 i64.mul_wide_u - i64 i64 -> i64 i64
+"""
+
+# Threads: atomic accesses, wait/notify and fence (prefix 0xFE, sub-opcodes in hex).
+_ATOMIC_TABLE = """
+FE:00 memory.atomic.notify memarg i32 i32 -> i32
+FE:01 memory.atomic.wait32 memarg i32 i32 i64 -> i32
+FE:02 memory.atomic.wait64 memarg i32 i64 i64 -> i32
+FE:03 atomic.fence reserved_zero ->
+FE:10 i32.atomic.load memarg i32 -> i32
+FE:11 i64.atomic.load memarg i32 -> i64
+FE:12 i32.atomic.load8_u memarg i32 -> i32
+FE:13 i32.atomic.load16_u memarg i32 -> i32
+FE:14 i64.atomic.load8_u memarg i32 -> i64
+FE:15 i64.atomic.load16_u memarg i32 -> i64
+FE:16 i64.atomic.load32_u memarg i32 -> i64
+FE:17 i32.atomic.store memarg i32 i32 ->
+FE:18 i64.atomic.store memarg i32 i64 ->
+FE:19 i32.atomic.store8 memarg i32 i32 ->
+FE:1A i32.atomic.store16 memarg i32 i32 ->
+FE:1B i64.atomic.store8 memarg i32 i64 ->
+FE:1C i64.atomic.store16 memarg i32 i64 ->
+FE:1D i64.atomic.store32 memarg i32 i64 ->
+"""
+
+
+def _atomic_rmw_rows() -> str:
+    """The read-modify-write rows, 0xFE 0x1E..0x4E: seven widths per operation."""
+    widths = [("i32", "rmw", "", "i32"), ("i64", "rmw", "", "i64"), ("i32", "rmw8", "_u", "i32"),
+              ("i32", "rmw16", "_u", "i32"), ("i64", "rmw8", "_u", "i64"),
+              ("i64", "rmw16", "_u", "i64"), ("i64", "rmw32", "_u", "i64")]
+    rows = []
+    code = 0x1E
+    for op in ("add", "sub", "and", "or", "xor", "xchg", "cmpxchg"):
+        for t, rmw, suffix, vt in widths:
+            vals = f"{vt} {vt}" if op == "cmpxchg" else vt
+            rows.append(f"FE:{code:X} {t}.atomic.{rmw}.{op}{suffix} memarg i32 {vals} -> {vt}")
+            code += 1
+    return "\n".join(rows)
+
 
 # SIMD (prefix 0xFD, Wasm 2.0 and relaxed SIMD). Same format, the "FD:" prefix omitted: the
 # code column is the sub-opcode in hex (relaxed SIMD from 100 = 256). Every SIMD op has a
@@ -519,7 +579,7 @@ FF f64x2.convert_low_i32x4_u - v128 -> v128
 """
 
 
-def _parse(table: str) -> list[Op]:
+def _parse(table: str, feature: str = "", hex_sub: bool = False) -> list[Op]:
     ops = []
     for line in table.strip().splitlines():
         line = line.strip()
@@ -528,7 +588,7 @@ def _parse(table: str) -> list[Op]:
         code_text, name, imm, *sig = line.split()
         if ":" in code_text:
             prefix_text, sub = code_text.split(":")
-            prefix, code = int(prefix_text, 16), int(sub)
+            prefix, code = int(prefix_text, 16), int(sub, 16 if hex_sub else 10)
         else:
             prefix, code = 0, int(code_text, 16)
         if sig == ["-"]:
@@ -536,7 +596,7 @@ def _parse(table: str) -> list[Op]:
         else:
             arrow = sig.index("->")
             params, results = tuple(sig[:arrow]), tuple(sig[arrow + 1 :])
-        ops.append(Op(prefix, code, name, "" if imm == "-" else imm, params, results))
+        ops.append(Op(prefix, code, name, "" if imm == "-" else imm, params, results, feature))
     return ops
 
 
@@ -545,12 +605,18 @@ def _parse_simd(table: str) -> list[Op]:
 
 
 #: Every opcode, in table order.
-ALL_OPS: list[Op] = _parse(_TABLE) + _parse_simd(_SIMD_TABLE)
+ALL_OPS: list[Op] = (
+    _parse(_TABLE)
+    + _parse_simd(_SIMD_TABLE)
+    + _parse(_TAIL_CALL_TABLE, "wasm_tail_call")
+    + _parse(_WIDE_ARITHMETIC_TABLE, "wasm_wide_arithmetic")
+    + _parse(_ATOMIC_TABLE + _atomic_rmw_rows(), "wasm_threads", hex_sub=True)
+)
 
 #: Single-byte opcodes, indexed by byte (None where the byte is not an opcode).
 SINGLE: list[Op | None] = [None] * 256
 #: Prefixed opcodes: PREFIXED[prefix][sub-opcode] -> Op.
-PREFIXED: dict[int, dict[int, Op]] = {0xFC: {}, 0xFD: {}}
+PREFIXED: dict[int, dict[int, Op]] = {0xFC: {}, 0xFD: {}, 0xFE: {}}
 #: Opcodes by name.
 BY_NAME: dict[str, Op] = {}
 

@@ -28,6 +28,9 @@ REFTYPE_CODES = {0x70: FUNCREF, 0x6F: EXTERNREF}
 PAGE_SIZE = 65536
 MAX_PAGES = 65536
 MAX_TABLE_SIZE = 0xFFFF_FFFF
+#: memory64 / table64 bounds: 2**48 pages of 64 KiB, 2**64-1 elements.
+MAX_PAGES_64 = 1 << 48
+MAX_TABLE_SIZE_64 = (1 << 64) - 1
 
 
 def is_ref(t: str) -> bool:
@@ -78,10 +81,16 @@ class Limits:
 
 @dataclass(frozen=True)
 class TableType:
-    """A table type: element reference type and limits."""
+    """A table type: element reference type, limits and index type (``is_64``: table64)."""
 
     elem: str
     limits: Limits
+    is_64: bool = False
+
+    @property
+    def index_type(self) -> str:
+        """The type of element indices: ``"i64"`` for a 64-bit table, else ``"i32"``."""
+        return I64 if self.is_64 else I32
 
     @property
     def element(self) -> str:
@@ -91,9 +100,28 @@ class TableType:
 
 @dataclass(frozen=True)
 class MemoryType:
-    """A memory type: limits in pages."""
+    """A memory type: limits in pages, index type (``is_64``: memory64), ``shared`` (threads)
+    and the page size as a power of two (custom page sizes: 0 or 16)."""
 
     limits: Limits
+    is_64: bool = False
+    shared: bool = False
+    page_size_log2: int = 16
+
+    @property
+    def index_type(self) -> str:
+        """The type of addresses: ``"i64"`` for a 64-bit memory, else ``"i32"``."""
+        return I64 if self.is_64 else I32
+
+    @property
+    def page_size(self) -> int:
+        return 1 << self.page_size_log2
+
+    @property
+    def max_pages(self) -> int:
+        """The largest size in pages its index type can address (the spec's bound)."""
+        bits = 64 if self.is_64 else 32
+        return min(1 << (bits - self.page_size_log2), (1 << bits) - 1)
 
 
 @dataclass(frozen=True)
@@ -102,6 +130,17 @@ class GlobalType:
 
     content: str
     mutable: bool = False
+
+
+def memory_type_match(actual: MemoryType, expected: MemoryType) -> bool:
+    """Import matching of memory types: same index type, sharing and page size, and
+    matching limits."""
+    return (
+        actual.is_64 == expected.is_64
+        and actual.shared == expected.shared
+        and actual.page_size_log2 == expected.page_size_log2
+        and limits_match(actual.limits, expected.limits)
+    )
 
 
 def limits_match(actual: Limits, expected: Limits) -> bool:

@@ -8,9 +8,11 @@ inside ``if``); label and type checks are the validator's job.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
-from ..opcodes import PREFIXED, SINGLE, Op
+from ..config import FEATURES
+from ..opcodes import ALL_OPS, PREFIXED, Op
 from ..types import VALTYPE_CODES
 from .module import Body, Expr, Instr, ModuleInfo
 from .reader import (
@@ -72,18 +74,35 @@ def _imm_u32_pair(data: bytes, pos: int) -> tuple[Any, int]:
     return (a, b), pos
 
 
-def _imm_memarg(data: bytes, pos: int) -> tuple[Any, int]:
-    align = data[pos]
-    if align < 32:  # the common case: one-byte alignment and offset
-        offset = data[pos + 1]
-        if offset < 0x80:
-            return (align, offset), pos + 2
-    align, pos = read_u32(data, pos)
-    # 2.0 has no flag bits above the alignment exponent (bit 6 is multi-memory's).
-    if align >= 32:
-        raise fail("malformed memop flags")
-    offset, pos = read_u32(data, pos)
-    return (align, offset), pos
+def _memarg_reader(multi_memory: bool, memory64: bool) -> Any:
+    """The memarg reader of a feature set: ``(align, offset, memory)``.
+
+    With multi-memory, flag bit 6 announces a memory index after the flags (flags of 128 and
+    more are malformed); without it (Wasm 2.0) flags of 32 and more are malformed. memory64
+    widens the offset to u64 (validation bounds it by the memory's index type).
+    """
+    offset_bits = 64 if memory64 else 32
+
+    def read(data: bytes, pos: int) -> tuple[Any, int]:
+        align = data[pos]
+        if align < 32:  # the common case: one-byte alignment and offset
+            offset = data[pos + 1]
+            if offset < 0x80:
+                return (align, offset, 0), pos + 2
+        align, pos = read_u32(data, pos)
+        mem = 0
+        if multi_memory:
+            if align >= 128:
+                raise fail("malformed memop flags")
+            if align >= 64:
+                mem, pos = read_u32(data, pos)
+                align -= 64
+        elif align >= 32:
+            raise fail("malformed memop flags")
+        offset, pos = read_uleb(data, pos, offset_bits)
+        return (align, offset, mem), pos
+
+    return read
 
 
 def _imm_zero(data: bytes, pos: int) -> tuple[Any, int]:
@@ -93,16 +112,25 @@ def _imm_zero(data: bytes, pos: int) -> tuple[Any, int]:
     return 0, pos + 1
 
 
-def _imm_memory_init(data: bytes, pos: int) -> tuple[Any, int]:
-    idx, pos = read_u32(data, pos)
-    mem, pos = _imm_zero(data, pos)
-    return (idx, mem), pos
+def _imm_reserved(data: bytes, pos: int) -> tuple[Any, int]:
+    _, pos = _imm_zero(data, pos)
+    return None, pos
 
 
-def _imm_memory_copy(data: bytes, pos: int) -> tuple[Any, int]:
-    dst, pos = _imm_zero(data, pos)
-    src, pos = _imm_zero(data, pos)
-    return (dst, src), pos
+def _mem_pair_readers(read_mem: Any) -> tuple[Any, Any]:
+    """memory.init (data index, memory) and memory.copy (two memories) readers."""
+
+    def memory_init(data: bytes, pos: int) -> tuple[Any, int]:
+        idx, pos = read_u32(data, pos)
+        mem, pos = read_mem(data, pos)
+        return (idx, mem), pos
+
+    def memory_copy(data: bytes, pos: int) -> tuple[Any, int]:
+        dst, pos = read_mem(data, pos)
+        src, pos = read_mem(data, pos)
+        return (dst, src), pos
+
+    return memory_init, memory_copy
 
 
 def _fixed_int(data: bytes, pos: int, n: int) -> tuple[int, int]:
@@ -135,9 +163,12 @@ def _imm_shuffle(data: bytes, pos: int) -> tuple[Any, int]:
     return tuple(data[pos:end]), end
 
 
-def _imm_memarg_lane(data: bytes, pos: int) -> tuple[Any, int]:
-    memarg, pos = _imm_memarg(data, pos)
-    return (memarg, data[pos]), pos + 1
+def _memarg_lane_reader(read_memarg: Any) -> Any:
+    def read(data: bytes, pos: int) -> tuple[Any, int]:
+        memarg, pos = read_memarg(data, pos)
+        return (memarg, data[pos]), pos + 1
+
+    return read
 
 
 def _imm_select_t(data: bytes, pos: int) -> tuple[Any, int]:
@@ -157,8 +188,6 @@ _READERS: dict[str, Any] = {
     "local": _U32,
     "global": _U32,
     "table": _U32,
-    "memarg": _imm_memarg,
-    "mem": _imm_zero,
     "i32": read_s32,
     "i64": read_s64,
     "f32": _imm_f32,
@@ -168,37 +197,78 @@ _READERS: dict[str, Any] = {
     "v128": _imm_v128,
     "lane": _imm_lane,
     "shuffle": _imm_shuffle,
-    "memarg_lane": _imm_memarg_lane,
     "table_init": _imm_u32_pair,
     "table_copy": _imm_u32_pair,
-    "memory_init": _imm_memory_init,
     "data": _U32,
     "elem": _U32,
-    "memory_copy": _imm_memory_copy,
+    "reserved_zero": _imm_reserved,
 }
 
+#: The flags that change how instructions decode (beyond enabling their rows).
+_DECODE_FLAGS = ("wasm_multi_memory", "wasm_memory64")
 
-def _entry(op: Op) -> tuple[Op, Any, Any]:
+
+def _readers(multi_memory: bool, memory64: bool) -> dict[str, Any]:
+    readers = dict(_READERS)
+    memarg = _memarg_reader(multi_memory, memory64)
+    read_mem = read_u32 if multi_memory else _imm_zero
+    readers["memarg"] = memarg
+    readers["memarg_lane"] = _memarg_lane_reader(memarg)
+    readers["mem"] = read_mem
+    readers["memory_init"], readers["memory_copy"] = _mem_pair_readers(read_mem)
+    return readers
+
+
+class _Tables(NamedTuple):
+    """Decoding tables of one feature set."""
+
+    single: list[Any]  # byte -> (Op, reader, shared tuple) | None
+    prefixed: dict[int, dict[int, Any]]  # prefix -> sub-opcode -> entry
+
+
+def _entry(op: Op, readers: dict[str, Any]) -> tuple[Op, Any, Any]:
     """(op, reader, shared instruction tuple for immediate-less ops)."""
-    if op.imm not in _READERS:
+    if op.imm not in readers:
         raise KeyError(f"decoder has no reader for immediate kind {op.imm!r} of {op.name}")
-    reader = _READERS[op.imm]
+    reader = readers[op.imm]
     return op, reader, (op, None) if reader is None else None
 
 
-_SINGLE: list[tuple[Op, Any, Any] | None] = [None if op is None else _entry(op) for op in SINGLE]
-_PREFIXED: dict[int, dict[int, tuple[Op, Any, Any]]] = {
-    prefix: {code: _entry(op) for code, op in table.items()} for prefix, table in PREFIXED.items()
-}
+_TABLES: dict[tuple[bool, ...], _Tables] = {}
+
+
+def tables_for(features: Mapping[str, bool] | None) -> _Tables:
+    """The decoding tables for a feature set (None: every feature on); built once per set."""
+    if features is None:
+        features = FEATURES
+    key = tuple(bool(features.get(name, True)) for name in FEATURES)
+    tables = _TABLES.get(key)
+    if tables is None:
+        on = dict(zip(FEATURES, key))
+        readers = _readers(*(on[name] for name in _DECODE_FLAGS))
+        single: list[Any] = [None] * 256
+        prefixed: dict[int, dict[int, Any]] = {p: {} for p in PREFIXED}
+        for op in ALL_OPS:
+            if op.feature and not on[op.feature]:
+                continue
+            if op.prefix:
+                prefixed[op.prefix][op.code] = _entry(op, readers)
+            else:
+                single[op.code] = _entry(op, readers)
+        tables = _TABLES.setdefault(key, _Tables(single, prefixed))
+    return tables
+
+
 #: Prefixed sub-opcodes that need the data count section (memory.init, data.drop).
 _NEEDS_DATA_COUNT = frozenset(
     {(0xFC, op.code) for op in PREFIXED[0xFC].values() if op.name in ("memory.init", "data.drop")}
 )
 
 
-def _prefixed(data: bytes, pos: int, prefix: int, need_dc: bool) -> tuple[Any, int]:
+def _prefixed(data: bytes, pos: int, prefix: int, need_dc: bool,
+              prefixed: dict[int, dict[int, Any]]) -> tuple[Any, int]:
     sub, pos = read_u32(data, pos)
-    entry = _PREFIXED[prefix].get(sub)
+    entry = prefixed[prefix].get(sub)
     if entry is None:
         raise fail(f"illegal opcode {prefix:02x} {sub}")
     if need_dc and (prefix, sub) in _NEEDS_DATA_COUNT:
@@ -206,15 +276,17 @@ def _prefixed(data: bytes, pos: int, prefix: int, need_dc: bool) -> tuple[Any, i
     return entry, pos
 
 
-def read_instrs(data: bytes, pos: int, need_data_count: bool = False) -> tuple[list[Instr], int]:
+def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
+                features: Mapping[str, bool] | None = None) -> tuple[list[Instr], int]:
     """Decode instructions from ``pos`` through the ``end`` closing the expression.
 
     Returns the instructions (the final ``end`` included) and the position after it.
     ``need_data_count``: reject memory.init / data.drop (module has no data count section).
+    ``features``: the Config feature flags (None: all on).
     """
     instrs: list[Instr] = []
     append = instrs.append
-    single = _SINGLE
+    single, prefixed = tables_for(features)
     u32 = _U32
     # One entry per open block: True while it is an `if` that may still take an `else`.
     blocks: list[bool] = []
@@ -223,8 +295,8 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False) -> tuple[l
         pos += 1
         entry = single[b]
         if entry is None:
-            if b == 0xFC or b == 0xFD:
-                entry, pos = _prefixed(data, pos, b, need_data_count)
+            if b >= 0xFC and b in prefixed:
+                entry, pos = _prefixed(data, pos, b, need_data_count, prefixed)
             else:
                 raise fail(f"illegal opcode {b:02x}")
         op, reader, shared = entry
@@ -252,9 +324,10 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False) -> tuple[l
                 blocks.append(b == 4)
 
 
-def read_const_expr(data: bytes, pos: int) -> tuple[Expr, int]:
+def read_const_expr(data: bytes, pos: int,
+                    features: Mapping[str, bool] | None = None) -> tuple[Expr, int]:
     """A constant expression (global init, segment offset, element item), without its end."""
-    instrs, pos = read_instrs(data, pos)
+    instrs, pos = read_instrs(data, pos, False, features)
     instrs.pop()
     return instrs, pos
 
@@ -290,7 +363,7 @@ def decode_body(info: ModuleInfo, func_index: int) -> Body:
     need_data_count = info.data_count is None and bool(info.datas)
     try:
         local_decls, pos = read_locals(data, start)
-        instrs, pos = read_instrs(data, pos, need_data_count)
+        instrs, pos = read_instrs(data, pos, need_data_count, info.features)
     except IndexError:
         raise fail(EOS) from None
     # Like the reference interpreter, decoding may run past the declared size (into the

@@ -131,6 +131,9 @@ class ModuleInfo:
     customs: list[tuple[str, int, int]] = field(default_factory=list)
     #: Cache of the validator's context (engine.validate owns its content).
     validation_context: Any = None
+    #: The Config feature flags the module was decoded with (None: every feature on); the
+    #: body decoder and the validator consult them.
+    features: Any = None
 
     # Convenience views over imports + definitions (index spaces of the spec).
     def imported(self, kind: str) -> list[Import]:

@@ -94,6 +94,14 @@ def read_u32(data: bytes, pos: int) -> tuple[int, int]:
     return read_uleb(data, pos, 32)
 
 
+def read_u64(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned 64-bit LEB128 integer (memory64 / table64 limits and offsets)."""
+    b = data[pos]
+    if b < 0x80:
+        return b, pos + 1
+    return read_uleb(data, pos, 64)
+
+
 def read_s32(data: bytes, pos: int) -> tuple[int, int]:
     """A signed 32-bit LEB128 integer, as the unsigned bit pattern (fast path for one byte)."""
     b = data[pos]

@@ -6,7 +6,8 @@ Function bodies are only framed here (size and bounds); ``decode_body`` decodes 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from ..errors import MalformedError
@@ -36,6 +37,7 @@ from .reader import (
     read_reftype,
     read_sleb,
     read_u32,
+    read_u64,
     read_uleb,
     read_valtype,
     read_valtypes,
@@ -53,11 +55,15 @@ _ZERO = (0,)  # seed of exact-size columns: array * count allocates exactly
 _REF_FUNC = BY_NAME["ref.func"]
 
 
-def decode_module(data: bytes) -> ModuleInfo:
-    """Decode a binary module into a ModuleInfo (bodies framed, not decoded)."""
+def decode_module(data: bytes, features: Mapping[str, bool] | None = None) -> ModuleInfo:
+    """Decode a binary module into a ModuleInfo (bodies framed, not decoded).
+
+    ``features``: the Config feature flags to decode with (None: every feature on).
+    """
     data = bytes(data)
     _check_header(data)
     info = ModuleInfo(data)
+    info.features = features
     try:
         _decode_sections(info, data)
     except IndexError:
@@ -78,7 +84,8 @@ def _check_body(info: ModuleInfo, i: int) -> None:
     end = start + info.code_lengths[i]
     try:
         _, pos = read_locals(info.data, start)
-        _, pos = read_instrs(info.data, pos, info.data_count is None and bool(info.datas))
+        _, pos = read_instrs(info.data, pos, info.data_count is None and bool(info.datas),
+                             info.features)
     except IndexError:
         raise fail(EOS) from None
     if pos != end:
@@ -156,25 +163,54 @@ def _type_section(info: ModuleInfo, data: bytes, pos: int) -> int:
     return pos
 
 
-def _limits(data: bytes, pos: int) -> tuple[Limits, int]:
-    # The flag is a 1-bit LEB (vu1): 0x02 is "integer too large", 0x81 0x00 "too long".
-    flag, pos = read_uleb(data, pos, 1)
-    lo, pos = read_u32(data, pos)
+def _on(info: ModuleInfo, flag: str) -> bool:
+    features = info.features
+    return True if features is None else features.get(flag, True)
+
+
+def _limits_flags(info: ModuleInfo, data: bytes, pos: int, memory: bool) -> tuple[int, int]:
+    """The limits flags byte: bit 0 a maximum, bit 1 shared (threads, memories only), bit 2
+    a 64-bit index (memory64 / table64), bit 3 a custom page size (memories only)."""
+    flags = data[pos]
+    allowed = 0x01
+    if _on(info, "wasm_memory64"):
+        allowed |= 0x04
+    if memory and _on(info, "wasm_threads"):
+        allowed |= 0x02
+    if memory and _on(info, "wasm_custom_page_sizes"):
+        allowed |= 0x08
+    if flags & ~allowed:
+        if allowed == 0x01:  # Wasm 2.0 reads the flag as a 1-bit LEB
+            read_uleb(data, pos, 1)
+        raise fail("malformed limits flags")
+    return flags, pos + 1
+
+
+def _limits(data: bytes, pos: int, flags: int) -> tuple[Limits, int]:
+    read = read_u64 if flags & 0x04 else read_u32
+    lo, pos = read(data, pos)
     hi = None
-    if flag:
-        hi, pos = read_u32(data, pos)
+    if flags & 0x01:
+        hi, pos = read(data, pos)
     return Limits(lo, hi), pos
 
 
-def _table_type(data: bytes, pos: int) -> tuple[TableType, int]:
+def _table_type(info: ModuleInfo, data: bytes, pos: int) -> tuple[TableType, int]:
     elem, pos = read_reftype(data, pos)
-    limits, pos = _limits(data, pos)
-    return TableType(elem, limits), pos
+    flags, pos = _limits_flags(info, data, pos, False)
+    limits, pos = _limits(data, pos, flags)
+    return TableType(elem, limits, bool(flags & 0x04)), pos
 
 
-def _memory_type(data: bytes, pos: int) -> tuple[MemoryType, int]:
-    limits, pos = _limits(data, pos)
-    return MemoryType(limits), pos
+def _memory_type(info: ModuleInfo, data: bytes, pos: int) -> tuple[MemoryType, int]:
+    flags, pos = _limits_flags(info, data, pos, True)
+    limits, pos = _limits(data, pos, flags)
+    page_size_log2 = 16
+    if flags & 0x08:
+        page_size_log2, pos = read_u32(data, pos)
+        if page_size_log2 >= 64:
+            raise fail("invalid custom page size")
+    return MemoryType(limits, bool(flags & 0x04), bool(flags & 0x02), page_size_log2), pos
 
 
 def _global_type(data: bytes, pos: int) -> tuple[GlobalType, int]:
@@ -197,9 +233,9 @@ def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
         if kind == 0:
             desc, pos = read_u32(data, pos)
         elif kind == 1:
-            desc, pos = _table_type(data, pos)
+            desc, pos = _table_type(info, data, pos)
         elif kind == 2:
-            desc, pos = _memory_type(data, pos)
+            desc, pos = _memory_type(info, data, pos)
         elif kind == 3:
             desc, pos = _global_type(data, pos)
         else:
@@ -233,21 +269,21 @@ def _read_vec(data: bytes, pos: int, read_item: Callable[[bytes, int], tuple[Any
 
 
 def _table_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    return _read_vec(data, pos, _table_type, info.tables)
+    return _read_vec(data, pos, partial(_table_type, info), info.tables)
 
 
 def _memory_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    return _read_vec(data, pos, _memory_type, info.mems)
+    return _read_vec(data, pos, partial(_memory_type, info), info.mems)
 
 
-def _global_def(data: bytes, pos: int) -> tuple[GlobalDef, int]:
+def _global_def(info: ModuleInfo, data: bytes, pos: int) -> tuple[GlobalDef, int]:
     t, pos = _global_type(data, pos)
-    init, pos = read_const_expr(data, pos)
+    init, pos = read_const_expr(data, pos, info.features)
     return GlobalDef(t, init), pos
 
 
 def _global_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    return _read_vec(data, pos, _global_def, info.globals)
+    return _read_vec(data, pos, partial(_global_def, info), info.globals)
 
 
 def _export_section(info: ModuleInfo, data: bytes, pos: int) -> int:
@@ -276,9 +312,9 @@ def _func_index_items(data: bytes, pos: int) -> tuple[FuncIndexItems, int]:
     return FuncIndexItems(indices, _REF_FUNC), pos
 
 
-def _expr_items(data: bytes, pos: int) -> tuple[list[Expr], int]:
+def _expr_items(info: ModuleInfo, data: bytes, pos: int) -> tuple[list[Expr], int]:
     items: list[Expr] = []
-    pos = _read_vec(data, pos, read_const_expr, items)
+    pos = _read_vec(data, pos, partial(read_const_expr, features=info.features), items)
     return items, pos
 
 
@@ -288,7 +324,7 @@ def _elem_kind(data: bytes, pos: int) -> int:
     return pos + 1
 
 
-def _elem_segment(data: bytes, pos: int) -> tuple[ElemSegment, int]:
+def _elem_segment(info: ModuleInfo, data: bytes, pos: int) -> tuple[ElemSegment, int]:
     """One element segment, flags 0..7: bit 0 passive/declarative, bit 1 explicit table
     (active) or declarative (passive), bit 2 expressions instead of function indices."""
     flags, pos = read_u32(data, pos)
@@ -302,7 +338,7 @@ def _elem_segment(data: bytes, pos: int) -> tuple[ElemSegment, int]:
         mode = "active"
         if flags & 2:
             table, pos = read_u32(data, pos)
-        offset, pos = read_const_expr(data, pos)
+        offset, pos = read_const_expr(data, pos, info.features)
     elem_type = "funcref"
     uses_exprs = bool(flags & 4)
     if flags & 3:  # an explicit element kind / reference type is present
@@ -311,14 +347,14 @@ def _elem_segment(data: bytes, pos: int) -> tuple[ElemSegment, int]:
         else:
             pos = _elem_kind(data, pos)
     if uses_exprs:
-        items, pos = _expr_items(data, pos)
+        items, pos = _expr_items(info, data, pos)
     else:
         items, pos = _func_index_items(data, pos)
     return ElemSegment(mode, elem_type, items, table, offset), pos
 
 
 def _elem_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    return _read_vec(data, pos, _elem_segment, info.elems)
+    return _read_vec(data, pos, partial(_elem_segment, info), info.elems)
 
 
 def _code_section(info: ModuleInfo, data: bytes, pos: int) -> int:
@@ -343,7 +379,7 @@ def _code_section(info: ModuleInfo, data: bytes, pos: int) -> int:
     return pos
 
 
-def _data_segment(data: bytes, pos: int) -> tuple[DataSegment, int]:
+def _data_segment(info: ModuleInfo, data: bytes, pos: int) -> tuple[DataSegment, int]:
     flags, pos = read_u32(data, pos)
     if flags == 1:
         init, pos = read_bytes(data, pos)
@@ -354,13 +390,13 @@ def _data_segment(data: bytes, pos: int) -> tuple[DataSegment, int]:
         memory, pos = read_u32(data, pos)
     else:
         raise fail("malformed data segment kind")
-    offset, pos = read_const_expr(data, pos)
+    offset, pos = read_const_expr(data, pos, info.features)
     init, pos = read_bytes(data, pos)
     return DataSegment("active", init, memory, offset), pos
 
 
 def _data_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    return _read_vec(data, pos, _data_segment, info.datas)
+    return _read_vec(data, pos, partial(_data_segment, info), info.datas)
 
 
 def _data_count_section(info: ModuleInfo, data: bytes, pos: int) -> int:

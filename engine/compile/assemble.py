@@ -27,7 +27,8 @@ from . import numerics as N
 
 Factory = Callable[[Any], Callable[..., Any]]
 
-CATCH = (struct.error, IndexError, ZeroDivisionError)
+#: OverflowError: a 64-bit effective address beyond what Python can index (memory64).
+CATCH = (struct.error, IndexError, ZeroDivisionError, OverflowError)
 
 
 def trap_of(e: BaseException) -> BaseException:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..binary.module import MEMORY
+from ..types import MemoryType
 from .ops import LOADS, STORES
 from .stack import Entry, lit
 
@@ -11,25 +13,39 @@ from .stack import Entry, lit
 class MemoryVisitors:
     """Mixin of the generator: memory instructions."""
 
-    def mem(self) -> str:
-        return self.bind("M0", "rt.memories[0].data")
+    def mem(self, i: int = 0) -> str:
+        """The bytearray of memory ``i``, bound once per factory as ``M<i>``."""
+        return self.bind(f"M{i}", f"rt.memories[{i}].data")
+
+    def mem_type(self, i: int) -> MemoryType:
+        """The declared type of memory ``i`` (imports first)."""
+        types = getattr(self, "_mem_types", None)
+        if types is None:
+            types = self._mem_types = [imp.desc for imp in self.info.imported(MEMORY)]
+            types += self.info.mems
+        return types[i]
 
     def ea(self, base: Entry, offset: int) -> str:
+        # No wrap-around: base + offset beyond the memory (even past 2**64) is out of bounds.
         return f"{base.expr} + {offset}" if offset else base.expr
 
-    def h_load(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
-        self.mem()
+    def h_load(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
+        m = self.mem(imm[2])
         (a,) = self.take(1)
         tpl = LOADS[op.name]
+        if m != "M0":
+            tpl = tpl.replace("M0", m)
         if op.name != "f32.load":
             self.uses_try = True
         self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
         if op.name.endswith(("8_u", "16_u")):
             self.stack[-1].bits = 8 if op.name.endswith("8_u") else 16
 
-    def h_store(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
-        self.mem()
+    def h_store(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
+        m = self.mem(imm[2])
         tpl, reordered = STORES[op.name]
+        if m != "M0":
+            tpl = tpl.replace("M0", m)
         a, v = self.take(2, ordered=reordered)
         if op.name != "f32.store":
             self.uses_try = True
@@ -43,29 +59,33 @@ class MemoryVisitors:
                 tpl = tpl.replace(f" & {(1 << bits) - 1:#X}".replace("0X", "0x"), "")
         self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=v.expr), True)
 
-    def h_memory_size(self, idx: int, op: Any, imm: Any) -> None:
-        self.stack.append(Entry(f"(len({self.mem()}) >> 16)", eff=True, depth=1))
+    def h_memory_size(self, idx: int, op: Any, imm: int) -> None:
+        shift = self.mem_type(imm).page_size_log2
+        size = f"len({self.mem(imm)})"
+        self.stack.append(Entry(f"({size} >> {shift})" if shift else size, eff=True, depth=1))
 
-    def h_memory_grow(self, idx: int, op: Any, imm: Any) -> None:
-        self.mem()
-        m = self.bind("MEM0", "rt.memories[0]")
+    def h_memory_grow(self, idx: int, op: Any, imm: int) -> None:
+        self.mem(imm)
+        m = self.bind(f"MEM{imm}", f"rt.memories[{imm}]")
+        mask = "0xFFFFFFFFFFFFFFFF" if self.mem_type(imm).is_64 else "0xFFFFFFFF"
         (a,) = self.take(1)
-        self.push(f"({m}.grow({a.expr}) & 0xFFFFFFFF)", [a], eff=True)
+        self.push(f"({m}.grow({a.expr}) & {mask})", [a], eff=True)
 
-    def h_memory_fill(self, idx: int, op: Any, imm: Any) -> None:
+    def h_memory_fill(self, idx: int, op: Any, imm: int) -> None:
         d, v, n = self.take(3)
-        self.stmt(f"mem_fill({self.mem()}, {d.expr}, {v.expr}, {n.expr})", True)
+        self.stmt(f"mem_fill({self.mem(imm)}, {d.expr}, {v.expr}, {n.expr})", True)
 
-    def h_memory_copy(self, idx: int, op: Any, imm: Any) -> None:
+    def h_memory_copy(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
         d, s, n = self.take(3)
-        m = self.mem()
-        self.stmt(f"mem_copy({m}, {m}, {d.expr}, {s.expr}, {n.expr})", True)
+        dst, src = self.mem(imm[0]), self.mem(imm[1])
+        self.stmt(f"mem_copy({dst}, {src}, {d.expr}, {s.expr}, {n.expr})", True)
 
     def h_memory_init(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
         d, s, n = self.take(3)
         datas = self.bind("DATAS", "rt.datas")
         self.stmt(
-            f"mem_init({self.mem()}, {datas}[{imm[0]}], {d.expr}, {s.expr}, {n.expr})", True
+            f"mem_init({self.mem(imm[1])}, {datas}[{imm[0]}], {d.expr}, {s.expr}, {n.expr})",
+            True,
         )
 
     def h_data_drop(self, idx: int, op: Any, imm: int) -> None:

@@ -39,8 +39,8 @@ class SimdVisitors:
         ops = self.take(n)
         fields: dict[str, Any] = {"imm": repr(imm)}
         if has_mem:
-            fields["mem"] = self.mem()
             memarg = imm[0] if op.imm == "memarg_lane" else imm
+            fields["mem"] = self.mem(memarg[2])
             fields["ea"] = self.ea(ops[0], memarg[1])
             rest = ops[1:]
             for key, o in zip("bc", rest):

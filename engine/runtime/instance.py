@@ -12,7 +12,7 @@ from typing import Any, Union
 from ..binary.module import FUNC, MEMORY, TABLE, Expr, Import, ModuleInfo
 from ..compile.numerics import f32_from_bits, f64_from_bits
 from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
-from ..types import FuncType, GlobalType, MemoryType, TableType, limits_match
+from ..types import FuncType, GlobalType, MemoryType, TableType, limits_match, memory_type_match
 from .calls import invoke
 from .func import Func, interned
 from .global_ import Global, GlobalCell
@@ -174,12 +174,14 @@ class Instance:
                     nfunc += 1
             elif imp.kind == TABLE:
                 ok = isinstance(ext, Table) and ext._table.type.elem == imp.desc.elem  # type: ignore[union-attr]
+                ok = ok and ext._table.type.is_64 == imp.desc.is_64  # type: ignore[union-attr]
                 ok = ok and limits_match(ext._table.limits(), imp.desc.limits)  # type: ignore[union-attr]
                 if ok:
                     self._tables.append(ext)
                     rt.tables.append(ext._table)
             elif imp.kind == MEMORY:
-                ok = isinstance(ext, Memory) and limits_match(ext._mem.limits(), imp.desc.limits)  # type: ignore[union-attr]
+                ok = isinstance(ext, Memory) and memory_type_match(
+                    ext._mem.current_type(), imp.desc)  # type: ignore[arg-type]
                 if ok:
                     self._memories.append(ext)
                     rt.memories.append(ext._mem)
@@ -257,9 +259,11 @@ def _describe(t: Any) -> str:
     if isinstance(t, FuncType):
         return f"func {t}"
     if isinstance(t, TableType):
-        return f"table {_limits(t.limits)} {t.elem}"
+        return f"table {'i64 ' if t.is_64 else ''}{_limits(t.limits)} {t.elem}"
     if isinstance(t, MemoryType):
-        return f"memory {_limits(t.limits)}"
+        extra = "".join((" shared" if t.shared else "",
+                         "" if t.page_size_log2 == 16 else f" (pagesize {t.page_size})"))
+        return f"memory {'i64 ' if t.is_64 else ''}{_limits(t.limits)}{extra}"
     if isinstance(t, GlobalType):
         return f"global {'mut ' if t.mutable else ''}{t.content}"
     return repr(t)
@@ -273,9 +277,10 @@ def _describe_extern(ext: Any) -> str:
     if isinstance(ext, Func):
         return _describe(ext.ftype)
     if isinstance(ext, Table):
-        return _describe(TableType(ext._table.type.elem, ext._table.limits()))
+        return _describe(TableType(ext._table.type.elem, ext._table.limits(),
+                                   ext._table.type.is_64))
     if isinstance(ext, Memory):
-        return _describe(MemoryType(ext._mem.limits()))
+        return _describe(ext._mem.current_type())
     if isinstance(ext, Global):
         return _describe(ext._cell.type)
     return f"a {type(ext).__name__}, not an extern"

@@ -17,7 +17,12 @@ import mmap
 from typing import Any
 
 from ..errors import EngineError, MemoryAccessError
-from ..types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
+from ..types import Limits, MemoryType
+
+#: Bytes a memory may hold: a larger declared minimum cannot be instantiated and growth past
+#: it fails (memory.grow returns -1), as the spec allows for resource reasons. A 32-bit
+#: memory's type already bounds it by 4 GiB; this bounds a 64-bit one.
+MAX_BYTES = 1 << 40
 
 
 def _anonymous(nbytes: int) -> mmap.mmap:
@@ -58,42 +63,58 @@ def _extend(data: Any, nbytes: int) -> None:
 
 class MemoryInst:
     """What translated code uses: ``data`` (a buffer grown in place: an anonymous mmap or a
-    bytearray), ``max`` (pages); ``store_limits`` is the owning store's StoreLimits or None."""
+    bytearray), ``max`` (pages), ``page_log2`` (the page size exponent: 16, or 0 for custom
+    1-byte pages) and ``type`` (the declared MemoryType: index type, sharing);
+    ``store_limits`` is the owning store's StoreLimits or None."""
 
-    __slots__ = ("data", "max", "store_limits")
+    __slots__ = ("data", "max", "page_log2", "store_limits", "type")
 
     def __init__(self, mtype: MemoryType, limits: Any = None) -> None:
         lim = mtype.limits
-        if lim.min > MAX_PAGES or (lim.max is not None and not lim.min <= lim.max <= MAX_PAGES):
+        bound = mtype.max_pages
+        if lim.min > bound or (lim.max is not None and not lim.min <= lim.max <= bound):
             raise EngineError("invalid memory type")
+        self.type = mtype
+        self.page_log2 = mtype.page_size_log2
         self.max = lim.max
         self.store_limits = limits
+        nbytes = lim.min << self.page_log2
+        if nbytes > MAX_BYTES:
+            raise EngineError(f"cannot allocate a memory of {lim.min} pages: over {MAX_BYTES} bytes")
         try:
-            self.data = allocate(lim.min * PAGE_SIZE)
+            self.data = allocate(nbytes)
         except (MemoryError, OverflowError, OSError) as exc:
             raise EngineError(f"cannot allocate a memory of {lim.min} pages: {exc}") from None
 
     @property
     def pages(self) -> int:
-        return len(self.data) // PAGE_SIZE
+        return len(self.data) >> self.page_log2
 
     def limits(self) -> Limits:
         """Current limits, as import matching sees them."""
         return Limits(self.pages, self.max)
 
+    def current_type(self) -> MemoryType:
+        """The memory type with the current size as minimum (import matching)."""
+        t = self.type
+        return MemoryType(self.limits(), t.is_64, t.shared, t.page_size_log2)
+
     def grow(self, delta: int) -> int:
         """Grow by ``delta`` pages; the old size in pages, or -1 (memory.grow semantics):
         past the type's maximum, past the store's ``memory_size`` limit, or out of memory."""
-        old = len(self.data) // PAGE_SIZE
+        shift = self.page_log2
+        old = len(self.data) >> shift
         new = old + delta
-        if new > (MAX_PAGES if self.max is None else self.max):
+        if new > (self.type.max_pages if self.max is None else self.max):
+            return -1
+        if new << shift > MAX_BYTES:
             return -1
         store_limits = self.store_limits
-        if store_limits is not None and not store_limits.memory_fits(new * PAGE_SIZE):
+        if store_limits is not None and not store_limits.memory_fits(new << shift):
             return -1
         if delta:
             try:
-                _extend(self.data, delta * PAGE_SIZE)
+                _extend(self.data, delta << shift)
             except (MemoryError, OverflowError, BufferError, OSError):
                 # BufferError: a live memoryview pins the buffer's size.
                 return -1
@@ -126,7 +147,7 @@ class Memory:
         return self
 
     def type(self, store: Any = None) -> MemoryType:
-        return MemoryType(self._mem.limits())
+        return self._mem.current_type()
 
     def size(self, store: Any = None) -> int:
         """Current size in pages."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EngineError, StoreMismatchError
-from ..types import MAX_TABLE_SIZE, Limits, TableType, is_ref
+from ..types import MAX_TABLE_SIZE, MAX_TABLE_SIZE_64, Limits, TableType, is_ref
 from .values import check_ref
 
 #: Growth beyond this many elements fails (returns -1) instead of allocating gigabytes of
@@ -41,7 +41,8 @@ class TableInst:
         elements = self.elements
         old = len(elements)
         new = old + delta
-        if new > (MAX_TABLE_SIZE if self.max is None else self.max) or new > TABLE_ELEMENTS_CAP:
+        bound = MAX_TABLE_SIZE_64 if self.type.is_64 else MAX_TABLE_SIZE
+        if new > (bound if self.max is None else self.max) or new > TABLE_ELEMENTS_CAP:
             return -1
         store_limits = self.store_limits
         if store_limits is not None and not store_limits.table_fits(new):
@@ -90,7 +91,7 @@ class Table:
         return value
 
     def type(self, store: Any = None) -> TableType:
-        return TableType(self._table.type.elem, self._table.limits())
+        return TableType(self._table.type.elem, self._table.limits(), self._table.type.is_64)
 
     def size(self, store: Any = None) -> int:
         return len(self._table.elements)

@@ -16,7 +16,7 @@ from itertools import accumulate
 
 from ..binary.module import Body, ModuleInfo
 from ..errors import InvalidError, MalformedError
-from ..types import FUNCREF, I32, REF_TYPES, V128
+from ..types import FUNCREF, I32, I64, REF_TYPES, V128, MemoryType
 from . import optable as T
 from .context import Context, context_of
 
@@ -103,15 +103,23 @@ def _block_type(ctx: Context, imm) -> tuple[tuple, tuple]:
     return ft.params, ft.results
 
 
-def _memory(ctx: Context, index: int) -> None:
+def _memory(ctx: Context, index: int) -> MemoryType:
     if not 0 <= index < ctx.num_mems:
         raise InvalidError(f"unknown memory {index}")
+    return ctx.mems[index]
 
 
-def _memarg(ctx: Context, memarg, size: int) -> None:
-    _memory(ctx, 0)
-    if memarg[0] >= 32 or (1 << memarg[0]) > size:
+def _memarg(ctx: Context, memarg, size: int, atomic: bool = False) -> str:
+    """Check a memarg (memory, alignment, offset); returns the memory's index type."""
+    mem = _memory(ctx, memarg[2])
+    if atomic:
+        if (1 << memarg[0]) != size:
+            raise InvalidError("alignment must be equal to natural")
+    elif memarg[0] >= 32 or (1 << memarg[0]) > size:
         raise InvalidError("alignment must not be larger than natural")
+    if not mem.is_64 and memarg[1] > 0xFFFF_FFFF:
+        raise InvalidError("offset out of range")
+    return mem.index_type
 
 
 def _lane(index: int, count: int) -> None:
@@ -136,17 +144,20 @@ def _elem(ctx: Context, index: int) -> str:
     return ctx.elem_types[index]
 
 
-def _check_imm(ctx: Context, check: int, arg, imm) -> None:
-    """The immediate check of a generic instruction (see optable.CHK_*)."""
+def _check_imm(ctx: Context, check: int, arg, imm) -> str | None:
+    """The immediate check of a generic instruction (see optable.CHK_*); for memory
+    accesses, the address type (the memory's index type)."""
     if check == T.CHK_MEMARG:
-        _memarg(ctx, imm, arg)
-    elif check == T.CHK_MEM:
+        return _memarg(ctx, imm, arg)
+    if check == T.CHK_ATOMIC:
+        return _memarg(ctx, imm, arg, True)
+    if check == T.CHK_MEMARG_LANE:
+        _lane(imm[1], arg[1])
+        return _memarg(ctx, imm[0], arg[0])
+    if check == T.CHK_MEM:
         _memory(ctx, imm)
     elif check == T.CHK_LANE:
         _lane(imm, arg)
-    elif check == T.CHK_MEMARG_LANE:
-        _memarg(ctx, imm[0], arg[0])
-        _lane(imm[1], arg[1])
     elif check == T.CHK_SHUFFLE:
         for lane in imm:
             _lane(lane, 32)
@@ -166,6 +177,7 @@ def _check_imm(ctx: Context, check: int, arg, imm) -> None:
         _elem(ctx, imm)
     elif check == T.CHK_TABLE_COPY and _table(ctx, imm[0]) != _table(ctx, imm[1]):
         raise _mismatch()
+    return None
 
 
 def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
@@ -190,8 +202,11 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
         g = generic.get(name)
         if g is not None:
             n, p0, p1, plist, res, check, arg = g
-            if check:
-                _check_imm(ctx, check, arg, imm)
+            if check and _check_imm(ctx, check, arg, imm) == I64:
+                # A 64-bit memory: the address (the first operand) is an i64.
+                _pop_vals(stack, height, unreach, [I64, *plist[1:]])
+                stack.extend(res)
+                continue
             if n == 1:
                 if len(stack) > height and stack[-1] == p0:
                     stack.pop()
@@ -289,16 +304,27 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             ft = _func_type(ctx, imm)
             _pop_vals(stack, height, unreach, ft.params)
             stack.extend(ft.results)
-        elif name == "call_indirect":
+        elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = imm
             if _table(ctx, table_index) != FUNCREF:
                 raise _mismatch()
             if not 0 <= type_index < len(ctx.types):
                 raise InvalidError(f"unknown type {type_index}")
             ft = ctx.types[type_index]
-            _pop(stack, height, unreach, I32)
+            _pop(stack, height, unreach, ctx.tables[table_index].index_type)
             _pop_vals(stack, height, unreach, ft.params)
-            stack.extend(ft.results)
+            if name == "call_indirect":
+                stack.extend(ft.results)
+            else:
+                _tail_call(ft, results)
+                del stack[height:]
+                unreach = ctrls[-1][4] = True
+        elif name == "return_call":
+            ft = _func_type(ctx, imm)
+            _pop_vals(stack, height, unreach, ft.params)
+            _tail_call(ft, results)
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
         elif name == "return":
             _pop_vals(stack, height, unreach, results)
             del stack[height:]
@@ -322,6 +348,12 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
         else:
             _other(ctx, name, imm, stack, height, unreach)
     raise MalformedError("END opcode expected")
+
+
+def _tail_call(callee, results: tuple) -> None:
+    """A tail call returns the callee's results as the caller's: they must match."""
+    if tuple(callee.results) != tuple(results):
+        raise _mismatch()
 
 
 def _func_type(ctx: Context, index: int):
@@ -391,26 +423,70 @@ def _other(ctx: Context, name: str, imm, stack: list, height: int, unreach: bool
         if imm not in ctx.refs:
             raise InvalidError("undeclared function reference")
         stack.append(FUNCREF)
-    elif name == "table.get":
-        t = _table(ctx, imm)
-        _pop(stack, height, unreach, I32)
+    elif name.startswith("table."):
+        _table_op(ctx, name, imm, stack, height, unreach)
+    elif name.startswith("memory."):
+        _memory_op(ctx, name, imm, stack, height, unreach)
+    else:
+        raise InvalidError(f"unsupported instruction {name}")
+
+
+def _min_index_type(a: str, b: str) -> str:
+    """The length operand of a copy between a 32-bit and a 64-bit space is i32."""
+    return I64 if a == I64 and b == I64 else I32
+
+
+def _table_op(ctx: Context, name: str, imm, stack: list, height: int, unreach: bool) -> None:
+    """table.* instructions; indices, sizes and deltas have the table's index type."""
+    if name == "table.copy":
+        d, s = _table(ctx, imm[0]), _table(ctx, imm[1])
+        if d != s:
+            raise _mismatch()
+        dt, st = ctx.tables[imm[0]].index_type, ctx.tables[imm[1]].index_type
+        _pop_vals(stack, height, unreach, (dt, st, _min_index_type(dt, st)))
+        return
+    if name == "table.init":
+        table_type = _table(ctx, imm[1])
+        if _elem(ctx, imm[0]) != table_type:
+            raise _mismatch()
+        _pop_vals(stack, height, unreach, (ctx.tables[imm[1]].index_type, I32, I32))
+        return
+    t = _table(ctx, imm)
+    at = ctx.tables[imm].index_type
+    if name == "table.get":
+        _pop(stack, height, unreach, at)
         stack.append(t)
     elif name == "table.set":
-        t = _table(ctx, imm)
-        _pop(stack, height, unreach, t)
-        _pop(stack, height, unreach, I32)
+        _pop_vals(stack, height, unreach, (at, t))
     elif name == "table.size":
-        _table(ctx, imm)
-        stack.append(I32)
+        stack.append(at)
     elif name == "table.grow":
-        t = _table(ctx, imm)
-        _pop(stack, height, unreach, I32)
-        _pop(stack, height, unreach, t)
-        stack.append(I32)
+        _pop_vals(stack, height, unreach, (t, at))
+        stack.append(at)
     elif name == "table.fill":
-        t = _table(ctx, imm)
-        _pop(stack, height, unreach, I32)
-        _pop(stack, height, unreach, t)
-        _pop(stack, height, unreach, I32)
+        _pop_vals(stack, height, unreach, (at, t, at))
+    else:
+        raise InvalidError(f"unsupported instruction {name}")
+
+
+def _memory_op(ctx: Context, name: str, imm, stack: list, height: int, unreach: bool) -> None:
+    """memory.size/grow/fill/copy/init; addresses and sizes have the memory's index type."""
+    if name == "memory.copy":
+        dt, st = _memory(ctx, imm[0]).index_type, _memory(ctx, imm[1]).index_type
+        _pop_vals(stack, height, unreach, (dt, st, _min_index_type(dt, st)))
+        return
+    if name == "memory.init":
+        at = _memory(ctx, imm[1]).index_type
+        _data(ctx, imm[0])
+        _pop_vals(stack, height, unreach, (at, I32, I32))
+        return
+    at = _memory(ctx, imm).index_type
+    if name == "memory.size":
+        stack.append(at)
+    elif name == "memory.grow":
+        _pop(stack, height, unreach, at)
+        stack.append(at)
+    elif name == "memory.fill":
+        _pop_vals(stack, height, unreach, (at, I32, at))
     else:
         raise InvalidError(f"unsupported instruction {name}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
-from ..types import FuncType, GlobalType, TableType
+from ..types import FuncType, GlobalType, MemoryType, TableType
 
 
 class FuncTypes:
@@ -44,8 +44,10 @@ class Context:
     __slots__ = (
         "data_count",
         "elem_types",
+        "features",
         "func_types",
         "globals",
+        "mems",
         "num_datas",
         "num_imported_globals",
         "num_mems",
@@ -60,7 +62,7 @@ class Context:
         ntypes = len(types)
         imported_funcs: list[FuncType | None] = []
         tables: list[TableType] = []
-        num_mems = 0
+        mems: list[MemoryType] = []
         globals_: list[GlobalType] = []
         for imp in info.imports:
             kind = imp.kind
@@ -70,13 +72,16 @@ class Context:
             elif kind == TABLE:
                 tables.append(imp.desc)  # type: ignore[arg-type]
             elif kind == MEMORY:
-                num_mems += 1
+                mems.append(imp.desc)  # type: ignore[arg-type]
             elif kind == GLOBAL:
                 globals_.append(imp.desc)  # type: ignore[arg-type]
         self.num_imported_globals = len(globals_)
         self.func_types = FuncTypes(imported_funcs, info.funcs, types)
         self.tables = tables + list(info.tables)
-        self.num_mems = num_mems + len(info.mems)
+        self.mems: list[MemoryType] = mems + list(info.mems)
+        self.num_mems = len(self.mems)
+        #: Feature flags in force (engine.config.FEATURES names; None: all on).
+        self.features = info.features
         self.globals = globals_ + [g.type for g in info.globals]
         self.elem_types = [seg.elem_type for seg in info.elems]
         self.num_datas = len(info.datas)
@@ -106,6 +111,12 @@ def _declared_refs(info: ModuleInfo) -> set[int]:
         if exp.kind == FUNC:
             refs.add(exp.index)
     return refs
+
+
+def feature_on(ctx: Context, flag: str) -> bool:
+    """Whether feature ``flag`` (an engine.config.FEATURES name) is on for this module."""
+    features = ctx.features
+    return True if features is None else features.get(flag, True)
 
 
 def context_of(info: ModuleInfo) -> Context:

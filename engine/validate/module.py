@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
 from ..errors import InvalidError
-from ..types import I32, MAX_PAGES, MAX_TABLE_SIZE, Limits, MemoryType, TableType
-from .context import Context, context_of
+from ..types import MAX_TABLE_SIZE, MAX_TABLE_SIZE_64, Limits, MemoryType, TableType
+from .context import Context, context_of, feature_on
 
 _CONST_OPS = {"i32.const", "i64.const", "f32.const", "f64.const", "v128.const"}
+_EXTENDED_OPS = {"i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"}
 
 
 def validate_module(info: ModuleInfo) -> None:
@@ -19,10 +20,11 @@ def validate_module(info: ModuleInfo) -> None:
         _check_table_type(table)
     for mem in info.mems:
         _check_memory_type(mem)
-    if ctx.num_mems > 1:
+    if ctx.num_mems > 1 and not feature_on(ctx, "wasm_multi_memory"):
         raise InvalidError("multiple memories")
-    for g in info.globals:
-        _check_const_expr(ctx, g.init, g.type.content)
+    nimported = ctx.num_imported_globals
+    for i, g in enumerate(info.globals):
+        _check_const_expr(ctx, g.init, g.type.content, nimported + i)
     _check_exports(info, ctx)
     _check_start(info, ctx)
     _check_elems(info, ctx)
@@ -55,25 +57,51 @@ def _check_limits(limits: Limits, bound: int, message: str) -> None:
 
 
 def _check_table_type(table: TableType) -> None:
-    _check_limits(table.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+    if table.is_64:
+        _check_limits(table.limits, MAX_TABLE_SIZE_64, "table size must be at most 2^64-1")
+    else:
+        _check_limits(table.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
 
 
 def _check_memory_type(mem: MemoryType) -> None:
-    _check_limits(mem.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+    if mem.page_size_log2 not in (0, 16):
+        raise InvalidError("invalid custom page size")
+    if mem.is_64 and mem.page_size_log2 == 16:
+        message = "memory size must be at most 2^48 pages (256TiB)"
+    elif mem.page_size_log2 == 16:
+        message = "memory size must be at most 65536 pages (4GiB)"
+    else:
+        message = f"memory size must be at most {mem.max_pages} bytes"
+    _check_limits(mem.limits, mem.max_pages, message)
+    if mem.shared and mem.limits.max is None:
+        raise InvalidError("shared memory must have maximum")
 
 
-def _check_const_expr(ctx: Context, expr: Expr | None, expected: str) -> None:
+def _check_const_expr(ctx: Context, expr: Expr | None, expected: str,
+                      visible_globals: int | None = None) -> None:
     """A constant expression producing exactly one value of type ``expected``.
 
-    In this revision of the spec (d76759e testsuite) ``global.get`` in any constant
-    expression may only name an immutable *imported* global.
+    Wasm 2.0 (d76759e): ``global.get`` may only name an immutable *imported* global.
+    Extended constants (3.0): also ``i32/i64.add/sub/mul``, and ``global.get`` of any
+    immutable global before ``visible_globals`` (a global's initializer sees the globals
+    before it; segment offsets see them all).
     """
+    extended = feature_on(ctx, "wasm_extended_const")
+    if not extended or visible_globals is None:
+        visible = ctx.num_imported_globals if not extended else len(ctx.globals)
+    else:
+        visible = visible_globals
     stack: list[str] = []
     nfuncs = len(ctx.func_types)
     for op, imm in expr or ():
         name = op.name
         if name in _CONST_OPS:
             stack.append(op.results[0])  # type: ignore[index]
+        elif name in _EXTENDED_OPS and extended:
+            t = op.results[0]  # type: ignore[index]
+            if stack[-2:] != [t, t]:
+                raise InvalidError("type mismatch")
+            stack.pop()
         elif name == "ref.null":
             stack.append(imm)
         elif name == "ref.func":
@@ -81,7 +109,7 @@ def _check_const_expr(ctx: Context, expr: Expr | None, expected: str) -> None:
                 raise InvalidError(f"unknown function {imm}")
             stack.append("funcref")
         elif name == "global.get":
-            if not 0 <= imm < ctx.num_imported_globals:
+            if not 0 <= imm < visible:
                 raise InvalidError(f"unknown global {imm}")
             gt = ctx.globals[imm]
             if gt.mutable:
@@ -129,7 +157,7 @@ def _check_elems(info: ModuleInfo, ctx: Context) -> None:
                 raise InvalidError(f"unknown table {seg.table}")
             if ctx.tables[seg.table].elem != seg.elem_type:
                 raise InvalidError("type mismatch")
-            _check_const_expr(ctx, seg.offset, I32)
+            _check_const_expr(ctx, seg.offset, ctx.tables[seg.table].index_type)
 
 
 def _check_datas(info: ModuleInfo, ctx: Context) -> None:
@@ -137,4 +165,4 @@ def _check_datas(info: ModuleInfo, ctx: Context) -> None:
         if seg.mode == "active":
             if not 0 <= seg.memory < ctx.num_mems:
                 raise InvalidError(f"unknown memory {seg.memory}")
-            _check_const_expr(ctx, seg.offset, I32)
+            _check_const_expr(ctx, seg.offset, ctx.mems[seg.memory].index_type)

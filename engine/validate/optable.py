@@ -26,6 +26,7 @@ CHK_MEMORY_COPY = 8  # two memory indices
 CHK_TABLE_INIT = 9  # elem segment, table, matching element types
 CHK_ELEM = 10  # elem segment exists
 CHK_TABLE_COPY = 11  # two tables with matching element types
+CHK_ATOMIC = 12  # memarg whose alignment equals the natural size exactly (arg: size)
 
 _TYPE_BYTES = {"i32": 4, "i64": 8, "f32": 4, "f64": 8, "v128": 16}
 _ACCESS = re.compile(r"(?:load|store)(\d+)?(x\d+)?")
@@ -46,6 +47,19 @@ def natural_size(name: str) -> int:
     return _TYPE_BYTES[prefix]
 
 
+_ATOMIC_WIDTH = re.compile(r"(?:rmw|load|store|wait)(\d+)")
+
+
+def atomic_size(name: str) -> int:
+    """Bytes accessed by an atomic instruction (i64.atomic.rmw16.add_u -> 2,
+    memory.atomic.wait64 -> 8, memory.atomic.notify -> 4)."""
+    prefix, _, rest = name.partition(".")
+    m = _ATOMIC_WIDTH.search(rest)
+    if m is not None:
+        return int(m.group(1)) // 8
+    return _TYPE_BYTES.get(prefix, 4)
+
+
 def lane_count(name: str, imm: str) -> int:
     """Lane count bounding a lane immediate: from the shape prefix, or the access width."""
     if imm == "memarg_lane":  # v128.loadN_lane / storeN_lane
@@ -58,6 +72,8 @@ def lane_count(name: str, imm: str) -> int:
 
 def _check_of(op: Op) -> tuple[int, object]:
     imm = op.imm
+    if imm == "memarg" and op.prefix == 0xFE:
+        return CHK_ATOMIC, atomic_size(op.name)
     if imm == "memarg":
         return CHK_MEMARG, natural_size(op.name)
     if imm == "mem":
