@@ -39,6 +39,25 @@ FEATURES: dict[str, bool] = {
     "wasm_gc": True,
 }
 
+#: Features standardised after Wasm 2.0 (or still proposals): a Wasm 2.0 pin turns them off.
+POST_2_0_FEATURES = (
+    "wasm_multi_memory",
+    "wasm_memory64",
+    "wasm_tail_call",
+    "wasm_extended_const",
+    "wasm_threads",
+    "wasm_wide_arithmetic",
+    "wasm_custom_page_sizes",
+    "wasm_function_references",
+    "wasm_exceptions",
+    "wasm_gc",
+)
+
+
+def wasm_2_0_features() -> dict[str, bool]:
+    """The feature flags of Wasm 2.0 (with relaxed SIMD): every later feature off."""
+    return {name: name not in POST_2_0_FEATURES for name in FEATURES}
+
 
 class Config:
     """Settings of an :class:`Engine`; read when modules are created and functions called.

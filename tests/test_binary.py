@@ -18,6 +18,7 @@ import suite
 from benchmarks.wasmgen import section, sleb, uleb, vec
 from engine.binary import MAX_LOCALS, decode_body, decode_module
 from engine.binary.reader import read_s32, read_s64, read_sleb, read_u32, read_uleb
+from engine.config import wasm_2_0_features
 from engine.errors import MalformedError
 from engine.opcodes import BY_NAME
 
@@ -44,8 +45,8 @@ def func_module(
     )
 
 
-def decode_all(data: bytes):
-    info = decode_module(data)
+def decode_all(data: bytes, features=None):
+    info = decode_module(data, features)
     n = info.num_imported_funcs
     bodies = [decode_body(info, n + i) for i in range(len(info.code_offsets))]
     return info, bodies
@@ -56,9 +57,9 @@ def body_of(expr: bytes, **kw):
     return bodies[0]
 
 
-def malformed(data: bytes, text: str) -> None:
+def malformed(data: bytes, text: str, features=None) -> None:
     with pytest.raises(MalformedError) as exc:
-        decode_all(data)
+        decode_all(data, features)
     assert text in str(exc.value)
 
 
@@ -154,8 +155,9 @@ def test_empty_module():
         (HEADER + section(1, vec([b"\x60\x01\x7a\x00"])), "malformed value type"),
         (HEADER + section(2, vec([b"\x01m\x01n\x04\x00"])), "malformed import kind"),
         (HEADER + section(2, vec([b"\x01m\x01n\x03\x7f\x02"])), "malformed mutability"),
-        (HEADER + section(5, vec([b"\x02\x00"])), "integer too large"),
-        (HEADER + section(5, vec([b"\x81\x00\x00"])), "integer representation too long"),
+        (HEADER + section(5, vec([b"\x10\x00"])), "malformed limits flags"),
+        (HEADER + section(5, vec([b"\x81\x00\x00"])), "malformed limits flags"),
+        (HEADER + section(4, vec([b"\x70\x02\x00"])), "malformed limits flags"),
         (HEADER + section(4, vec([b"\x7f\x00\x00"])), "malformed reference type"),
         (HEADER + section(7, vec([b"\x01e\x04\x00"])), "malformed export kind"),
         (HEADER + section(0, b"\x02\xc0\x80"), "malformed UTF-8 encoding"),
@@ -168,6 +170,19 @@ def test_empty_module():
 )
 def test_malformed_modules(data, text):
     malformed(data, text)
+
+
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        # Wasm 2.0 reads the limits flag as a 1-bit LEB; 3.0 gives the bits meanings.
+        (HEADER + section(5, vec([b"\x02\x00"])), "integer too large"),
+        (HEADER + section(5, vec([b"\x81\x00\x00"])), "integer representation too long"),
+        (HEADER + section(5, vec([b"\x04\x00"])), "integer too large"),
+    ],
+)
+def test_malformed_modules_wasm_2_0(data, text):
+    malformed(data, text, wasm_2_0_features())
 
 
 def test_hostile_vector_length_fails_fast():
@@ -347,7 +362,7 @@ def test_body_immediates():
         ("local.get", 3),
         ("global.get", 1),
         ("table.get", 0),
-        ("i32.load", (2, 16)),
+        ("i32.load", (2, 16, 0)),
         ("memory.size", 0),
         ("memory.grow", 0),
         ("i32.const", 0xFFFF_FFFF),
@@ -387,8 +402,8 @@ def test_simd_immediates():
         ("v128.const", int.from_bytes(v, "little")),
         ("i8x16.shuffle", tuple(range(16, 32))),
         ("i8x16.extract_lane_s", 3),
-        ("v128.load8_lane", ((0, 8), 1)),
-        ("v128.load", (4, 0)),
+        ("v128.load8_lane", ((0, 8, 0), 1)),
+        ("v128.load", (4, 0, 0)),
         ("end", None),
     ]
 
@@ -422,7 +437,24 @@ def test_locals_run_length():
     ],
 )
 def test_malformed_bodies(expr, locals_, text):
-    malformed(func_module(expr, locals_=locals_), text)
+    # Wasm 2.0 rules: a zero byte for the memory index, no memop flags above 31.
+    malformed(func_module(expr, locals_=locals_), text, wasm_2_0_features())
+
+
+@pytest.mark.parametrize(
+    "expr, imm",
+    [
+        (b"\x41\x00\x28\x42\x01\x04\x1a\x0b", (2, 4, 1)),  # bit 6: memory index 1
+        (b"\x41\x00\x28\x02\x80\x80\x80\x80\x10\x1a\x0b", (2, 1 << 32, 0)),  # u64 offset
+    ],
+)
+def test_memarg_multi_memory_and_memory64(expr, imm):
+    body = body_of(expr)
+    assert body.instrs[1][1] == imm
+
+
+def test_memop_flags_beyond_memory_index_bit_malformed():
+    malformed(func_module(b"\x41\x00\x28\x80\x01\x00\x1a\x0b"), "malformed memop flags")
 
 
 def test_data_count_required_when_data_segments_exist():
@@ -439,7 +471,7 @@ def test_body_error_reported_before_later_framing_error():
     # The body overruns into bytes that would be a malformed section id: like the reference
     # interpreter, the earlier error (inside the body) is the one reported.
     data = func_module(b"\x28\x02\x82\x80\x80\x80\x80") + b"\x80\x00\x0b"
-    malformed(data, "integer representation too long")
+    malformed(data, "integer representation too long", wasm_2_0_features())
 
 
 def test_truncated_and_flipped_modules_raise_only_malformed():

@@ -11,6 +11,7 @@ import pytest
 import suite
 
 from engine.binary.module import Body, Export, GlobalDef, ModuleInfo
+from engine.config import wasm_2_0_features
 from engine.errors import InvalidError
 from engine.opcodes import ALL_OPS, BY_NAME
 from engine.types import FuncType, GlobalType, Limits, MemoryType, TableType
@@ -167,9 +168,9 @@ def test_br_table_arity() -> None:
 
 def test_memory_alignment_and_lanes() -> None:
     mem = [MemoryType(Limits(1))]
-    load = [_ins("i32.const", 0), _ins("i32.load", (3, 0))]
+    load = [_ins("i32.const", 0), _ins("i32.load", (3, 0, 0))]
     _invalid("alignment must not be larger than natural", load, mems=mem, results=["i32"])
-    _invalid("unknown memory", [_ins("i32.const", 0), _ins("i32.load", (2, 0))],
+    _invalid("unknown memory", [_ins("i32.const", 0), _ins("i32.load", (2, 0, 0))],
              results=["i32"])
     assert natural_size("v128.load8x8_s") == 8
     assert natural_size("v128.load32_zero") == 4
@@ -196,8 +197,11 @@ def test_data_count_required_for_data_drop() -> None:
 
 
 def test_module_level_rules() -> None:
+    wasm2 = wasm_2_0_features()
     with pytest.raises(InvalidError, match="multiple memories"):
-        validate_module(_module(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))]))
+        validate_module(_module(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))],
+                                features=wasm2))
+    validate_module(_module(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))]))  # 3.0
     with pytest.raises(InvalidError, match="at most 65536 pages"):
         validate_module(_module(mems=[MemoryType(Limits(65537))]))
     with pytest.raises(InvalidError, match="minimum must not be greater"):
@@ -208,7 +212,15 @@ def test_module_level_rules() -> None:
     with pytest.raises(InvalidError, match="constant expression required"):
         g = GlobalDef(GlobalType("i32"), [_ins("i32.const", 1), _ins("i32.const", 1),
                                           _ins("i32.add")])
-        validate_module(_module(globals=[g]))
+        validate_module(_module(globals=[g], features=wasm2))
+    validate_module(_module(globals=[g]))  # extended constants (3.0)
+    with pytest.raises(InvalidError, match="shared memory must have maximum"):
+        validate_module(_module(mems=[MemoryType(Limits(1), shared=True)]))
+    with pytest.raises(InvalidError, match="invalid custom page size"):
+        validate_module(_module(mems=[MemoryType(Limits(1), page_size_log2=2)]))
+    validate_module(_module(mems=[MemoryType(Limits(1 << 48), is_64=True)]))
+    with pytest.raises(InvalidError, match="memory size must be at most"):
+        validate_module(_module(mems=[MemoryType(Limits((1 << 48) + 1), is_64=True)]))
 
 
 def test_multi_value_blocks_and_else() -> None:
