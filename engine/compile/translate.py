@@ -19,12 +19,21 @@ from collections.abc import Callable
 from typing import Any
 
 from ..binary.module import Body, ModuleInfo
-from . import control, visit_calls, visit_memory, visit_numeric, visit_tables, visit_variables
+from . import (
+    control,
+    visit_atomics,
+    visit_calls,
+    visit_memory,
+    visit_numeric,
+    visit_tables,
+    visit_variables,
+)
 from . import numerics as N
 from .assemble import Factory, assemble, compile_factory
 from .control import Control, Frame, scan
 from .loops import counted_loops
 from .stack import Entry, OperandStack
+from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
@@ -45,6 +54,7 @@ class _Gen(
     MemoryVisitors,
     TableVisitors,
     SimdVisitors,
+    AtomicVisitors,
 ):
     """Source generator for one function body."""
 
@@ -149,7 +159,8 @@ class _Gen(
 
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
-    for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables):
+    for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
+                visit_atomics):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 
