@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, wide
+from . import atomics, tail, wide
 from . import numerics as N
 
 Factory = Callable[[Any], Callable[..., Any]]
@@ -53,6 +53,7 @@ def base_globals() -> dict[str, Any]:
         g[name] = getattr(N, name)
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
+    g.update(tail.HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
         s = struct.Struct("<" + fmt)
@@ -99,6 +100,17 @@ def assemble(gen: Any) -> str:
         out.append("            raise trap_of(e) from None")
     else:  # no handler needed: dedent the body out of the try
         out.extend(line[4:] for line in body)
+    if gen.has_tail_calls():
+        # The entry runs the tail-call trampoline around the body (see tail.py).
+        params = ", ".join(f"l{i}" for i in range(nparams))
+        out.append(f"    def entry({params}):")
+        out.append(f"        r = f({params})")
+        out.append("        while r.__class__ is TailCall:")
+        out.append("            r = r.fn(*r.args)")
+        out.append("        return r")
+        out.append("    entry.tail = f")
+        out.append("    return entry")
+        return "\n".join(out) + "\n"
     out.append("    return f")
     return "\n".join(out) + "\n"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..types import intern_func_type
 from .stack import Entry, var
+from .tail import TAIL_CALLS
 
 
 class CallVisitors:
@@ -25,15 +26,47 @@ class CallVisitors:
         self.stmt(f"{', '.join(names)} = {expr}", True)
         self.stack.extend(var(n) for n in names)
 
+    def has_tail_calls(self) -> bool:
+        """Whether this body makes tail calls (then ``f`` is its body, not its entry)."""
+        found = getattr(self, "_has_tail", None)
+        if found is None:
+            found = self._has_tail = any(op.name in TAIL_CALLS for op, _ in self.body.instrs)
+        return found
+
     def h_call(self, idx: int, op: Any, imm: int) -> None:
         ft = self.info.func_type(imm)
         ops = self.take(len(ft.params))
-        callee = "f" if imm == self.func_index else f"funcs[{imm}]"
-        if callee != "f":
+        if imm == self.func_index and not self.has_tail_calls():
+            callee = "f"
+        else:
+            callee = f"funcs[{imm}]"
             self.bind("funcs", "rt.funcs")
         self.call_expr(callee, ops, len(ft.results))
 
-    def h_call_indirect(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
+    def tail_call(self, target: str, ops: list[Entry]) -> None:
+        """End the body with a tail call: return the marker to the trampoline."""
+        args = "".join(f"{o.expr}, " for o in ops)
+        self.emit(f"return TailCall({target}, ({args}))")
+        self.live = False
+
+    def h_return_call(self, idx: int, op: Any, imm: int) -> None:
+        ft = self.info.func_type(imm)
+        # Operands below the arguments are discarded, but their traps still happen first.
+        self.flush_effects()
+        ops = self.take(len(ft.params))
+        if imm == self.func_index:
+            target = "f"
+        else:
+            target = f"tail_of({self.bind('funcs', 'rt.funcs')}[{imm}])"
+        self.tail_call(target, ops)
+
+    def h_return_call_indirect(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
+        self.flush_effects()
+        callee, ops = self.indirect_callee(imm)
+        self.tail_call(f"tail_of({callee})", ops[:-1])
+
+    def indirect_callee(self, imm: tuple[int, int]) -> tuple[str, list[Entry]]:
+        """The callee expression of call_indirect and its operands (arguments, index)."""
         type_index, table = imm
         ft = self.info.types[type_index]
         n = len(ft.params)
@@ -56,8 +89,18 @@ class CallVisitors:
             f"({ref}.fn if ({ref} := {elems}[{k}] if {k} < len({elems}) else None) is not None"
             f" and {ref}.ftype is {ftname} else indirect({elems}, {k}, {ftname}))"
         )
+        return callee, ops
+
+    def h_call_indirect(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
+        ft = self.info.types[imm[0]]
+        callee, ops = self.indirect_callee(imm)
         self.call_expr(callee, ops[:-1], len(ft.results), ops[-1:])
 
 
 
-HANDLERS = {"call": "h_call", "call_indirect": "h_call_indirect"}
+HANDLERS = {
+    "call": "h_call",
+    "call_indirect": "h_call_indirect",
+    "return_call": "h_return_call",
+    "return_call_indirect": "h_return_call_indirect",
+}
