@@ -186,8 +186,9 @@ def _limits_flags(info: ModuleInfo, data: bytes, pos: int, memory: bool) -> tupl
     return flags, pos + 1
 
 
-def _limits(data: bytes, pos: int, flags: int) -> tuple[Limits, int]:
-    read = read_u64 if flags & 0x04 else read_u32
+def _limits(info: ModuleInfo, data: bytes, pos: int, flags: int) -> tuple[Limits, int]:
+    # With memory64 the bounds are u64 for every index type (validation bounds 32-bit ones).
+    read = read_u64 if flags & 0x04 or _on(info, "wasm_memory64") else read_u32
     lo, pos = read(data, pos)
     hi = None
     if flags & 0x01:
@@ -198,13 +199,13 @@ def _limits(data: bytes, pos: int, flags: int) -> tuple[Limits, int]:
 def _table_type(info: ModuleInfo, data: bytes, pos: int) -> tuple[TableType, int]:
     elem, pos = read_reftype(data, pos)
     flags, pos = _limits_flags(info, data, pos, False)
-    limits, pos = _limits(data, pos, flags)
+    limits, pos = _limits(info, data, pos, flags)
     return TableType(elem, limits, bool(flags & 0x04)), pos
 
 
 def _memory_type(info: ModuleInfo, data: bytes, pos: int) -> tuple[MemoryType, int]:
     flags, pos = _limits_flags(info, data, pos, True)
-    limits, pos = _limits(data, pos, flags)
+    limits, pos = _limits(info, data, pos, flags)
     page_size_log2 = 16
     if flags & 0x08:
         page_size_log2, pos = read_u32(data, pos)

@@ -22,6 +22,8 @@ def validate_module(info: ModuleInfo) -> None:
         _check_memory_type(mem)
     if ctx.num_mems > 1 and not feature_on(ctx, "wasm_multi_memory"):
         raise InvalidError("multiple memories")
+    if len(ctx.tables) > 1 and not feature_on(ctx, "wasm_reference_types"):
+        raise InvalidError("multiple tables")  # Wasm 1.0 (e.g. the threads proposal's base)
     nimported = ctx.num_imported_globals
     for i, g in enumerate(info.globals):
         _check_const_expr(ctx, g.init, g.type.content, nimported + i)
