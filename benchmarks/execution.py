@@ -94,6 +94,9 @@ def run_kernel(kernel: Kernel, opts: Options) -> KernelResult:
         loader = WASM_ENGINES[name]
         args = (wasm, opts.mode) if name == "ours" and opts.mode is not None else (wasm,)
         n = min(size, kernel.pywasm_size) if name == "pywasm" else size
+        if name in kernel.unsupported_by:
+            res.cells[name] = Measurement(name, "n/a", n, message="engine lacks a feature")
+            continue
         exp = expected if n == size else normalise(kernel.result, kernel.python(n))
         res.cells[name] = _measure(kernel, name, n, partial(loader, *args), runs, exp)
     return res

@@ -154,3 +154,19 @@ def dispatch(n: int) -> int:
     for i in range(n):
         acc = ops[(acc ^ i) & 7](acc, i)
     return acc
+
+
+def mem64(n: int) -> int:
+    """The mem64 kernel: an i64 word array (memory $a) and a byte buffer (memory $b)."""
+    words = [0] * 8192
+    b = bytearray(65536)
+    acc = 0
+    for i in range(n):
+        p = (i * 8) & 65528
+        w = (words[p >> 3] + i) & 0xFFFF_FFFF_FFFF_FFFF
+        words[p >> 3] = w
+        q = (i * 12) & 65532
+        v = int.from_bytes(b[q:q + 4], "little") ^ (w & MASK32)
+        b[q:q + 4] = v.to_bytes(4, "little")
+        acc = (acc * 31 + b[q + 1]) & MASK32
+    return acc

@@ -53,6 +53,8 @@ class Kernel:
     unit: str
     work: Callable[[int], int]
     python: Callable[[int], object]
+    #: Engines that cannot load the kernel (a Wasm 3.0 feature they lack): shown as n/a.
+    unsupported_by: tuple[str, ...] = ()
 
     @property
     def wat_path(self) -> Path:
@@ -82,6 +84,9 @@ KERNELS: tuple[Kernel, ...] = (
            lambda n: n + 64, handwritten.bulk),
     Kernel("dispatch", "call_indirect dispatch", "i32", 200_000, 200, 5_000, "call",
            lambda n: n, handwritten.dispatch),
+    # Wasm 3.0: an i64-indexed memory and a second memory (memory64 + multi-memory).
+    Kernel("mem64", "memory64 + multi-memory accesses", "i32", 100_000, 100, 3_000,
+           "iteration", lambda n: n, handwritten.mem64, unsupported_by=("pywasm",)),
 )
 
 
