@@ -2,7 +2,9 @@
 
 The seed corpus is every binary module of a sample of the official testsuite's scripts
 (converted by the conformance runner's cached wast2json step; nothing from the suite is
-committed). Each module is
+committed), plus a sample of the Wasm 3.0 suite's scripts for memory64, multi-memory, tail
+calls, extended constants, atomics, wide arithmetic and custom page sizes (``WASM_TESTSUITE_3``,
+converted with ``wasm-tools json-from-wast``). Each module is
 cut at many lengths and has single bits flipped at many positions; ``Module(...)`` followed by
 ``compile_all()`` must either succeed or raise a :class:`engine.WasmError` subclass, never a
 raw Python exception, and must not hang.
@@ -10,7 +12,13 @@ raw Python exception, and must not hang.
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import suite
@@ -49,6 +57,51 @@ def corpus() -> list[bytes]:
     return modules
 
 
+#: Wasm 3.0 scripts whose modules use the 3.0 encodings (limits flags, memargs with a memory
+#: index, u64 offsets, 0xFE atomics, tail and wide-arithmetic opcodes, extended constants).
+SAMPLE_SCRIPTS_3 = [
+    "address64.wast",
+    "memory64.wast",
+    "table64.wast",
+    "memory-multi.wast",
+    "load2.wast",
+    "memory_grow64.wast",
+    "call_indirect64.wast",
+    "return_call.wast",
+    "return_call_indirect.wast",
+    "global.wast",
+    "data.wast",
+    "binary.wast",
+    "proposals/threads/atomic.wast",
+    "proposals/wide-arithmetic/wide-arithmetic.wast",
+    "proposals/custom-page-sizes/custom-page-sizes.wast",
+]
+
+
+def _wasm_tools() -> str | None:
+    beside = Path(sys.executable).parent / "wasm-tools"
+    return str(beside) if beside.exists() else shutil.which("wasm-tools")
+
+
+@pytest.fixture(scope="module")
+def corpus_3(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    root = os.environ.get("WASM_TESTSUITE_3")
+    tool = _wasm_tools()
+    if not root or tool is None:
+        pytest.skip("set WASM_TESTSUITE_3 to the Wasm 3.0 testsuite (and install wasm-tools)")
+    modules: list[bytes] = []
+    for name in SAMPLE_SCRIPTS_3:
+        out = tmp_path_factory.mktemp("w3")
+        subprocess.run([tool, "json-from-wast", str(Path(root) / name), "-o",
+                        str(out / "x.json"), "--wasm-dir", str(out)], check=True,
+                       capture_output=True, timeout=300)
+        for command in json.loads((out / "x.json").read_text())["commands"]:
+            if command.get("module_type", "binary") == "binary" and "filename" in command:
+                modules.append((out / command["filename"]).read_bytes())
+    assert len(modules) > 200
+    return modules
+
+
 def _mutants(data: bytes, rng: random.Random) -> list[bytes]:
     """Truncations at every length up to 64 and at random points, plus single-bit flips."""
     cuts = set(range(min(len(data), 64))) | {rng.randrange(len(data) + 1) for _ in range(8)}
@@ -63,6 +116,16 @@ def _mutants(data: bytes, rng: random.Random) -> list[bytes]:
 
 @pytest.mark.parametrize("mode", ["eager", "lazy-translation", "lazy"])
 def test_mutated_modules_raise_only_engine_errors(corpus: list[bytes], mode: str) -> None:
+    _check_mutants(corpus, mode)
+
+
+@pytest.mark.parametrize("mode", ["eager", "lazy-translation", "lazy"])
+def test_mutated_wasm_3_modules_raise_only_engine_errors(corpus_3: list[bytes],
+                                                         mode: str) -> None:
+    _check_mutants(corpus_3, mode)
+
+
+def _check_mutants(corpus: list[bytes], mode: str) -> None:
     config = Config()
     config.compilation_mode = mode
     engine = Engine(config)
