@@ -58,6 +58,10 @@ class EngineSession(Session):
         out["table"] = E.Table(s, E.TableType("funcref", E.Limits(lo, hi)), None)
         lo, hi = SPECTEST_MEMORY
         out["memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi)))
+        # Wasm 3.0 / threads additions of the reference interpreter's spectest module.
+        out["shared_memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi), shared=True))
+        lo, hi = SPECTEST_TABLE
+        out["table64"] = E.Table(s, E.TableType("funcref", E.Limits(lo, hi), is_64=True), None)
         return out
 
     def compile(self, data: bytes, check_all: bool = False) -> Any:
