@@ -321,3 +321,24 @@ def test_feature_flag_off_rejects_the_feature(flag: str, text: str, error: type)
     setattr(config, flag, False)
     with pytest.raises(error):
         Module(Engine(config), data).compile_all()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_table64_grow_size_and_call_indirect(mode: str) -> None:
+    text = """
+    (module
+      (type $r (func (result i32)))
+      (table $t i64 2 3 funcref)
+      (elem (table $t) (i64.const 1) func $seven)
+      (func $seven (result i32) (i32.const 7))
+      (func (export "call") (param i64) (result i32) (call_indirect $t (type $r) (local.get 0)))
+      (func (export "grow") (param i64) (result i64) (table.grow $t (ref.null func) (local.get 0)))
+      (func (export "size") (result i64) (table.size $t)))
+    """
+    store, ex = instance(text, mode)
+    assert ex["call"](store, 1) == 7
+    with pytest.raises(Trap, match="undefined element"):
+        ex["call"](store, 1 << 40)
+    assert ex["grow"](store, 1) == 2
+    assert ex["grow"](store, 1) == -1  # an i64 -1, not a 32-bit mask of it
+    assert ex["size"](store) == 3

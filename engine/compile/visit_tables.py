@@ -28,7 +28,9 @@ class TableVisitors:
         tab = self.bind(f"TB{imm}", f"rt.tables[{imm}]")
         self.elems(imm)
         init, n = self.take(2, ordered=True)
-        self.push(f"({tab}.grow({n.expr}, {init.expr}) & 0xFFFFFFFF)", [init, n], eff=True)
+        is_64 = self.info.all_tables()[imm].is_64  # table64: the result is an i64
+        mask = "0xFFFFFFFFFFFFFFFF" if is_64 else "0xFFFFFFFF"
+        self.push(f"({tab}.grow({n.expr}, {init.expr}) & {mask})", [init, n], eff=True)
 
     def h_table_fill(self, idx: int, op: Any, imm: int) -> None:
         i, v, n = self.take(3)
