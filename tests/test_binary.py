@@ -507,6 +507,7 @@ _DECODES = {"module", "assert_invalid", "assert_unlinkable", "assert_uninstantia
 @suite.needs_suite
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_testsuite_binary_modules(script):
+    # WASM_TESTSUITE is the Wasm 2.0 pin: decode with the 2.0 feature set.
     commands, folder = suite.commands(suite.ROOT / script)
     problems = []
     for cmd in commands:
@@ -517,7 +518,7 @@ def test_testsuite_binary_modules(script):
         where = f"{script}:{cmd['line']} {cmd['type']}"
         if cmd["type"] == "assert_malformed":
             try:
-                decode_all(data)
+                decode_all(data, wasm_2_0_features())
             except MalformedError as exc:
                 if cmd["text"] not in str(exc):
                     problems.append(f"{where}: expected {cmd['text']!r}, got {str(exc)!r}")
@@ -525,7 +526,7 @@ def test_testsuite_binary_modules(script):
                 problems.append(f"{where}: decoded, expected {cmd['text']!r}")
         elif cmd["type"] in _DECODES:
             try:
-                decode_all(data)
+                decode_all(data, wasm_2_0_features())
             except MalformedError as exc:
                 problems.append(f"{where}: {exc}")
     assert not problems, "\n".join(problems)

@@ -41,7 +41,7 @@ def _decode():
 def check_binary(data: bytes) -> None:
     """Decode and fully validate a binary module (module level, then every body)."""
     decode_module, decode_body = _decode()
-    info = decode_module(data)
+    info = decode_module(data, wasm_2_0_features())  # WASM_TESTSUITE: the Wasm 2.0 pin
     validate_module(info)
     first = info.num_imported_funcs
     for i in range(first, first + len(info.funcs)):
