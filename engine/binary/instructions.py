@@ -235,12 +235,26 @@ def _entry(op: Op, readers: dict[str, Any]) -> tuple[Op, Any, Any]:
 
 
 _TABLES: dict[tuple[bool, ...], _Tables] = {}
+#: id(features dict) -> (that dict, its tables): one lookup per body for the dict a module
+#: keeps (``ModuleInfo.features`` is a private copy that nothing mutates).
+_BY_ID: dict[int, tuple[Any, _Tables]] = {}
 
 
 def tables_for(features: Mapping[str, bool] | None) -> _Tables:
     """The decoding tables for a feature set (None: every feature on); built once per set."""
     if features is None:
         features = FEATURES
+    hit = _BY_ID.get(id(features))
+    if hit is not None and hit[0] is features:
+        return hit[1]
+    tables = _build_tables(features)
+    if len(_BY_ID) > 64:  # modules come and go: keep the cache small
+        _BY_ID.clear()
+    _BY_ID[id(features)] = (features, tables)
+    return tables
+
+
+def _build_tables(features: Mapping[str, bool]) -> _Tables:
     key = tuple(bool(features.get(name, True)) for name in FEATURES)
     tables = _TABLES.get(key)
     if tables is None:
