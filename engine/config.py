@@ -6,6 +6,9 @@ both read it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 #: Compilation modes, as in wasmi (see docs/architecture.md).
 EAGER = "eager"
 LAZY_TRANSLATION = "lazy-translation"
@@ -52,6 +55,19 @@ POST_2_0_FEATURES = (
     "wasm_exceptions",
     "wasm_gc",
 )
+
+
+_SNAPSHOTS: dict[tuple[bool, ...], Mapping[str, bool]] = {}
+
+
+def features_snapshot(features: Mapping[str, bool]) -> Mapping[str, bool]:
+    """A read-only copy of a feature-flag set, shared by every module decoded with the same
+    flags (a module keeps its flags for lazy decoding and validation without a dict each)."""
+    key = tuple(bool(features.get(name, True)) for name in FEATURES)
+    snap = _SNAPSHOTS.get(key)
+    if snap is None:
+        snap = _SNAPSHOTS.setdefault(key, MappingProxyType(dict(zip(FEATURES, key))))
+    return snap
 
 
 def wasm_2_0_features() -> dict[str, bool]:

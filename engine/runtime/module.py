@@ -9,6 +9,7 @@ from typing import Any
 from ..binary import decode_module
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, ModuleInfo
 from ..codemap import CodeSpan
+from ..config import features_snapshot
 from ..validate import validate_module
 from .engine import Engine
 
@@ -42,7 +43,7 @@ class Module:
 
     def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview) -> None:
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
-        info = decode_module(data, dict(engine.config.features))
+        info = decode_module(data, features_snapshot(engine.config.features))
         validate_module(info)
         self.engine = engine
         self.info: ModuleInfo = info
