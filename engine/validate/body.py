@@ -152,8 +152,9 @@ def _check_imm(ctx: Context, check: int, arg, imm) -> str | None:
     if check == T.CHK_ATOMIC:
         return _memarg(ctx, imm, arg, True)
     if check == T.CHK_MEMARG_LANE:
+        address_type = _memarg(ctx, imm[0], arg[0])
         _lane(imm[1], arg[1])
-        return _memarg(ctx, imm[0], arg[0])
+        return address_type
     if check == T.CHK_MEM:
         _memory(ctx, imm)
     elif check == T.CHK_LANE:
