@@ -504,6 +504,14 @@ _DECODES = {"module", "assert_invalid", "assert_unlinkable", "assert_uninstantia
             "assert_trap", "assert_exhaustion", "assert_return"}
 
 
+#: Commands of the 2.0 pin whose expected text the current specification (the Wasm 3.0
+#: testsuite, same module bytes) changed; the engine follows the current text.
+REWORDED = {
+    # A global's init expression without `end`: 3.0 reads it within its section.
+    ("binary.wast", 113): "unexpected end of section or function",
+}
+
+
 @suite.needs_suite
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_testsuite_binary_modules(script):
@@ -520,8 +528,9 @@ def test_testsuite_binary_modules(script):
             try:
                 decode_all(data, wasm_2_0_features())
             except MalformedError as exc:
-                if cmd["text"] not in str(exc):
-                    problems.append(f"{where}: expected {cmd['text']!r}, got {str(exc)!r}")
+                text = REWORDED.get((script, cmd["line"]), cmd["text"])
+                if text not in str(exc):
+                    problems.append(f"{where}: expected {text!r}, got {str(exc)!r}")
             else:
                 problems.append(f"{where}: decoded, expected {cmd['text']!r}")
         elif cmd["type"] in _DECODES:

@@ -52,6 +52,15 @@ def check_binary(data: bytes) -> None:
 _TOTALS = {"invalid": 0, "text_match": 0, "mismatches": []}
 
 
+#: Messages the current specification (the Wasm 3.0 testsuite) words differently from the
+#: 2.0 pin; the engine follows the current wording.
+REWORDED = {"global is immutable": "immutable global"}
+
+
+def _expected_text(text: str) -> str:
+    return REWORDED.get(text, text)
+
+
 @suite.needs_suite
 @pytest.mark.parametrize("script", _scripts())
 def test_testsuite_script(script: str) -> None:
@@ -69,7 +78,7 @@ def test_testsuite_script(script: str) -> None:
             try:
                 check_binary((folder / cmd["filename"]).read_bytes())
             except InvalidError as exc:
-                if cmd["text"] in str(exc):
+                if _expected_text(cmd["text"]) in str(exc):
                     _TOTALS["text_match"] += 1
                 else:
                     _TOTALS["mismatches"].append((script, cmd["line"], cmd["text"], str(exc)))
@@ -142,7 +151,7 @@ def test_locals_globals() -> None:
     _body(_module(), [_ins("local.get", 1)], params=["i32"], results=["i64"],
           locals_=[(1, "i64")])
     g = [GlobalDef(GlobalType("i32", False), [_ins("i32.const", 0)])]
-    _invalid("global is immutable", [_ins("i32.const", 0), _ins("global.set", 0)], globals=g)
+    _invalid("immutable global", [_ins("i32.const", 0), _ins("global.set", 0)], globals=g)
     _invalid("unknown global", [_ins("global.get", 1)], globals=g, results=["i32"])
 
 

@@ -51,6 +51,7 @@ VERSION = b"\x01\x00\x00\x00"
 _ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
 
 _EXTERN_KINDS = (FUNC, TABLE, MEMORY, GLOBAL)
+_EXPR_SECTIONS = frozenset((6, 9, 11))  # global, element and data sections
 _ZERO = (0,)  # seed of exact-size columns: array * count allocates exactly
 _REF_FUNC = BY_NAME["ref.func"]
 
@@ -124,7 +125,10 @@ def _decode_sections(info: ModuleInfo, data: bytes) -> None:
             _custom(info, data, pos, end)
             pos = end
             continue
-        pos = _SECTIONS[sid](info, data, pos)
+        # Constant expressions end at their section's end, as in the reference interpreter
+        # (a missing `end` is "unexpected end", not the next section's id read as an opcode).
+        view = data[:end] if sid in _EXPR_SECTIONS and end < n else data
+        pos = _SECTIONS[sid](info, view, pos)
         if pos != end:
             raise fail("section size mismatch")
     if len(info.funcs) != len(info.code_offsets):

@@ -344,7 +344,7 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
                 raise InvalidError(f"unknown global {imm}")
             gt = ctx.globals[imm]
             if not gt.mutable:
-                raise InvalidError("global is immutable")
+                raise InvalidError("immutable global")
             _pop(stack, height, unreach, gt.content)
         else:
             _other(ctx, name, imm, stack, height, unreach)
