@@ -88,6 +88,7 @@ def assemble(gen: Any) -> str:
     if gen.flat:
         body.insert(0, "            while True:")
         body.append('                raise Trap("unreachable")')
+    body[0:0] = ["            " + line for line in gen.prologue]  # function-entry fuel
     if gen.uses_try:
         out.append("        try:")
         out.extend(body)

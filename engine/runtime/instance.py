@@ -57,10 +57,12 @@ class Runtime:
         "code",
         "datas",
         "elems",
+        "fuel",
         "func_refs",
         "funcs",
         "globals",
         "info",
+        "interrupt",
         "memories",
         "module",
         "num_imported_funcs",
@@ -83,6 +85,8 @@ class Runtime:
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
         self.datas: list[bytes] = []
+        self.fuel: list[int] = [0]  # the store's cells, set by Instance
+        self.interrupt: list[bool] = [False]
 
 
 class Exports(Mapping[str, Extern]):
@@ -117,6 +121,8 @@ class Instance:
     def __init__(self, store: Any, module: Module, imports: Sequence[Extern] = ()) -> None:
         self.module = module
         rt = self._rt = Runtime(module)
+        rt.fuel = getattr(store, "fuel", rt.fuel)
+        rt.interrupt = getattr(store, "interrupt", rt.interrupt)
         self._tables: list[Table] = []
         self._memories: list[Memory] = []
         self._globals: list[Global] = []
