@@ -10,6 +10,7 @@ import time
 import pytest
 
 from engine import Config, Engine, Instance, Module, Store, Trap
+from engine.codemap import COMPILED, UNCOMPILED
 from tests.test_codemap import wat
 
 MODES = ("eager", "lazy-translation", "lazy")
@@ -116,3 +117,77 @@ def test_default_epoch_deadline_traps_at_once() -> None:
     store, ex = _instance("lazy", epoch_interruption=True)
     with pytest.raises(Trap, match="interrupt"):
         ex["count"](store, 5)
+
+
+# -- failures that pass are not permanent -----------------------------------------------------
+
+
+def test_lazy_recursion_error_in_validation_is_not_permanent(monkeypatch) -> None:
+    """A RecursionError while validating a valid body on its first call (lazy mode) must not
+    mark the function invalid: once the stack is available again the call succeeds."""
+    from engine import codemap
+
+    real = codemap.validate_body
+    failing = [True]
+
+    def validate(*args):  # type: ignore[no-untyped-def]
+        if failing[0]:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(*args)
+
+    monkeypatch.setattr(codemap, "validate_body", validate)
+    store, ex = _instance("lazy")
+    with pytest.raises(Trap, match="call stack exhausted"):
+        ex["count"](store, 3)  # fails on the caller's stack and on a fresh one
+    span = ex["count"]._rt.code
+    assert span.state(1) == UNCOMPILED  # not FAILED
+    failing[0] = False
+    assert ex["count"](store, 3) == 3
+
+
+def test_lazy_recursion_error_retried_on_a_fresh_stack(monkeypatch) -> None:
+    """A RecursionError on the caller's stack (even with the compile headroom) is retried
+    on a fresh thread."""
+    from engine import codemap
+
+    real = codemap.validate_body
+    threads: list[str] = []
+
+    def validate(*args):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        if len(threads) <= 2:  # in place, then in place with the headroom
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(*args)
+
+    monkeypatch.setattr(codemap, "validate_body", validate)
+    store, ex = _instance("lazy")
+    assert ex["count"](store, 7) == 7
+    assert threads[2] != threading.get_ident()  # on a fresh thread
+    assert ex["count"]._rt.code.state(1) == COMPILED
+
+
+def _chain(n: int) -> bytes:
+    """Functions f0..f{n-1}: each counts itself in global "c" and calls the next; the last
+    recurses into itself, so the depth of "call stack exhausted" shows in "c"."""
+    funcs = []
+    for i in range(n):
+        nxt = min(i + 1, n - 1)
+        funcs.append(f"(func $f{i} (global.set $c (i32.add (global.get $c) (i32.const 1))) "
+                     f"(call $f{nxt}))")
+    return wat("(module (global $c (export \"c\") (mut i32) (i32.const 0))\n"
+               + "\n".join(funcs) + '\n(func (export "run") (call $f0)))')
+
+
+def test_exhaustion_depth_is_the_same_in_every_mode() -> None:
+    """Each f_i is first called at depth i, where lazy modes compile it: compiling must not
+    take from the wasm call budget, so the trap comes at the same count in every mode."""
+    wasm = _chain(2000)
+    counts = {}
+    for mode in MODES:
+        store = Store(Engine(Config(compilation_mode=mode, max_call_depth=1500)))
+        ex = Instance(store, Module(store.engine, wasm)).exports(store)
+        with pytest.raises(Trap, match="call stack exhausted"):
+            ex["run"](store)
+        counts[mode] = ex["c"].value(store)
+    assert len(set(counts.values())) == 1, counts
+    assert abs(counts["eager"] - 1500) <= 30  # max_call_depth, give or take the margin
