@@ -4,6 +4,7 @@ from .config import Config
 from .errors import (
     CompileError,
     ExhaustionError,
+    ImplementationLimitError,
     InvalidError,
     LinkError,
     MalformedError,
@@ -33,6 +34,7 @@ __all__ = [
     "FuncType",
     "Global",
     "GlobalType",
+    "ImplementationLimitError",
     "Instance",
     "InvalidError",
     "Limits",

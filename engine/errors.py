@@ -7,6 +7,7 @@ matches on it), and the class says which stage rejected the input:
     +-- CompileError        the module cannot become a Module
     |   +-- MalformedError  the bytes are not a well-formed binary (decoder)
     |   +-- InvalidError    the module is well-formed but does not type-check (validator)
+    |   +-- ImplementationLimitError  valid, but beyond a Config.limits bound
     +-- LinkError           imports do not match (instantiation, "unknown import", ...)
     +-- Trap                execution trapped ("integer divide by zero", ...)
         +-- ExhaustionError the call stack was exhausted
@@ -29,6 +30,21 @@ class MalformedError(CompileError):
 
 class InvalidError(CompileError):
     """The module is well-formed but not valid (spec: validation error)."""
+
+
+class ImplementationLimitError(CompileError):
+    """The module exceeds one of the engine's implementation limits (``Config.limits``).
+
+    ``limit`` names the ``ImplLimits`` field, ``value`` what the module has, ``maximum`` the
+    limit in force and ``where`` the place (a section or function)."""
+
+    def __init__(self, what: str, limit: str, value: int, maximum: int, where: str) -> None:
+        super().__init__(f"{what}: {value} in {where} exceeds the implementation limit "
+                         f"{limit} = {maximum}")
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        self.where = where
 
 
 class LinkError(WasmError):

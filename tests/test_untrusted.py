@@ -11,6 +11,7 @@ import pytest
 
 from engine import Config, Engine, Instance, Module, Store, Trap
 from engine.codemap import COMPILED, UNCOMPILED
+from tests.hostile import corpus
 from tests.test_codemap import wat
 
 MODES = ("eager", "lazy-translation", "lazy")
@@ -191,3 +192,46 @@ def test_exhaustion_depth_is_the_same_in_every_mode() -> None:
         counts[mode] = ex["c"].value(store)
     assert len(set(counts.values())) == 1, counts
     assert abs(counts["eager"] - 1500) <= 30  # max_call_depth, give or take the margin
+
+
+# -- implementation limits --------------------------------------------------------------------
+
+
+def _limited(**limits: int) -> Engine:
+    config = Config()
+    for name, value in limits.items():
+        setattr(config.limits, name, value)
+    return Engine(config)
+
+
+@pytest.mark.parametrize(
+    "case,n,limit,message",
+    [
+        ("huge_locals", 45_000, "max_locals", "too many locals: 45001 in function 0"),
+        ("deep_nesting", 300, "max_nesting", "blocks nested too deeply: 201 in function 0"),
+        ("br_table_alt", 300, "max_br_table_targets", "too many br_table targets: 300"),
+        ("many_imports", 300, "max_imports", "too many imports: 300 in the import section"),
+        ("many_functions", 300, "max_functions", "too many functions: 300 in the module"),
+        ("straight_line", 3000, "max_function_size", "function body too large"),
+    ],
+)
+def test_limits_are_clear_compile_errors(case: str, n: int, limit: str, message: str) -> None:
+    from engine import CompileError, ImplementationLimitError
+
+    gen = getattr(corpus, case)
+    maximum = 40_000 if limit == "max_locals" else 200
+    engine = _limited(**{limit: maximum})
+    with pytest.raises(ImplementationLimitError, match=message) as info:
+        Module(engine, gen(n)).compile_all()
+    assert isinstance(info.value, CompileError)
+    assert info.value.limit == limit and info.value.maximum == maximum
+    assert f"{limit} = {maximum}" in str(info.value)
+    Module(Engine(), gen(n)).compile_all()  # within the defaults
+
+
+def test_spec_local_count_overflow_stays_malformed() -> None:
+    from engine import MalformedError
+    from engine.binary.instructions import read_locals
+
+    with pytest.raises(MalformedError, match="too many locals"):
+        read_locals(b"\x02\xff\xff\xff\xff\x0f\x7f\x02\x7e", 0)

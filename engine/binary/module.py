@@ -143,6 +143,8 @@ class ModuleInfo:
     validation_context: Any = None
     #: Cache of ``spaces()``.
     index_spaces: IndexSpaces | None = None
+    #: The implementation limits it was decoded under (``engine.config.ImplLimits``).
+    limits: Any = None
 
     # Convenience views over imports + definitions (index spaces of the spec).
     def imported(self, kind: str) -> list[Import]:

@@ -9,10 +9,12 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
+from ..config import DEFAULT_LIMITS, ImplLimits
 from ..errors import MalformedError
 from ..opcodes import BY_NAME
 from ..types import GlobalType, Limits, MemoryType, TableType, intern_func_type
 from .instructions import read_const_expr, read_instrs, read_locals
+from .limits import check_module
 from .module import (
     FUNC,
     GLOBAL,
@@ -53,13 +55,16 @@ _ZERO = (0,)  # seed of exact-size columns: array * count allocates exactly
 _REF_FUNC = BY_NAME["ref.func"]
 
 
-def decode_module(data: bytes) -> ModuleInfo:
-    """Decode a binary module into a ModuleInfo (bodies framed, not decoded)."""
+def decode_module(data: bytes, limits: ImplLimits | None = None) -> ModuleInfo:
+    """Decode a binary module into a ModuleInfo (bodies framed, not decoded); enforce the
+    module-level implementation ``limits`` (default: ``DEFAULT_LIMITS``)."""
     data = bytes(data)
     _check_header(data)
     info = ModuleInfo(data)
+    info.limits = limits if limits is not None else DEFAULT_LIMITS
     try:
         _decode_sections(info, data)
+        check_module(info, info.limits)
     except IndexError:
         error = fail(EOS)
     except MalformedError as exc:

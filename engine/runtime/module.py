@@ -20,7 +20,7 @@ class Module:
 
     def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview) -> None:
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
-        info = decode_module(data)
+        info = decode_module(data, engine.config.limits)
         validate_module(info)
         self.engine = engine
         self.info: ModuleInfo = info
