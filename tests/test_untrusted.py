@@ -26,6 +26,13 @@ SPIN = """(module
       (local.set 1 (i32.add (local.get 1) (i32.const 1)))
       (br 0)))
     (local.get 1))
+  (func (export "search") (param i32) (result i32) (local i32)
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+      (if (i32.eq (local.get 1) (i32.const 5)) (then (return (local.get 1))))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br 0)))
+    (i32.const -1))
   (func $fib (export "fib") (param i32) (result i32)
     (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
       (then (local.get 0))
@@ -73,6 +80,36 @@ def test_fuel_is_charged_per_iteration_and_call(flat: bool, monkeypatch) -> None
     assert ex["fib"](store, 15) == 610
     calls = 10**9 - store.get_fuel()
     assert calls >= 1973  # fib(15) makes 1973 calls, each charged at entry
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fuel_of_a_counted_loop_left_early_is_refunded(mode: str) -> None:
+    """A counted loop is charged for all its iterations up front and refunded on an early
+    exit: a search that returns at the 6th of 10**9 iterations costs what 6 cost."""
+    store, ex = _instance(mode, consume_fuel=True)
+    store.set_fuel(10_000)
+    assert ex["search"](store, 10**9) == 5
+    used = 10_000 - store.get_fuel()
+    assert 0 < used < 500
+    store.set_fuel(10**6)
+    assert ex["search"](store, 3) == -1  # runs to its end: charged exactly
+    short = 10**6 - store.get_fuel()
+    store.set_fuel(10**6)
+    ex["search"](store, 4)
+    assert 10**6 - store.get_fuel() > short  # one more iteration costs more
+    store.set_fuel(30)  # not enough for 10**9 iterations nor for 5: trapped one by one
+    with pytest.raises(Trap, match="all fuel consumed"):
+        ex["search"](store, 10**9)
+
+
+def test_counted_loops_are_charged_up_front() -> None:
+    from engine.binary import decode_body, decode_module
+    from engine.compile.translate import translate_source
+    from engine.config import CodegenOptions
+
+    info = decode_module(wat(SPIN))
+    source = translate_source(info, 2, decode_body(info, 2), options=CodegenOptions(fuel=True))
+    assert "fuel_range(" in source and "fuel_refund(" in source
 
 
 def test_fuel_needs_the_config_flag() -> None:

@@ -256,8 +256,13 @@ class Control:
             rng = f"range({var}, {bound})" if step == "1" else f"range({var}, {bound}, {step})"
         else:
             rng = f"crange({var}, {bound}, {step}, {mask:#x})"
+        if self.options.fuel:
+            # Fuel for every iteration up front (a plain range, enough fuel), refunded on an
+            # early exit (see ``refund``); otherwise charged per iteration by the iterator.
+            fuel = self.bind("FUEL", "rt.fuel")
+            rng = f"(R{fr.id} := fuel_range({fuel}, {self.facts.costs.get(idx, 1)}, {rng}))"
         mark = self.open(f"for {var} in {rng}:")
-        self.meter_loop(idx)
+        self.meter_loop(idx, fuel=False)
         fr.for_ = (var, bound, step, mask, mark, writes, [])
         self.pyloops.append(fr)
 
@@ -386,6 +391,7 @@ class Control:
         n = target.nparams if target.kind == "loop" else target.nresults
         vals = self.stack[len(self.stack) - n :] if n else []
         self.assign_slots(target.height, vals)
+        self.refund(target)
         if self.flat:
             self.emit(f"pc = {target.start if target.kind == 'loop' else target.end}")
             self.emit("continue")
@@ -416,10 +422,23 @@ class Control:
                 break
             p.exits.add(target.id)
 
+    def refund(self, target: Frame | None) -> None:
+        """Give back the fuel charged up front for the iterations that the counted loops
+        left before ``target`` (None: all, a return) will not run."""
+        if not self.options.fuel:
+            return
+        for p in reversed(self.pyloops):
+            if p is target:
+                break
+            if p.kind == "for":
+                cost = self.facts.costs.get(p.start, 1)
+                self.emit(f"fuel_refund(FUEL, {cost}, R{p.id}, {p.for_[0]})")
+
     def do_return(self) -> None:
         n = len(self.ftype.results)
         self.flush_effects_below(n)
         vals = self.stack[len(self.stack) - n :] if n else []
+        self.refund(None)
         if n == 0:
             self.emit("return")
         elif n == 1:

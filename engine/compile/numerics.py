@@ -479,3 +479,39 @@ def _wrapping_count(i: int, stop: int, step: int, mask: int) -> Any:
     while i < stop:
         yield i
         i = (i + step) & mask
+
+
+# -- fuel of counted loops (Config.consume_fuel) ------------------------------------------
+
+
+def fuel_range(fuel: list, cost: int, rng: Any) -> Any:
+    """The iterations of a counted loop, charged ``cost`` fuel each: all at once when ``rng``
+    is a range and the fuel suffices (the loop then runs at full speed; an early exit gets
+    the rest back through ``fuel_refund``), else one by one, trapping when fuel runs out."""
+    if type(rng) is range:
+        total = cost * len(rng)
+        if fuel[0] >= total:
+            fuel[0] -= total
+            return rng
+    return _metered(fuel, cost, rng)
+
+
+def fuel_out(fuel: list) -> Trap:
+    """Fuel ran out: none is left, and the trap says so."""
+    fuel[0] = 0
+    return Trap("all fuel consumed")
+
+
+def _metered(fuel: list, cost: int, values: Any) -> Any:
+    for v in values:
+        fuel[0] -= cost
+        if fuel[0] < 0:
+            raise Trap("all fuel consumed")
+        yield v
+
+
+def fuel_refund(fuel: list, cost: int, rng: Any, current: int) -> None:
+    """An early exit from a counted loop at counter value ``current``: give back the fuel of
+    the iterations after it, when ``fuel_range`` charged them up front."""
+    if type(rng) is range:
+        fuel[0] += cost * (len(rng) - rng.index(current) - 1)

