@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mode", default="eager")
     p.add_argument("--only", action="append", default=[], help="case name (repeatable)")
     args = p.parse_args(argv)
+    compile_case(straight_line(100), args.mode)  # warm-up: imports, first compile
     print("| case | n | bytes | seconds | us/byte | peak MiB |")
     print("|---|---:|---:|---:|---:|---:|")
     for case, (gen, base) in CASES.items():
