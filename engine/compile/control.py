@@ -25,6 +25,18 @@ class Run(NamedTuple):
     label: int
 
 
+class ForLoop(NamedTuple):
+    """A counted loop being translated (``Frame.for_``)."""
+
+    var: str  # the counter's Python name
+    bound: str  # Python text of the bound
+    step: str  # Python text of the step
+    mask: int  # the counter's width mask
+    mark: int  # the generator's line count after the ``for`` header
+    writes: frozenset  # locals the body writes
+    prelude: list[str]  # hoisted invariants, placed before the header
+
+
 class Frame:
     """A control construct being translated."""
 
@@ -61,7 +73,7 @@ class Frame:
         self.exits: set[int] = set()
         self.end = self.else_ = -1
         self.id = 0
-        self.for_: tuple = ()
+        self.for_: ForLoop | None = None
 
 
 class BodyFacts(NamedTuple):
@@ -263,7 +275,7 @@ class Control:
             rng = f"(R{fr.id} := fuel_range({fuel}, {self.facts.costs.get(idx, 1)}, {rng}))"
         mark = self.open(f"for {var} in {rng}:")
         self.meter_loop(idx, fuel=False)
-        fr.for_ = (var, bound, step, mask, mark, writes, [])
+        fr.for_ = ForLoop(var, bound, step, mask, mark, writes, [])
         self.pyloops.append(fr)
 
     def hoist(self) -> None:
@@ -276,17 +288,17 @@ class Control:
         target = -1
         for p in range(len(self.pyloops) - 1, -1, -1):
             fr = self.pyloops[p]
-            if fr.kind != "for" or not all(self.invariant(r, fr.for_[5], p) for r in top.reads):
+            if fr.kind != "for" or not all(self.invariant(r, fr.for_.writes, p) for r in top.reads):
                 break
             target = p
         if target < 0:
             return
         fr = self.pyloops[target]
-        header = self.lines[fr.for_[4] - 1]
+        header = self.lines[fr.for_.mark - 1]
         name = f"h{len(self.hoisted)}"
         self.hoisted[name] = target
         indent = header[: len(header) - len(header.lstrip())]
-        fr.for_[6].append(f"{indent}{name} = {top.expr}")
+        fr.for_.prelude.append(f"{indent}{name} = {top.expr}")
         self.set_entry(len(self.stack) - 1, var(name))
 
     def invariant(self, name: str, writes: frozenset, level: int) -> bool:
@@ -432,7 +444,7 @@ class Control:
                 break
             if p.kind == "for":
                 cost = self.facts.costs.get(p.start, 1)
-                self.emit(f"fuel_refund(FUEL, {cost}, R{p.id}, {p.for_[0]})")
+                self.emit(f"fuel_refund(FUEL, {cost}, R{p.id}, {p.for_.var})")
 
     def do_return(self) -> None:
         n = len(self.ftype.results)

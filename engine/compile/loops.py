@@ -4,9 +4,22 @@ and step loop-invariant becomes a ``for`` pseudo-instruction, translated to a Py
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..opcodes import BY_NAME, Op
 
 NOP = BY_NAME["nop"]
+
+
+class CountedLoop(NamedTuple):
+    """The immediate of the ``for`` pseudo-instruction."""
+
+    counter: int  # the counter's local index
+    bound: str  # Python text: a local name or a literal
+    step: str  # Python text: a local name or a literal
+    mask: int  # 0xFFFFFFFF or 0xFFFFFFFFFFFFFFFF
+    writes: frozenset  # the locals the loop body writes (the counter included)
+
 #: Pseudo-instruction replacing a counted ``loop``: imm = (counter, bound, step, mask), the
 #: bound and step as Python text (a local name or a literal).
 FOR = Op(0, 0x03, "for", "block", None, None)
@@ -112,7 +125,7 @@ def counted_loops(instrs: list, ends: dict[int, int]) -> list:
         if out is None:
             out = list(instrs)
         mask = 0xFFFFFFFF if width == "i32" else 0xFFFFFFFFFFFFFFFF
-        out[k + 1] = (FOR, (counter, bound, step, mask, frozenset(writes)))
+        out[k + 1] = (FOR, CountedLoop(counter, bound, step, mask, frozenset(writes)))
         for j in (*range(k + 2, k + 2 + n), *range(e - 5, e)):
             out[j] = (NOP, None)
     return instrs if out is None else out
