@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 
 from engine import Config, Engine, Instance, Module, Store, Trap
-from engine.codemap import COMPILED, UNCOMPILED
+from engine.codemap import COMPILED, FAILED, UNCOMPILED
 from tests.hostile import corpus
 from tests.test_codemap import wat
 
@@ -204,6 +204,29 @@ def test_lazy_recursion_error_retried_on_a_fresh_stack(monkeypatch) -> None:
     assert ex["count"](store, 7) == 7
     assert threads[2] != threading.get_ident()  # on a fresh thread
     assert ex["count"]._rt.code.state(1) == COMPILED
+
+
+@pytest.mark.parametrize("error", [MemoryError, RecursionError])
+def test_translation_failures_that_pass_leave_the_slot_uncompiled(monkeypatch, error) -> None:
+    """MemoryError / RecursionError while translating (lazy-translation: validated up front)
+    are not recorded: the next call translates again and succeeds."""
+    import engine.compile as compile_stage
+
+    real = compile_stage.translate
+    failing = [True]
+
+    def translate(*args):  # type: ignore[no-untyped-def]
+        if failing[0]:
+            raise error()
+        return real(*args)
+
+    monkeypatch.setattr(compile_stage, "translate", translate)
+    store, ex = _instance("lazy-translation")
+    with pytest.raises((MemoryError, Trap)):
+        ex["count"](store, 3)
+    assert ex["count"]._rt.code.state(1) != FAILED
+    failing[0] = False
+    assert ex["count"](store, 3) == 3
 
 
 def _chain(n: int) -> bytes:

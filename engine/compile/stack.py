@@ -9,10 +9,8 @@ any effectful statement). At merges entries get their slot names ``s<h>``.
 Cost model (linear in the body): every operation costs O(its operands) plus O(1) per entry it
 spills, because the stack keeps three indexes instead of rescanning itself:
 
-* ``readers``: variable name -> the stack positions (with their entries) that read it, so a
-  write spills exactly the entries that read the variable (wasmi keeps such a chain per
-  local); a position whose entry was popped or replaced is recognised by identity and
-  dropped, so each record is visited at most once;
+* ``readers`` (``locals.py``): variable name -> the stack positions (with their entries)
+  that read it, so a write spills exactly the entries that read the variable;
 * ``effects``: the positions of effectful entries in push order (which is also stack order),
   consumed from the front, so flushing costs what is flushed;
 * ``canonical``: the height below which every entry already is its slot ``s<h>`` or a literal,
@@ -30,7 +28,7 @@ stack), ``set_entry`` logs what it overwrites below the innermost frame (the ``t
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from .locals import Placed, Readers
 
 MAX_DEPTH = 24  # fold at most this many operators into one expression (parser limits)
 
@@ -74,13 +72,6 @@ def lit(text: str) -> Entry:
     return Entry(text, const=True)
 
 
-class Placed(NamedTuple):
-    """An entry and the stack position it was registered at (index record, trail record)."""
-
-    pos: int
-    entry: Entry
-
-
 class OperandStack:
     """Mixin of the generator: the operand-stack operations (``self.stack`` is a list of
     :class:`Entry`; ``emit``/``temp`` come from the generator, ``ctrl`` from Control)."""
@@ -89,7 +80,7 @@ class OperandStack:
 
     def init_stack(self) -> None:
         self.stack = []
-        self.readers: dict[str, list[Placed]] = {}  # variable -> entries reading it
+        self.readers = Readers()  # variable -> entries reading it (locals.py)
         self.effects: list[Placed] = []  # effectful entries, stack order
         self.effects_head = 0  # effects[:effects_head] are consumed
         self.indexed = 0  # stack[:indexed] is registered in readers/effects
@@ -101,13 +92,7 @@ class OperandStack:
     def register(self, pos: int, e: Entry) -> None:
         rec = Placed(pos, e)
         if e.reads:
-            readers = self.readers
-            for name in e.reads:
-                chain = readers.get(name)
-                if chain is None:
-                    readers[name] = [rec]
-                else:
-                    chain.append(rec)
+            self.readers.add(rec)
         if e.eff:
             self.effects.append(rec)
 
@@ -199,11 +184,9 @@ class OperandStack:
     def before_write(self, var: str) -> None:
         """Spill every entry that reads ``var`` (about to be overwritten)."""
         self.sync()
-        chain = self.readers.pop(var, None)
-        if chain:
-            for rec in chain:
-                if self.is_live(rec):
-                    self.spill(rec.pos)
+        for rec in self.readers.take(var):
+            if self.is_live(rec):
+                self.spill(rec.pos)
 
     def stmt(self, code: str, eff: bool, writes: tuple[str, ...] = ()) -> None:
         if eff:

@@ -1,7 +1,7 @@
 """Translate one validated function body into Python source, then into a factory.
 
 The generator is assembled from concerns, one file each: the symbolic operand stack
-(``stack.py``), control frames and branches (``control.py``), counted loops (``loops.py``),
+(``stack.py``), the variables with the stack entries that read them (``locals.py``), control frames and branches (``control.py``), counted loops (``loops.py``),
 the instruction visitors (``visit_*.py``) and the factory assembly (``assemble.py``).
 
 Values live in Python locals: ``l<i>`` for wasm locals, ``s<h>`` for operand-stack slot ``h``
@@ -126,11 +126,11 @@ class _Gen(
         rt.fuel``): a subscript is the cheapest shared mutable cell Python code can read."""
         out = []
         if fuel and self.options.fuel:
-            fuel = self.bind("FUEL", "rt.fuel")
+            cell = self.bind("FUEL", "rt.fuel")
             # One subscript load and one store (measured: 20-30% cheaper than `-=` then a
             # test); the out-of-fuel path empties the store's fuel and makes the trap.
-            out.append(f"if (fuel := {fuel}[0] - {cost}) < 0: raise fuel_out({fuel})")
-            out.append(f"{fuel}[0] = fuel")
+            out.append(f"if (fuel := {cell}[0] - {cost}) < 0: raise fuel_out({cell})")
+            out.append(f"{cell}[0] = fuel")
         if self.options.epoch:
             flag = self.bind("INTR", "rt.interrupt")
             out.append(f'if {flag}[0]: raise Trap("interrupt")')
