@@ -76,6 +76,11 @@ def test_fuel_is_charged_per_iteration_and_call(flat: bool, monkeypatch) -> None
     ex["count"](store, 1000)
     big = 10**9 - store.get_fuel()
     assert big > small * 50  # proportional to the iterations
+    plenty = 5 * 2**30 + 7  # beyond one chunk: charged the same, the reserve refills it
+    store.set_fuel(plenty)
+    ex["count"](store, 1000)
+    assert plenty - store.get_fuel() == big
+    assert store.fuel[0] < 2**30  # the chunk stays a one-digit int
     store.set_fuel(10**9)
     assert ex["fib"](store, 15) == 610
     calls = 10**9 - store.get_fuel()
@@ -110,6 +115,17 @@ def test_counted_loops_are_charged_up_front() -> None:
     info = decode_module(wat(SPIN))
     source = translate_source(info, 2, decode_body(info, 2), options=CodegenOptions(fuel=True))
     assert "fuel_range(" in source and "fuel_refund(" in source
+
+
+def test_refuel_moves_the_reserve_into_the_chunk() -> None:
+    from engine.compile.numerics import FUEL_CHUNK, refuel
+
+    cell = [5, 3 * FUEL_CHUNK]
+    assert refuel(cell, 10) == FUEL_CHUNK and cell[1] == 2 * FUEL_CHUNK - 5
+    cell = [5, 4]
+    with pytest.raises(Trap, match="all fuel consumed"):
+        refuel(cell, 10)
+    assert cell == [0, 0]
 
 
 def test_fuel_needs_the_config_flag() -> None:

@@ -128,8 +128,8 @@ class _Gen(
         if fuel and self.options.fuel:
             cell = self.bind("FUEL", "rt.fuel")
             # One subscript load and one store (measured: 20-30% cheaper than `-=` then a
-            # test); the out-of-fuel path empties the store's fuel and makes the trap.
-            out.append(f"if (fuel := {cell}[0] - {cost}) < 0: raise fuel_out({cell})")
+            # test); ``refuel`` refills the chunk from the reserve or traps (numerics.py).
+            out.append(f"if (fuel := {cell}[0] - {cost}) < 0: fuel = refuel({cell}, {cost})")
             out.append(f"{cell}[0] = fuel")
         if self.options.epoch:
             flag = self.bind("INTR", "rt.interrupt")

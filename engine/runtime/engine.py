@@ -10,6 +10,7 @@ from typing import Any
 from .. import compile as compile_stage
 from ..binary.module import Body, ModuleInfo
 from ..codemap import CodeMap, Factory
+from ..compile.numerics import FUEL_CHUNK
 from ..config import NO_METERING, CodegenOptions, Config
 
 
@@ -60,7 +61,7 @@ class Store:
         self.data = data
         #: Remaining fuel and the interrupt flag, one-element lists that translated code
         #: binds (``rt.fuel``, ``rt.interrupt``).
-        self.fuel = [0]
+        self.fuel = [0, 0]  # [chunk, reserve]: see engine.compile.numerics.refuel
         self.interrupt = [False]
         self._deadline = 0
         if self.engine.options.epoch:
@@ -77,12 +78,13 @@ class Store:
         self._need("consume_fuel")
         if not isinstance(fuel, int) or fuel < 0:
             raise ValueError("fuel must be a non-negative int")
-        self.fuel[0] = fuel
+        chunk = min(fuel, FUEL_CHUNK)
+        self.fuel[0], self.fuel[1] = chunk, fuel - chunk
 
     def get_fuel(self) -> int:
         """The fuel left (0 once exhausted)."""
         self._need("consume_fuel")
-        return max(self.fuel[0], 0)
+        return max(self.fuel[0], 0) + self.fuel[1]
 
     # -- interruption (Config.epoch_interruption) -----------------------------------------
 

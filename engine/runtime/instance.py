@@ -111,7 +111,7 @@ class Runtime:
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
         self.datas: list[bytes] = []
-        self.fuel: list[int] = [0]  # the store's cells, set by Instance
+        self.fuel: list[int] = [0, 0]  # the store's cells, set by Instance
         self.interrupt: list[bool] = [False]
 
 
