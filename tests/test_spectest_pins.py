@@ -189,7 +189,8 @@ def test_broken_message_check_makes_testsuite_items_fail(monkeypatch: pytest.Mon
     script = next(s for s in suites.list_scripts(pin, manifest.suite("top"))
                   if s.path.name == "memory.wast")
     adapter = get_adapter("engine")
-    good = run_script(script, "eager", adapter, converters=manifest.converters("top"))
+    spec = SessionSpec("eager", "top", "d76759e", manifest.features("top"))
+    good = run_script(script, "eager", adapter, converters=manifest.converters("top"), spec=spec)
     assert good.failures() == []
     checked = sum(1 for r in good.results if r.outcome == "passed" and r.type in
                   ("assert_invalid", "assert_malformed", "assert_trap"))
@@ -201,7 +202,7 @@ def test_broken_message_check_makes_testsuite_items_fail(monkeypatch: pytest.Mon
                     thunk)
 
     monkeypatch.setattr(ScriptRun, "_expect_error", broken)
-    bad = run_script(script, "eager", adapter, converters=manifest.converters("top"))
+    bad = run_script(script, "eager", adapter, converters=manifest.converters("top"), spec=spec)
     assert len(bad.failures()) == checked
 
 
