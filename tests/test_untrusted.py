@@ -167,6 +167,13 @@ def test_increment_epoch_from_another_thread_stops_a_loop(mode: str) -> None:
     assert time.perf_counter() - t0 < 30
     store.set_epoch_deadline(10)  # a new deadline: the store runs again
     assert ex["count"](store, 50) == 50
+    # A counted loop (a Python `for`, polled every EPOCH_CHUNK iterations) stops too.
+    store.set_epoch_deadline(1)
+    timer = threading.Thread(target=tick)
+    timer.start()
+    with pytest.raises(Trap, match="interrupt"):
+        ex["count"](store, 0x7FFFFFFF)
+    timer.join()
 
 
 def test_default_epoch_deadline_traps_at_once() -> None:
