@@ -62,6 +62,8 @@ class SessionSpec:
     suite: str = "top"
     pin: str = ""
     features: Mapping[str, bool] = field(default_factory=dict)
+    #: The pin's rewordings of expected error texts (``spectest.suites.Reword``).
+    reworded: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

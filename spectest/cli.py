@@ -51,7 +51,8 @@ def run_one(job: Job) -> ScriptResult:
     """Run one job; top level so that worker processes can run it."""
     manifest = Manifest(Path(job.manifest_path))
     expect = manifest.expectations(job.engine, job.mode, job.script.id)
-    spec = SessionSpec(job.mode, job.script.suite, job.script.pin, job.features)
+    spec = SessionSpec(job.mode, job.script.suite, job.script.pin, job.features,
+                       manifest.reworded(job.script.pin))
     return run_script(job.script, job.mode, _adapter(job.engine), expect, job.timeout,
                       job.flags, job.converters, spec)
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from spectest.runner import ScriptResult
-from spectest.suites import Pin, Script, Suite, list_scripts
+from spectest.suites import Pin, Reword, Script, Suite, list_scripts
 
 MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.yaml"
 ALL = "all"
@@ -40,7 +40,10 @@ def _pin(name: str, data: dict[str, Any]) -> Pin:
                env=str(data.get("env", "")), submodule=str(data.get("submodule", "")),
                project_dir=str(data.get("project_dir", "")),
                converter=str(data.get("converter", "wabt")),
-               fallback_converters=tuple(data.get("fallback_converters", ())))
+               fallback_converters=tuple(data.get("fallback_converters", ())),
+               reworded=tuple(Reword(text=str(r["text"]), now=str(r["now"]),
+                                     script=str(r.get("script", "")), line=int(r.get("line", 0)))
+                              for r in data.get("reworded") or ()))
 
 
 def _suite(name: str, data: dict[str, Any], default_pin: str) -> Suite:
@@ -88,6 +91,11 @@ class Manifest:
             if pin.commit and (pin.commit.startswith(name) or name.startswith(pin.commit)):
                 return pin
         raise ValueError(f"unknown pin {name!r} (manifest: {', '.join(self.pins)})")
+
+    def reworded(self, pin: str) -> tuple[Reword, ...]:
+        """The pin's rewordings of expected error texts (none for an unknown pin)."""
+        found = self.pins.get(pin)
+        return found.reworded if found is not None else ()
 
     def testsuite_pins(self) -> list[str]:
         """Pins of the official testsuite (not the project's own), in manifest order."""

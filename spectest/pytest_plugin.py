@@ -150,7 +150,8 @@ class SpecItem(pytest.Item):
             _ADAPTERS[engine] = get_adapter(engine)
         timeout = self.config.getoption("spectest_timeout")
         suite = self.script.suite
-        spec = SessionSpec(self.mode, suite, self.script.pin, self.manifest.features(suite))
+        spec = SessionSpec(self.mode, suite, self.script.pin, self.manifest.features(suite),
+                           self.manifest.reworded(self.script.pin))
         result = run_script(
             self.script, self.mode, _ADAPTERS[engine],
             self.manifest.expectations(engine, self.mode, self.script.id),

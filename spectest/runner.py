@@ -151,6 +151,10 @@ class ScriptRun:
         self.named: dict[str, Any] = {}
         self.definitions: dict[str | None, Any] = {}
         self.last_module_error = ""
+        #: The command being run (its line) and the script's name, for the pin's rewordings.
+        self.cmd: dict = {}
+        self.script_name = ""
+        self.reworded: tuple[Any, ...] = ()
 
     # -- helpers ----------------------------------------------------------------------------
     def _bytes(self, cmd: dict) -> bytes:
@@ -210,12 +214,18 @@ class ScriptRun:
                 raise _Fail(f"expected {'/'.join(kinds)} {text!r}, got {err.kind}: "
                             f"{err.message}") from None
             if text is not None and self._message_checked(err.kind) \
-                    and text not in err.message:
+                    and not any(t in err.message for t in self._accepted(text)):
                 raise _Fail(f"expected {kinds[0]} {text!r}, got {err.kind}: {err.message}") \
                     from None
             return
         raise _Fail(f"expected {'/'.join(kinds)} {text!r}, but it succeeded"
                     + (f" with {show_results([], got)}" if isinstance(got, list) else ""))
+
+    def _accepted(self, text: str) -> list[str]:
+        """``text`` and its current wording where the pin's manifest entry rewords it."""
+        line = int(self.cmd.get("line", 0))
+        return [text] + [r.now for r in self.reworded
+                         if r.applies(text, self.script_name, line)]
 
     def _compile_kinds(self, kind: str) -> tuple[str, ...]:
         if self.merged:  # the adapter cannot tell malformed from invalid
@@ -341,6 +351,7 @@ def _verdict(run: ScriptRun | None, cmd: dict, timeout: float | None,
         return False, (f"unsupported command type {cmd.get('type')!r} (the runner does not "
                        f"know it; it is counted as failed, never passed)")
     handler = getattr(run, cmd["type"])
+    run.cmd = cmd
     try:
         with time_limit(timeout):
             handler(cmd)
@@ -393,6 +404,8 @@ def run_script(script: Script, mode: str, adapter: Adapter,
             session = adapter.session(spec or SessionSpec(mode, script.suite, script.pin))
         run = ScriptRun(session, folder, adapter.merges_malformed_invalid,
                         getattr(adapter, "checked_messages", Adapter.checked_messages))
+        run.script_name = script.path.name
+        run.reworded = spec.reworded if spec is not None else ()
     except AdapterError as err:
         session_error = f"no session: {err.message}"
     except CommandTimeout:

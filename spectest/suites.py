@@ -33,6 +33,22 @@ class SuiteNotFound(Exception):
 
 
 @dataclass(frozen=True)
+class Reword:
+    """An expected error text that the current specification words differently for the same
+    module bytes: for this pin's scripts, an error containing ``now`` also satisfies
+    ``text`` (only at ``script``:``line`` when those are given)."""
+
+    text: str
+    now: str
+    script: str = ""
+    line: int = 0
+
+    def applies(self, text: str, script: str, line: int) -> bool:
+        return self.text == text and (not self.script or (self.script == script
+                                                          and self.line == line))
+
+
+@dataclass(frozen=True)
 class Pin:
     """One testsuite snapshot: where to find it and which converter reads it.
 
@@ -47,6 +63,7 @@ class Pin:
     project_dir: str = ""
     converter: str = "wabt"
     fallback_converters: tuple[str, ...] = ()
+    reworded: tuple[Reword, ...] = ()
 
 
 @dataclass(frozen=True)
