@@ -22,6 +22,7 @@ from .runtime import (
     Table,
     ValType,
 )
+from .text import TextError, wat2wasm
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 __all__ = [
@@ -45,7 +46,9 @@ __all__ = [
     "Store",
     "Table",
     "TableType",
+    "TextError",
     "Trap",
     "ValType",
     "WasmError",
+    "wat2wasm",
 ]

@@ -136,17 +136,21 @@ class ScriptWriter:
         text = _text(cur.string())
         cur.close()
         out: dict[str, Any] = {"type": kind, "line": line}
-        out.update(self.write_module(form))
+        out.update(self.write_module(form, parse_quote=kind != "assert_malformed"))
         out["text"] = text
         return out
 
-    def write_module(self, form: ModuleForm) -> dict[str, Any]:
-        """Write a module's file(s); the JSON fields naming them."""
+    def write_module(self, form: ModuleForm, parse_quote: bool = True) -> dict[str, Any]:
+        """Write a module's file(s); the JSON fields naming them. A quoted module is also
+        encoded (``binary_filename``) when it parses, except under assert_malformed, where
+        wasm-tools leaves it to the consumer."""
         base = f"{self.stem}.{self.count}"
         self.count += 1
         if form.kind == "quote":
             (self.out_dir / f"{base}.wat").write_bytes(form.data)
             out = {"filename": f"{base}.wat", "module_type": "text"}
+            if not parse_quote:
+                return out
             try:
                 binary = module_from_form(self.tokens, form)
             except TextError:

@@ -7,6 +7,7 @@ import os
 from ..binary import decode_module
 from ..binary.module import Export, Import, ModuleInfo
 from ..codemap import CodeSpan
+from ..text import wat2wasm
 from ..validate import validate_module
 from .engine import Engine
 
@@ -18,7 +19,9 @@ class Module:
     "lazy-translation" for every body's validation; "lazy" defers bodies to first call).
     """
 
-    def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview) -> None:
+    def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview | str) -> None:
+        if isinstance(wasm, str):  # the text format, as wasmtime-py accepts it
+            wasm = wat2wasm(wasm)
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
         info = decode_module(data)
         validate_module(info)
@@ -28,8 +31,13 @@ class Module:
 
     @classmethod
     def from_file(cls, engine: Engine, path: str | os.PathLike[str]) -> Module:
+        """A module from a ``.wasm`` binary or a text-format file (``.wat``, or any file that
+        does not start with the binary magic)."""
         with open(path, "rb") as f:
-            return cls(engine, f.read())
+            data = f.read()
+        if not data.startswith(b"\0asm"):
+            data = wat2wasm(data)
+        return cls(engine, data)
 
     @staticmethod
     def validate(engine: Engine, wasm: bytes) -> None:

@@ -322,9 +322,17 @@ class InstrParser:
     def _optional_index(self, space: str) -> int:
         return self.ctx.index(self.cur, space) if self.cur.peek_index() else 0
 
-    def _memarg(self, op: Op) -> bytes:
+    def _memarg(self, op: Op, lane: bool = False) -> bytes:
         cur = self.cur
-        mem = self._optional_index("memory")
+        if lane and cur.peek_num():
+            # "v128.load8_lane 1" is a lane; a memory index only comes before another number
+            # or an offset=/align=
+            nxt = cur.i + 1
+            follows = nxt < cur.end and (cur.kinds[nxt] == NUM or cur.kinds[nxt] == KEYWORD and (
+                cur.texts[nxt].startswith("offset=") or cur.texts[nxt].startswith("align=")))
+            mem = self._optional_index("memory") if follows else 0
+        else:
+            mem = self._optional_index("memory")
         offset = 0
         align = natural_alignment(op.name)
         if cur.i < cur.end and cur.kinds[cur.i] == KEYWORD and cur.texts[cur.i].startswith("offset="):
@@ -532,7 +540,7 @@ _IMMEDIATES = {
     "v128": lambda p, op: p._v128(),
     "lane": lambda p, op: bytes((p._lane(),)),
     "shuffle": lambda p, op: bytes(p._lane() for _ in range(16)),
-    "memarg_lane": lambda p, op: p._memarg(op) + bytes((p._lane(),)),
+    "memarg_lane": lambda p, op: p._memarg(op, lane=True) + bytes((p._lane(),)),
     "table_init": _segment_use("table", "elem"),
     "table_copy": _copy("table"),
     "memory_init": _segment_use("memory", "data"),

@@ -29,7 +29,7 @@ _IDCHARS = r"0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~"
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _SCANNER = re.compile(
     r"(?P<ws>[ \t\n\r]+)"
-    r"|(?P<lc>;;[^\n]*)"
+    r"|(?P<lc>;;[^\n\r]*)"
     r"|(?P<bc>\(;)"
     r"|(?P<annot>\(@)"
     r"|(?P<lp>\()"
@@ -94,7 +94,7 @@ def decode_string(body: str, fail: callable) -> str:
     ``fail(message, offset)`` raises the error for a bad escape or character.
     """
     for i, ch in enumerate(body):
-        if ch < " " and ch != "\t" or ch == "\x7f":
+        if ch < " " or ch == "\x7f":
             fail("illegal character", i)
     if "\\" not in body:
         return body.encode("utf-8").decode("latin-1") if not body.isascii() else body
@@ -208,7 +208,9 @@ def _classify(word: str, start: int, fail: callable) -> tuple[int, str]:
         return RESERVED, word
     if _PLAIN_IDCHARS.match(word) is None:
         if first == "$" and _STRING_RE.fullmatch(word, 1):
-            raw = decode_string(word[2:-1], lambda msg, off: fail(msg, start + 2 + off))
+            # the reference interpreter reads a "$" without a valid name after it as an
+            # empty identifier, whatever is wrong in the quoted part
+            raw = decode_string(word[2:-1], lambda msg, off: fail("empty identifier", start))
             try:
                 name = raw.encode("latin-1").decode("utf-8")
             except UnicodeDecodeError:

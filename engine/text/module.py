@@ -166,14 +166,11 @@ class ModuleParser:
         cur, ctx = self.cur, self.ctx
         if cur.peek_open("rec"):
             cur.open("rec")
-            members = 0
-            i = cur.i
-            while cur.kinds[i] == LPAREN:
-                members += 1
-                i = cur.match[i] + 1
             indices = []
             while cur.peek_open("type"):
-                indices.append(self._type_def(singleton=members == 1))
+                # wasm-tools (and the spec's type-rec.wast) never reuse a type written
+                # inside "rec" for an inline type use, even a group of one
+                indices.append(self._type_def(singleton=False))
             cur.close()
             ctx.groups.append((indices, True))
             return
@@ -318,10 +315,11 @@ class ModuleParser:
     def _limits(self, is64: bool, shared_ok: bool) -> tuple[int, bytes]:
         """Limits (``min max?``, ``shared``, ``(pagesize n)``): the flags byte and the rest."""
         cur = self.cur
-        read = u64 if is64 else u32
+        read = u64  # limits past 2**32 on 32-bit memories are the validator's to reject
+        del is64
         minimum = read(cur)
         maximum = read(cur) if cur.peek_num() else None
-        flags = (1 if maximum is not None else 0) | (4 if is64 else 0)
+        flags = 1 if maximum is not None else 0
         shared = shared_ok and cur.take_word("shared")
         if shared:
             flags |= 2
@@ -341,12 +339,14 @@ class ModuleParser:
         cur, ctx = self.cur, self.ctx
         is64 = self._addr64()
         flags, rest = self._limits(is64, shared_ok=False)
+        flags |= 4 if is64 else 0
         ctx.table64.append(is64)
         return ref_type(cur, ctx) + bytes((flags,)) + rest
 
     def _memory_type(self) -> bytes:
         is64 = self._addr64()
         flags, rest = self._limits(is64, shared_ok=True)
+        flags |= 4 if is64 else 0
         self.ctx.memory64.append(is64)
         return bytes((flags,)) + rest
 
@@ -386,13 +386,17 @@ class ModuleParser:
         if cur.kind() == LPAREN:
             items = self._elem_exprs(elem_close)
             count = len(items)
-            segment = self._active_elem(index, offset, elem_type, None, items)
+            segment = b"\x06" + uleb(index) + offset + elem_type + vec(items)
         else:
             funcs = []
             while cur.peek_index():
                 funcs.append(uleb(self.ctx.index(cur, "func")))
             count = len(funcs)
-            segment = self._active_elem(index, offset, elem_type, funcs, None)
+            if elem_type == b"\x70":
+                segment = b"\x02" + uleb(index) + offset + b"\x00" + vec(funcs)
+            else:  # a typed table: its segment holds ref.func expressions of its type
+                items = [b"\xD2" + f + b"\x0B" for f in funcs]
+                segment = b"\x06" + uleb(index) + offset + elem_type + vec(items)
         cur.close()
         self.ctx.table64.append(is64)
         flags = 1 | (4 if is64 else 0)
@@ -563,10 +567,10 @@ class ModuleParser:
     def _active_elem(self, table: int | None, offset: bytes, elem_type: bytes,
                      funcs: list[bytes] | None, items: list[bytes] | None) -> bytes:
         if funcs is not None:
-            if not table:
+            if table is None:
                 return b"\x00" + offset + vec(funcs)
             return b"\x02" + uleb(table) + offset + b"\x00" + vec(funcs)
-        if not table and elem_type == b"\x70":
+        if table is None and elem_type == b"\x70":
             return b"\x04" + offset + vec(items or [])
         return b"\x06" + uleb(table or 0) + offset + elem_type + vec(items or [])
 
