@@ -279,7 +279,7 @@ class InstrParser:
         at = cur.i
         op = BY_NAME.get(word)
         if op is None or word in _NOT_TEXT:
-            raise cur.fail("unknown operator", at)
+            raise cur.unexpected(at)
         cur.i += 1
         if word == "select" and cur.peek_open("result"):
             op = next(o for o in BY_NAME.values() if o.imm == "select_t")
@@ -360,8 +360,8 @@ class InstrParser:
     def _lane(self) -> int:
         cur = self.cur
         at = cur.i
-        if not cur.peek_num():
-            raise cur.unexpected()
+        if not cur.peek_num() or cur.texts[at][0] in "+-":
+            raise cur.fail("unexpected token", at)
         text = cur.num_text()
         try:
             value = parse_uint(text, 32)
@@ -370,6 +370,16 @@ class InstrParser:
         if value > 255:
             raise cur.fail("i8 constant out of range", at)
         return value
+
+    def _shuffle(self) -> bytes:
+        """Sixteen lane indices ("invalid lane length" when fewer are written)."""
+        cur = self.cur
+        lanes = bytearray()
+        for _ in range(16):
+            if cur.i >= cur.end or cur.kinds[cur.i] in (RPAREN, LPAREN):
+                raise cur.fail("invalid lane length")
+            lanes.append(self._lane())
+        return bytes(lanes)
 
     def _v128(self) -> bytes:
         cur = self.cur
@@ -380,12 +390,8 @@ class InstrParser:
         count, bits = _SHAPES[shape]
         data = bytearray()
         for _ in range(count):
-            if not cur.peek_num():
-                if cur.kind() == KEYWORD and cur.texts[cur.i] in ("inf", "nan") \
-                        or cur.kind() == KEYWORD and cur.texts[cur.i].startswith("nan:"):
-                    pass
-                else:
-                    raise cur.fail("wrong number of lane literals", at)
+            if cur.i >= cur.end or cur.kinds[cur.i] in (RPAREN, LPAREN):
+                raise cur.fail("wrong number of lane literals", at)
             data += lane_literal(cur, shape, bits)
         return bytes(data)
 
@@ -539,7 +545,7 @@ _IMMEDIATES = {
     "heaptype": lambda p, op: heap_type(p.cur, p.ctx),
     "v128": lambda p, op: p._v128(),
     "lane": lambda p, op: bytes((p._lane(),)),
-    "shuffle": lambda p, op: bytes(p._lane() for _ in range(16)),
+    "shuffle": lambda p, op: p._shuffle(),
     "memarg_lane": lambda p, op: p._memarg(op, lane=True) + bytes((p._lane(),)),
     "table_init": _segment_use("table", "elem"),
     "table_copy": _copy("table"),
