@@ -28,12 +28,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from text_suites import scripts, strip_name_sections, wasm_tools  # noqa: E402
+from text_suites import scripts, strip_name_sections, wasm_tools
 
-from engine.opcodes import BY_NAME  # noqa: E402
-from engine.text import wat2wasm  # noqa: E402
-from engine.text.errors import TextError  # noqa: E402
-from spectest.wast import convert_script  # noqa: E402
+from engine.opcodes import BY_NAME
+from engine.text import wat2wasm
+from engine.text.errors import TextError
+from spectest.wast import convert_script
 
 #: (pin, script, line of the module) -> why our binary differs from wasm-tools'.
 EXPECTED_DIFFERENCES = {

@@ -13,11 +13,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from text_suites import scripts  # noqa: E402
+from text_suites import scripts
 
-from engine import Engine, InvalidError, MalformedError, Module, WasmError  # noqa: E402
-from engine.text.errors import TextError  # noqa: E402
-from spectest.wast import convert_script  # noqa: E402
+from engine import Engine, InvalidError, MalformedError, Module, WasmError
+from engine.text.errors import TextError
+from spectest.wast import convert_script
 
 
 def judge(wat: bytes, kind: str, text: str) -> str:

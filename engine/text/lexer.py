@@ -37,10 +37,10 @@ _SCANNER = re.compile(
     rf"|(?P<word>(?:[{_IDCHARS}]|{_STRING}|[,\[\]{{}}]|;(?!;))+)"
     r'|(?P<ustr>")'
     r"|(?P<bad>.)",
-    re.S,
+    re.DOTALL,
 )
 _PLAIN_IDCHARS = re.compile(rf"[{_IDCHARS}]+\Z")
-_ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f_]*)\}|([0-9A-Fa-f]{2})|(.))", re.S)
+_ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f_]*)\}|([0-9A-Fa-f]{2})|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}
 
 
@@ -230,8 +230,8 @@ def _classify(word: str, start: int, fail: callable) -> tuple[int, str]:
     return RESERVED, word
 
 
-_STRING_RE = re.compile(_STRING, re.S)
-_ANNOT_NAME = re.compile(rf"[{_IDCHARS}]+|{_STRING}", re.S)
+_STRING_RE = re.compile(_STRING, re.DOTALL)
+_ANNOT_NAME = re.compile(rf"[{_IDCHARS}]+|{_STRING}", re.DOTALL)
 
 
 def _skip_block_comment(source: str, pos: int, fail: callable) -> int:

@@ -691,4 +691,4 @@ def _encode_locals(types: list[bytes]) -> bytes:
     return vec([uleb(n) + t for n, t in runs])
 
 
-__all__ = ["ModuleParser", "TypeDef", "ID", "NUM", "sleb"]
+__all__ = ["ID", "NUM", "ModuleParser", "TypeDef", "sleb"]

@@ -156,8 +156,7 @@ def round_rational(num: int, den: int, fmt: FloatFormat) -> int:
     if (num < den << e) if e >= 0 else (num << -e < den):
         e -= 1
     # now 2**e <= num/den < 2**(e+1)
-    if e < emin:
-        e = emin  # subnormal: the quantum stays 2**(emin - mant_bits)
+    e = max(e, emin)  # subnormal: the quantum stays 2**(emin - mant_bits)
     shift = precision - 1 - e
     if shift >= 0:
         q, r = divmod(num << shift, den)

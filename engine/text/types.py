@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .context import ModuleContext, TypeDef
-from .cursor import ID, KEYWORD, NUM, Cursor
+from .cursor import ID, KEYWORD, NUM, RPAREN, Cursor
 from .encode import sleb, uleb, vec
 
 NUM_TYPES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B}
@@ -129,13 +129,13 @@ def params_results(cur: Cursor, ctx: ModuleContext, names_allowed: bool = True
             names.append(name)
             params.append(val_type(cur, ctx))
         else:
-            while not cur.kind() == 1:
+            while cur.kind() != RPAREN:
                 names.append(None)
                 params.append(val_type(cur, ctx))
         cur.close()
     while cur.peek_open("result"):
         cur.open("result")
-        while not cur.kind() == 1:
+        while cur.kind() != RPAREN:
             results.append(val_type(cur, ctx))
         cur.close()
     return names, params, results
@@ -218,7 +218,7 @@ def comp_type(cur: Cursor, ctx: ModuleContext, index: int) -> TypeDef:
                 names[name] = len(fields)
                 fields.append(field_type(cur, ctx))
             else:
-                while not cur.kind() == 1:
+                while cur.kind() != RPAREN:
                     fields.append(field_type(cur, ctx))
             cur.close()
         cur.close()
