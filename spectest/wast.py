@@ -285,4 +285,4 @@ def convert_script(script: Path, out_json: Path) -> None:
     writer = ScriptWriter(Path(script).read_bytes(), out_json.stem, out_json.parent)
     commands = writer.run()
     doc = {"source_filename": str(script), "commands": commands}
-    out_json.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    out_json.write_text(json.dumps(doc), encoding="utf-8")

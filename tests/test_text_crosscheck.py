@@ -42,7 +42,7 @@ EXPECTED_DIFFERENCES = {
         "without a type; the spec's implicit type is final, so we reuse the final $t4"),
 }
 
-_UNKNOWN_OP = re.compile(r"unknown operator at (\d+):(\d+)")
+_UNKNOWN_OP = re.compile(r"unknown operator (\S+) at \d+:\d+")
 
 
 def convert_both(script: Path, work: Path) -> tuple[list[dict], Path, list[dict], Path]:
@@ -69,12 +69,9 @@ def _missing_instruction(wat: bytes) -> str | None:
     try:
         wat2wasm(wat)
     except TextError as err:
-        m = _UNKNOWN_OP.search(str(err))
-        if m:
-            line = wat.decode("utf-8", "replace").split("\n")[int(m.group(1)) - 1]
-            word = line[int(m.group(2)) - 1:].split()[0].rstrip(")")
-            if word not in BY_NAME:
-                return word
+        m = _UNKNOWN_OP.match(str(err))
+        if m and m.group(1) not in BY_NAME:
+            return m.group(1)
     return None
 
 

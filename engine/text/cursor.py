@@ -9,9 +9,7 @@ from .lexer import ID, KEYWORD, LPAREN, NUM, RESERVED, RPAREN, STRING, Tokens
 #: Keywords of the grammar other than instruction names: an unexpected one is an
 #: "unexpected token", any other unknown word an "unknown operator" (as the reference
 #: interpreter's lexer reports words it does not know).
-SYNTAX_WORDS = frozenset(
-    ["module", "type", "func", "param", "result", "local", "global", "table", "memory", "elem", "data", "start", "import", "export", "offset", "item", "declare", "mut", "then", "else", "end", "rec", "sub", "final", "struct", "array", "field", "tag", "ref", "null", "funcref", "externref", "anyref", "eqref", "i31ref", "structref", "arrayref", "exnref", "nullref", "nullfuncref", "nullexternref", "nullexnref", "func", "extern", "any", "eq", "i31", "exn", "noexn", "nofunc", "noextern", "none", "i32", "i64", "f32", "f64", "v128", "i8", "i16", "shared", "pagesize", "binary", "quote", "definition", "instance", "register", "invoke", "get", "assert_return", "assert_trap", "assert_exhaustion", "assert_invalid", "assert_malformed", "assert_unlinkable", "assert_uninstantiable", "assert_exception", "either", "catch", "catch_ref", "catch_all", "catch_all_ref", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2", "exact", "ref.null", "ref.extern", "ref.host", "ref.func", "ref.any", "ref.eq", "ref.i31", "ref.struct", "ref.array", "ref.exn", "nan:canonical", "nan:arithmetic"]
-)
+SYNTAX_WORDS = frozenset(["module", "type", "func", "param", "result", "local", "global", "table", "memory", "elem", "data", "start", "import", "export", "offset", "item", "declare", "mut", "then", "else", "end", "rec", "sub", "final", "struct", "array", "field", "tag", "ref", "null", "funcref", "externref", "anyref", "eqref", "i31ref", "structref", "arrayref", "exnref", "nullref", "nullfuncref", "nullexternref", "nullexnref", "func", "extern", "any", "eq", "i31", "exn", "noexn", "nofunc", "noextern", "none", "i32", "i64", "f32", "f64", "v128", "i8", "i16", "shared", "pagesize", "binary", "quote", "definition", "instance", "register", "invoke", "get", "assert_return", "assert_trap", "assert_exhaustion", "assert_invalid", "assert_malformed", "assert_unlinkable", "assert_uninstantiable", "assert_exception", "either", "catch", "catch_ref", "catch_all", "catch_all_ref", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2", "exact", "nan:canonical", "nan:arithmetic"])
 
 
 class Cursor:
@@ -35,7 +33,7 @@ class Cursor:
         """The error for a token that does not fit here: unknown words are unknown operators."""
         i = self.i if index is None else index
         if i < self.end and is_unknown_word(self.kinds[i], self.texts[i]):
-            return self.fail("unknown operator", i)
+            return self.fail(f"unknown operator {self.texts[i]}", i)
         return self.fail("unexpected token", i)
 
     # -- peeking -----------------------------------------------------------------------------

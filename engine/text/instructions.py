@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..opcodes import BY_NAME, Op
 from .context import ModuleContext, u32, u64
-from .cursor import ID, KEYWORD, LPAREN, NUM, RPAREN, Cursor
+from .cursor import ID, KEYWORD, LPAREN, NUM, RESERVED, RPAREN, Cursor
 from .encode import f32_bytes, f64_bytes, sleb, uleb, vec
 from .numbers import F32, F64, parse_float, parse_int, parse_uint
 from .types import heap_type, ref_type, resolve_type_use, type_use, val_type
@@ -366,7 +366,7 @@ class InstrParser:
         try:
             value = parse_uint(text, 32)
         except ValueError:
-            raise cur.fail("malformed lane index", at) from None
+            raise cur.fail("unexpected token", at) from None
         if value > 255:
             raise cur.fail("i8 constant out of range", at)
         return value
@@ -378,7 +378,15 @@ class InstrParser:
         for _ in range(16):
             if cur.i >= cur.end or cur.kinds[cur.i] in (RPAREN, LPAREN):
                 raise cur.fail("invalid lane length")
-            lanes.append(self._lane())
+            at = cur.i
+            cur.i += 1
+            try:
+                value = parse_uint(cur.texts[at], 8)
+            except ValueError:
+                raise cur.fail("i8 constant out of range", at) from None  # 3.0's wording
+            lanes.append(value)
+        if cur.peek_num():
+            raise cur.fail("invalid lane length")
         return bytes(lanes)
 
     def _v128(self) -> bytes:
@@ -388,10 +396,18 @@ class InstrParser:
             raise cur.unexpected()
         shape = cur.word()
         count, bits = _SHAPES[shape]
+        # the number of literals is checked before their values (as the reference does)
+        written = 0
+        i = cur.i
+        while i < cur.end and (cur.kinds[i] in (NUM, RESERVED) or cur.kinds[i] == KEYWORD
+                               and shape[0] == "f"
+                               and cur.texts[i].lstrip("+-").startswith(("inf", "nan"))):
+            written += 1
+            i += 1
+        if written != count:
+            raise cur.fail("wrong number of lane literals", at)
         data = bytearray()
         for _ in range(count):
-            if cur.i >= cur.end or cur.kinds[cur.i] in (RPAREN, LPAREN):
-                raise cur.fail("wrong number of lane literals", at)
             data += lane_literal(cur, shape, bits)
         return bytes(data)
 
@@ -434,6 +450,8 @@ def _const_float(fmt, pack):
             raise cur.unexpected()
         text = cur.texts[at]
         cur.i += 1
+        if text in ("nan:canonical", "nan:arithmetic"):
+            raise cur.fail("unexpected token", at)  # a script's result pattern, not a literal
         try:
             return pack(parse_float(text, fmt))
         except ValueError as err:

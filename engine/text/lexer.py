@@ -189,7 +189,7 @@ def _annotation_name(source: str, pos: int, fail: callable) -> tuple[str, int]:
         fail("empty annotation id", pos)
     name = m.group()
     if name.startswith('"'):
-        raw = decode_string(name[1:-1], lambda msg, off: fail(msg, pos + 1 + off))
+        raw = decode_string(name[1:-1], lambda msg, off: fail("empty annotation id", pos))
         try:
             name = raw.encode("latin-1").decode("utf-8")
         except UnicodeDecodeError:

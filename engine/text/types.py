@@ -138,6 +138,8 @@ def params_results(cur: Cursor, ctx: ModuleContext, names_allowed: bool = True
         while cur.kind() != RPAREN:
             results.append(val_type(cur, ctx))
         cur.close()
+    if cur.peek_open("param") or cur.peek_open("type"):
+        raise cur.fail("unexpected token", cur.i + 1)  # out of order
     return names, params, results
 
 
