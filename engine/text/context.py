@@ -54,6 +54,8 @@ class ModuleContext:
     #: type sections' groups in order: each a list of type indices and whether "rec" was written
     groups: list[tuple[list[int], bool]] = field(default_factory=list)
     memory64: list[bool] = field(default_factory=list)
+    #: set when code names a data segment: the binary then carries a data count section
+    uses_data_index: bool = False
     table64: list[bool] = field(default_factory=list)
 
     def index(self, cursor: Cursor, space: str) -> int:

@@ -42,7 +42,15 @@ def opcode_bytes(op: Op) -> bytes:
     return bytes((op.code,))
 
 
-_OPCODE = {name: opcode_bytes(op) for name, op in BY_NAME.items()}
+_ENCODED: dict[str, bytes] = {}
+
+
+def _opcode(name: str) -> bytes:
+    """The encoding of the opcode named ``name`` (memoised)."""
+    found = _ENCODED.get(name)
+    if found is None:
+        found = _ENCODED[name] = opcode_bytes(BY_NAME[name])
+    return found
 
 
 def natural_alignment(name: str) -> int:
@@ -74,6 +82,7 @@ class FuncScope:
 
     locals: dict[str, int] = field(default_factory=dict)
     params: int = 0
+    in_function: bool = False  # a function body (not a constant expression)
 
 
 class InstrParser:
@@ -171,16 +180,15 @@ class InstrParser:
         and opens the label."""
         cur = self.cur
         label = cur.id()
-        header = bytearray(_OPCODE[word] if word in _OPCODE else self._missing(word))
+        if word not in BY_NAME:
+            raise self.cur.unexpected(self.cur.i - 1)
+        header = bytearray(_opcode(word))
         header += self._block_type()
         if word == "try_table":
             header += self._catches()
         self.out += header
         self.labels.append(label)
         return label
-
-    def _missing(self, word: str) -> bytes:
-        raise self.cur.fail("unknown operator", self.cur.i - 1)
 
     def _block_type(self) -> bytes:
         cur = self.cur
@@ -203,8 +211,8 @@ class InstrParser:
             clause = bytes((code,))
             if code < 2:
                 clause += uleb(self.ctx.index(cur, "tag"))
-            # a catch's label is resolved outside the try_table's own label
-            clause += uleb(self._label_index(outer=1))
+            # read before the try_table's own label is pushed: catches branch outside it
+            clause += uleb(self._label_index())
             cur.close()
             clauses.append(clause)
         return vec(clauses)
@@ -217,12 +225,12 @@ class InstrParser:
             raise cur.unexpected(i + 1)
         word = cur.texts[i + 1]
         close = cur.match[i]
-        if word in _BLOCK_WORDS and word in _OPCODE:
+        if word in _BLOCK_WORDS and word in BY_NAME:
             cur.i = i + 2
             if word == "if":
                 label = cur.id()
                 bt = self._block_type()
-                frame = Frame("if", close, label, bytes(_OPCODE["if"]) + bt, word)
+                frame = Frame("if", close, label, _opcode("if") + bt, word)
                 stack.append(frame)
                 return
             label = self._block_start(word)
@@ -292,19 +300,19 @@ class InstrParser:
             out += opcode_bytes(op)
             out += imm
             return
-        out += _OPCODE[op.name] if op.name in _OPCODE else opcode_bytes(op)
+        out += _opcode(op.name)
         out += reader(self, op)
 
-    def _label_index(self, outer: int = 0) -> int:
+    def _label_index(self) -> int:
         cur = self.cur
         i = cur.i
         if i < cur.end and cur.kinds[i] == ID:
             name = cur.texts[i]
             labels = self.labels
-            for depth in range(outer, len(labels)):
+            for depth in range(len(labels)):
                 if labels[len(labels) - 1 - depth] == name:
                     cur.i += 1
-                    return depth - outer
+                    return depth
             raise cur.fail("unknown label", i)
         return u32(cur)
 
@@ -489,6 +497,8 @@ def _segment_use(target: str, segment: str):
     """``table.init t? e`` / ``memory.init m? d``: encoded segment first, then target."""
     def read(p: InstrParser, op: Op) -> bytes:
         cur = p.cur
+        if segment == "data":
+            _data_used(p)
         two = cur.peek_index() and cur.i + 1 < cur.end and cur.kinds[cur.i + 1] in (NUM, ID)
         first = p.ctx.index(cur, target) if two else 0
         return uleb(p.ctx.index(cur, segment)) + uleb(first)
@@ -506,7 +516,23 @@ def _copy(space: str):
 
 
 def _index_of(space: str):
-    return lambda p, op: uleb(p.ctx.index(p.cur, space))
+    def read(p: InstrParser, op: Op) -> bytes:
+        if space == "data":
+            _data_used(p)
+        return uleb(p.ctx.index(p.cur, space))
+    return read
+
+
+def _data_used(p: InstrParser) -> None:
+    """A function body names a data segment: the binary needs a data count section (as
+    wasm-tools decides: constant expressions do not count)."""
+    if p.scope.in_function:
+        p.ctx.uses_data_index = True
+
+
+def _array_data(p: InstrParser, op: Op) -> bytes:
+    _data_used(p)
+    return uleb(p.ctx.index(p.cur, "type")) + uleb(p.ctx.index(p.cur, "data"))
 
 
 def _cast(p: InstrParser, op: Op) -> tuple[bool, bytes]:
@@ -575,7 +601,7 @@ _IMMEDIATES = {
     "tag": _index_of("tag"),
     "struct_field": _struct_field,
     "array_fixed": lambda p, op: uleb(p.ctx.index(p.cur, "type")) + uleb(u32(p.cur)),
-    "array_data": lambda p, op: uleb(p.ctx.index(p.cur, "type")) + uleb(p.ctx.index(p.cur, "data")),
+    "array_data": _array_data,
     "array_elem": lambda p, op: uleb(p.ctx.index(p.cur, "type")) + uleb(p.ctx.index(p.cur, "elem")),
     "array_copy": lambda p, op: uleb(p.ctx.index(p.cur, "type")) + uleb(p.ctx.index(p.cur, "type")),
     "cast": _cast,

@@ -51,7 +51,6 @@ class Sections:
     elems: list[bytes] = field(default_factory=list)
     codes: list[bytes] = field(default_factory=list)
     datas: list[bytes] = field(default_factory=list)
-    uses_data_count: bool = False
     customs: list[tuple[str, str, bytes]] = field(default_factory=list)  # (where, anchor, body)
 
 
@@ -225,15 +224,13 @@ class ModuleParser:
             cur.close()
             return
         self.out.funcs.append(uleb(type_index))
-        scope = FuncScope()
+        scope = FuncScope(in_function=True)
         self._param_names(use, type_index, scope)
         local_types = self._locals(scope)
         body = InstrParser(cur, ctx, scope).parse(close)
         cur.close()
         code = _encode_locals(local_types) + body + b"\x0B"
         self.out.codes.append(uleb(len(code)) + code)
-        if b"\xFC\x08" in body or b"\xFC\x09" in body:
-            self.out.uses_data_count = True
 
     def _param_names(self, use, type_index: int, scope: FuncScope) -> None:
         cur = self.cur
@@ -649,7 +646,7 @@ class ModuleParser:
             "export": vec(out.exports) if out.exports else None,
             "start": uleb(out.start) if out.start is not None else None,
             "elem": vec(out.elems) if out.elems else None,
-            "datacount": uleb(len(out.datas)) if out.uses_data_count else None,
+            "datacount": uleb(len(out.datas)) if ctx.uses_data_index else None,
             "code": vec(out.codes) if out.codes else None,
             "data": vec(out.datas) if out.datas else None,
         }
