@@ -160,3 +160,49 @@ def test_module_binary_and_quote() -> None:
     escaped = "".join(f"\\{b:02x}" for b in inner)
     assert wat2wasm(f'(module binary "{escaped}")') == inner
     assert wat2wasm('(module quote "(func)")') == inner
+
+
+def _fake_rows(monkeypatch, rows: dict[str, str]) -> None:
+    """Table rows for Wasm 3.0 instructions not yet in engine/opcodes.py, with made-up
+    sub-opcodes (0xFB prefix, 200 +): only the immediate kinds are under test."""
+    from engine import opcodes
+
+    for i, (name, kind) in enumerate(rows.items()):
+        monkeypatch.setitem(opcodes.BY_NAME, name, opcodes.Op(0xFB, 200 + i, name, kind, None,
+                                                              None))
+
+
+def test_wasm3_immediate_kinds(monkeypatch) -> None:
+    rows = {"struct.get": "struct_field", "br_on_cast": "br_on_cast", "ref.test": "cast",
+            "ref.test_null": "cast", "array.new_fixed": "array_fixed",
+            "array.new_data": "array_data", "call_ref": "type", "throw": "tag",
+            "try_table": "block"}
+    _fake_rows(monkeypatch, rows)
+    code = {name: bytes((0xFB,)) + bytes((0xC8 + i, 0x01)) for i, name in enumerate(rows)}
+    wasm = wat2wasm("""
+      (type $s (struct (field $a i32) (field $b i64)))
+      (type $arr (array i8))
+      (type $f (func))
+      (tag $e (param i32))
+      (data $d "xy")
+      (func (param (ref null $s)) (result i64)
+        (struct.get $s $b (local.get 0)))
+      (func (param anyref) (result i32)
+        (block $l (result (ref $s))
+          (br_on_cast $l anyref (ref $s) (local.get 0)) drop (i32.const 0) return)
+        drop (ref.test (ref null $s) (local.get 0)))
+      (func (result i32)
+        (block $h (result i32)
+          (try_table (result i32) (catch $e $h) (throw $e (i32.const 1)) (i32.const 2))))
+      (func (drop (array.new_fixed $arr 2 (i32.const 1) (i32.const 2)))
+            (drop (array.new_data $arr $d (i32.const 0) (i32.const 2))))
+    """)
+    assert code["struct.get"] + b"\x00\x01" in wasm  # type 0, field $b = 1
+    # flags: first type nullable (anyref), second not; label 0; heap types any, 0
+    assert code["br_on_cast"] + b"\x01\x00\x6E\x00" in wasm
+    assert code["ref.test_null"] + b"\x00" in wasm
+    assert code["try_table"] + b"\x7F\x01\x00\x00\x00" in wasm  # catch tag 0 -> label 0
+    assert code["throw"] + b"\x00" in wasm
+    assert code["array.new_fixed"] + b"\x01\x02" in wasm
+    assert code["array.new_data"] + b"\x01\x00" in wasm
+    assert b"\x0C\x01\x01" in wasm  # the data count section array.new_data requires
