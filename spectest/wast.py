@@ -286,3 +286,43 @@ def convert_script(script: Path, out_json: Path) -> None:
     commands = writer.run()
     doc = {"source_filename": str(script), "commands": commands}
     out_json.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def source_version() -> str:
+    """A digest of the front end's sources: the conversion cache's key changes with them."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve()
+    for path in sorted((here.parent.parent / "engine" / "text").glob("*.py")) + [here]:
+        digest.update(path.read_bytes())
+    return "own " + digest.hexdigest()[:16]
+
+
+def _register() -> None:
+    """Register as the runner's converter "own" when the tree has a converter registry
+    (spectest.convert.register_converter); without one, convert_script is used directly."""
+    try:
+        from spectest.convert import ConversionError, Converter, register_converter
+    except ImportError:
+        return
+
+    class OwnConverter(Converter):  # type: ignore[misc, valid-type]
+        """This module: the engine's own text front end; writes wasm-tools' schema."""
+
+        name = "own"
+        schema = "wasm-tools"
+
+        def version(self) -> str:
+            return source_version()
+
+        def run(self, script: Path, out_json: Path, flags: Any = ()) -> None:
+            try:
+                convert_script(script, out_json)
+            except TextError as err:
+                raise ConversionError(f"own converter failed on {script}: {err}") from err
+
+    register_converter(OwnConverter())
+
+
+_register()
