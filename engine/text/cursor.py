@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import lexer
 from .errors import TextError
 from .lexer import ID, KEYWORD, LPAREN, NUM, RESERVED, RPAREN, STRING, Tokens
 
@@ -147,4 +146,4 @@ def is_unknown_word(kind: int, text: str) -> bool:
     return not text.startswith(("offset=", "align="))
 
 
-__all__ = ["ID", "KEYWORD", "LPAREN", "NUM", "RPAREN", "STRING", "Cursor", "lexer"]
+__all__ = ["ID", "KEYWORD", "LPAREN", "NUM", "RESERVED", "RPAREN", "STRING", "Cursor"]

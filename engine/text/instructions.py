@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..opcodes import BY_NAME, Op
-from .context import ModuleContext, u32, u64
+from .context import ModuleContext, u32
 from .cursor import ID, KEYWORD, LPAREN, NUM, RESERVED, RPAREN, Cursor
 from .encode import f32_bytes, f64_bytes, sleb, uleb, vec
 from .numbers import F32, F64, parse_float, parse_int, parse_uint
@@ -609,4 +609,4 @@ _IMMEDIATES = {
     "fence": lambda p, op: b"\0",
 }
 
-__all__ = ["FuncScope", "InstrParser", "natural_alignment", "u64"]
+__all__ = ["FuncScope", "InstrParser", "natural_alignment"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .context import ModuleContext, TypeDef, u32, u64
-from .cursor import ID, KEYWORD, LPAREN, NUM, RPAREN, Cursor
-from .encode import MAGIC, name, section, sleb, uleb, vec
+from .context import ModuleContext, u32, u64
+from .cursor import KEYWORD, LPAREN, RPAREN, Cursor
+from .encode import MAGIC, name, section, uleb, vec
 from .instructions import FuncScope, InstrParser
 from .lexer import ANNOT
 from .types import (
@@ -61,7 +61,7 @@ class ModuleParser:
         self.cur = cur
         self.ctx = ModuleContext()
         self.out = Sections()
-        self.export_names: set[str] = set()
+        self.counters: dict[str, int] = {}
 
     # -- driver ---------------------------------------------------------------------------
     def parse(self) -> bytes:
@@ -265,9 +265,8 @@ class ModuleParser:
 
     def _next_index(self, space: str) -> int:
         """The index the next definition of ``space`` gets (imports and definitions count)."""
-        counters = self.__dict__.setdefault("_counters", {})
-        index = counters.get(space, 0)
-        counters[space] = index + 1
+        index = self.counters.get(space, 0)
+        self.counters[space] = index + 1
         return index
 
     def _import(self, names: tuple[str, str], desc: bytes) -> None:
@@ -310,13 +309,16 @@ class ModuleParser:
         return False
 
     def _limits(self, is64: bool, shared_ok: bool) -> tuple[int, bytes]:
-        """Limits (``min max?``, ``shared``, ``(pagesize n)``): the flags byte and the rest."""
+        """Limits (``min max?``, ``shared``, ``(pagesize n)``): the flags byte and the rest.
+
+        Bounds are read as u64 whatever the address type: a 32-bit memory of 2**32 pages is
+        the validator's to reject ("memory size must be at most 65536 pages"), as in the
+        reference interpreter and wasm-tools.
+        """
         cur = self.cur
-        read = u64  # limits past 2**32 on 32-bit memories are the validator's to reject
-        del is64
-        minimum = read(cur)
-        maximum = read(cur) if cur.peek_num() else None
-        flags = 1 if maximum is not None else 0
+        minimum = u64(cur)
+        maximum = u64(cur) if cur.peek_num() else None
+        flags = (1 if maximum is not None else 0) | (4 if is64 else 0)
         shared = shared_ok and cur.take_word("shared")
         if shared:
             flags |= 2
@@ -336,14 +338,12 @@ class ModuleParser:
         cur, ctx = self.cur, self.ctx
         is64 = self._addr64()
         flags, rest = self._limits(is64, shared_ok=False)
-        flags |= 4 if is64 else 0
         ctx.table64.append(is64)
         return ref_type(cur, ctx) + bytes((flags,)) + rest
 
     def _memory_type(self) -> bytes:
         is64 = self._addr64()
         flags, rest = self._limits(is64, shared_ok=True)
-        flags |= 4 if is64 else 0
         self.ctx.memory64.append(is64)
         return bytes((flags,)) + rest
 
@@ -688,4 +688,4 @@ def _encode_locals(types: list[bytes]) -> bytes:
     return vec([uleb(n) + t for n, t in runs])
 
 
-__all__ = ["ID", "NUM", "ModuleParser", "TypeDef", "sleb"]
+__all__ = ["FIELDS", "ModuleParser"]
