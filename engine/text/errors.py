@@ -8,14 +8,22 @@ from ..errors import MalformedError
 class TextError(MalformedError):
     """The text is not a well-formed module (or script).
 
-    ``message`` is the specification's wording (the testsuite's ``assert_malformed`` texts such
-    as "unknown operator" or "unexpected token"); ``line`` and ``column`` (1-based) say where.
-    ``str(error)`` starts with the wording so a prefix match on the testsuite's text works.
+    ``message`` is the specification's wording alone (the testsuite's ``assert_malformed``
+    texts such as "unknown operator" or "unexpected token"); ``line`` and ``column`` (1-based)
+    say where. ``str(error)`` is the wording followed by " at line:column", so a prefix match
+    on the testsuite's text works.
     """
 
     def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
-        self.message = message
+        super().__init__(message)
         self.line = line
         self.column = column
-        where = f" at {line}:{column}" if line else ""
-        super().__init__(f"{message}{where}")
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.message} at {self.line}:{self.column}"
+        return self.message
