@@ -235,25 +235,31 @@ _ANNOT_NAME = re.compile(rf"[{_IDCHARS}]+|{_STRING}", re.DOTALL)
 
 
 def _skip_block_comment(source: str, pos: int, fail: callable) -> int:
-    """Skip a (possibly nested) block comment starting at ``pos``; returns the position after."""
+    """Skip a (possibly nested) block comment starting at ``pos``; returns the position after.
+
+    Each search result is reused until passed, so the cost stays linear in the comment.
+    """
     depth = 0
     i = pos
-    n = len(source)
-    while i < n:
-        j = source.find("(;", i)
-        k = source.find(";)", i)
-        if k < 0:
-            break
-        if 0 <= j < k:
+    opener = source.find("(;", i)
+    closer = source.find(";)", i)
+    while closer >= 0:
+        if 0 <= opener < closer:
             depth += 1
-            i = j + 2
+            i = opener + 2
+            opener = source.find("(;", i)
+            if closer < i:  # "(;)" : the ")" is not a closer of this opener
+                closer = source.find(";)", i)
         else:
             depth -= 1
-            i = k + 2
+            i = closer + 2
             if depth == 0:
                 return i
+            closer = source.find(";)", i)
+            if 0 <= opener < i:
+                opener = source.find("(;", i)
     fail("unclosed comment", pos)
-    return n
+    return len(source)
 
 
 def strip_annotations(tokens: Tokens, keep: frozenset[str] = frozenset({"custom"})) -> Tokens:
