@@ -27,16 +27,20 @@ ANNOT = 7  # "(@name": text is the annotation name
 
 _IDCHARS = r"0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~"
 _STRING = r'"(?:[^"\\]|\\.)*"'
+#: One match per token: the whitespace and line comments before it, then the token. A plain
+#: run of idchars (the common case) is its own group; runs mixing strings or reserved
+#: characters ("word") are classified by _classify.
 _SCANNER = re.compile(
-    r"(?P<ws>[ \t\n\r]+)"
-    r"|(?P<lc>;;[^\n\r]*)"
+    r"[ \t\n\r]*(?:;;[^\n\r]*[ \t\n\r]*)*"
+    r"(?:(?P<lp>\((?![;@]))"
+    r"|(?P<rp>\))"
+    rf"|(?P<plain>[{_IDCHARS}]+)(?![{_IDCHARS}\"\[\]{{}},]|;(?!;))"
     r"|(?P<bc>\(;)"
     r"|(?P<annot>\(@)"
-    r"|(?P<lp>\()"
-    r"|(?P<rp>\))"
     rf"|(?P<word>(?:[{_IDCHARS}]|{_STRING}|[,\[\]{{}}]|;(?!;))+)"
     r'|(?P<ustr>")'
-    r"|(?P<bad>.)",
+    r"|(?P<eof>\Z)"
+    r"|(?P<bad>.))",
     re.DOTALL,
 )
 _PLAIN_IDCHARS = re.compile(rf"[{_IDCHARS}]+\Z")
@@ -136,39 +140,55 @@ def tokenize(text: str | bytes) -> Tokens:
     starts: list[int] = []
     match: list[int] = []
     open_stack: list[int] = []
-    pos, end = 0, len(source)
+    annotations = 0  # open annotations (inside one, "(@" without a name is "(" and "@")
+    pos = 0
     scan = _SCANNER.match
-    while pos < end:
+    while True:
         m = scan(source, pos)
         group = m.lastgroup
-        if group == "ws" or group == "lc":
-            pos = m.end()
-            continue
-        if group == "bc":
-            pos = _skip_block_comment(source, pos, fail)
-            continue
-        start = pos
+        start = m.start(group)
         pos = m.end()
-        if group == "lp" or group == "annot":
+        if group == "plain":
+            tok = m.group(group)
+            first = tok[0]
+            if "a" <= first <= "z":
+                kind = KEYWORD
+            elif first == "$":
+                if len(tok) == 1:
+                    fail("empty identifier", start)
+                kind, tok = ID, tok[1:]
+            elif "0" <= first <= "9" or first == "+" or first == "-":
+                kind = NUM
+            else:
+                kind = RESERVED
+        elif group == "lp":
             open_stack.append(len(kinds))
             kind, tok = LPAREN, "("
-            if group == "annot":
-                if _ANNOT_NAME.match(source, pos) is None and any(
-                        kinds[j] == ANNOT for j in open_stack[:-1]):
-                    pos -= 1  # inside an annotation "(@" alone is "(" then "@"
-                else:
-                    kind, tok, pos = ANNOT, *_annotation_name(source, pos, fail)
         elif group == "rp":
             if not open_stack:
                 fail("unexpected token", start)
-            match[open_stack.pop()] = len(kinds)
+            opened = open_stack.pop()
+            match[opened] = len(kinds)
+            if kinds[opened] == ANNOT:
+                annotations -= 1
             kind, tok = RPAREN, ")"
+        elif group == "eof":
+            break
+        elif group == "bc":
+            pos = _skip_block_comment(source, start, fail)
+            continue
+        elif group == "annot":
+            open_stack.append(len(kinds))
+            if annotations and _ANNOT_NAME.match(source, pos) is None:
+                kind, tok = LPAREN, "("
+                pos -= 1
+            else:
+                kind, tok, pos = ANNOT, *_annotation_name(source, pos, fail)
+                annotations += 1
         elif group == "word":
-            kind, tok = _classify(m.group(), start, fail)
-        elif group == "ustr":
-            fail("unclosed string", start)
+            kind, tok = _classify(m.group(group), start, fail)
         else:
-            ch = m.group()
+            ch = m.group(group)
             fail("unclosed string" if ch == '"' else "illegal character", start)
         kinds.append(kind)
         texts.append(tok)
@@ -178,7 +198,7 @@ def tokenize(text: str | bytes) -> Tokens:
         first = open_stack[-1]
         if kinds[first] == ANNOT:
             fail("unclosed annotation", starts[first])
-        fail("unexpected end of input", end)  # an unclosed "("
+        fail("unexpected end of input", len(source))  # an unclosed "("
     return Tokens(kinds, texts, starts, match, source, line_starts)
 
 
