@@ -206,3 +206,13 @@ def test_wasm3_immediate_kinds(monkeypatch) -> None:
     assert code["array.new_fixed"] + b"\x01\x02" in wasm
     assert code["array.new_data"] + b"\x01\x00" in wasm
     assert b"\x0C\x01\x01" in wasm  # the data count section array.new_data requires
+
+
+def test_from_file_by_suffix(tmp_path) -> None:
+    """A .wasm file is a binary even when it is not one (malformed, not parsed as text)."""
+    (tmp_path / "bad.wasm").write_text("(module)")
+    with pytest.raises(MalformedError) as info:
+        Module.from_file(Engine(), tmp_path / "bad.wasm")
+    assert not isinstance(info.value, TextError)
+    (tmp_path / "m.txt").write_text("(module)")
+    assert Module.from_file(Engine(), tmp_path / "m.txt").exports == []

@@ -31,11 +31,12 @@ class Module:
 
     @classmethod
     def from_file(cls, engine: Engine, path: str | os.PathLike[str]) -> Module:
-        """A module from a ``.wasm`` binary or a text-format file (``.wat``, or any file that
-        does not start with the binary magic)."""
+        """A module from a file: ``.wasm`` is read as a binary, ``.wat`` as text; any other
+        name as text unless it starts with the binary magic."""
         with open(path, "rb") as f:
             data = f.read()
-        if not data.startswith(b"\0asm"):
+        suffix = os.path.splitext(os.fspath(path))[1].lower()
+        if suffix == ".wat" or (suffix != ".wasm" and not data.startswith(b"\0asm")):
             data = wat2wasm(data)
         return cls(engine, data)
 

@@ -324,15 +324,20 @@ class ModuleParser:
             flags |= 2
         rest = uleb(minimum) + (uleb(maximum) if maximum is not None else b"")
         if shared_ok and cur.peek_open("pagesize"):
-            cur.open("pagesize")
-            at = cur.i
-            size = u32(cur)
-            cur.close()
-            if size == 0 or size & (size - 1):
-                raise cur.fail("invalid custom page size", at)
             flags |= 8
-            rest += uleb(size.bit_length() - 1)
+            rest += uleb(self._page_size())
         return flags, rest
+
+    def _page_size(self) -> int:
+        """``(pagesize n)``, n a power of two: log2 of n."""
+        cur = self.cur
+        cur.open("pagesize")
+        at = cur.i
+        size = u32(cur)
+        cur.close()
+        if size == 0 or size & (size - 1):
+            raise cur.fail("invalid custom page size", at)
+        return size.bit_length() - 1
 
     def _table_type(self) -> bytes:
         cur, ctx = self.cur, self.ctx
@@ -413,15 +418,19 @@ class ModuleParser:
             return
         save = cur.i
         is64 = self._addr64()
+        page_log2 = self._page_size() if cur.peek_open("pagesize") else None
         if cur.peek_open("data"):
             cur.open("data")
             data = bytearray()
             while cur.kind() != RPAREN:
                 data += cur.string().encode("latin-1")
             cur.close()
-            pages = (len(data) + PAGE - 1) // PAGE
+            page = PAGE if page_log2 is None else 1 << page_log2
+            pages = (len(data) + page - 1) // page
             self.ctx.memory64.append(is64)
-            self.out.memories.append(bytes((1 | (4 if is64 else 0),)) + uleb(pages) + uleb(pages))
+            flags = 1 | (4 if is64 else 0) | (0 if page_log2 is None else 8)
+            self.out.memories.append(bytes((flags,)) + uleb(pages) + uleb(pages) + (
+                b"" if page_log2 is None else uleb(page_log2)))
             offset = (b"\x42\x00" if is64 else b"\x41\x00") + b"\x0B"
             self.out.datas.append(self._active_data(index, offset, bytes(data)))
             cur.close()
