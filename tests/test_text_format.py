@@ -38,8 +38,8 @@ def test_from_file_reads_wat_and_wasm(tmp_path) -> None:
 
 
 def test_encoding_matches_hand_assembled() -> None:
-    wasm = wat2wasm('(module (func $f (param i32) (result i32) local.get 0) '
-                    '(export "f" (func $f)))')
+    wasm = wat2wasm('(module (func (param i32) (result i32) local.get 0) '
+                    '(export "f" (func 0)))')
     assert wasm == bytes.fromhex("0061736d01000000" "01060160017f017f" "03020100"
                                  "07050101660000" "0a060104002000" "0b")
 
@@ -216,3 +216,11 @@ def test_from_file_by_suffix(tmp_path) -> None:
     assert not isinstance(info.value, TextError)
     (tmp_path / "m.txt").write_text("(module)")
     assert Module.from_file(Engine(), tmp_path / "m.txt").exports == []
+
+
+def test_name_section() -> None:
+    """Module, function and local identifiers become the "name" section (as wasm-tools)."""
+    wasm = wat2wasm("(module $m (func $f (param $x i32) (local $y i64)) (func) (func $g))")
+    names = bytes.fromhex("001d046e616d650002016d0107020001660201670209010002000178010179")
+    assert wasm.endswith(names)
+    assert b"name" not in wat2wasm("(module (func))")

@@ -39,8 +39,8 @@ def wasm_tools() -> str | None:
 
 
 def strip_name_sections(data: bytes) -> bytes:
-    """``data`` without its "name" custom sections (names are debug information: we do not
-    write them); unchanged if it is not a well-formed section sequence."""
+    """``data`` without its "name" custom sections (debug information); unchanged if it is
+    not a well-formed section sequence."""
     out = bytearray(data[:8])
     i = 8
     try:

@@ -55,9 +55,9 @@ def read_module_form(cur: Cursor) -> ModuleForm:
     return ModuleForm("text", name, definition, b"", start, close)
 
 
-def encode_fields(tokens: Tokens, start: int, end: int) -> bytes:
+def encode_fields(tokens: Tokens, start: int, end: int, name: str | None = None) -> bytes:
     """The binary module of the module fields in tokens ``[start, end)``."""
-    return ModuleParser(Cursor(tokens, start, end)).parse()
+    return ModuleParser(Cursor(tokens, start, end), name).parse()
 
 
 def module_from_form(tokens: Tokens, form: ModuleForm) -> bytes:
@@ -66,7 +66,7 @@ def module_from_form(tokens: Tokens, form: ModuleForm) -> bytes:
         return form.data
     if form.kind == "quote":
         return wat2wasm(form.data)
-    return encode_fields(tokens, form.start, form.end)
+    return encode_fields(tokens, form.start, form.end, form.name)
 
 
 def wat2wasm(text: str | bytes) -> bytes:

@@ -57,8 +57,11 @@ class Sections:
 class ModuleParser:
     """Parses the fields in tokens ``[start, end)`` (the inside of ``(module ...)``)."""
 
-    def __init__(self, cur: Cursor) -> None:
+    def __init__(self, cur: Cursor, module_name: str | None = None) -> None:
         self.cur = cur
+        self.module_name = module_name
+        #: (function index, {local index: name}) of functions with named locals
+        self.local_names: list[tuple[int, dict[int, str]]] = []
         self.ctx = ModuleContext()
         self.out = Sections()
         self.counters: dict[str, int] = {}
@@ -227,6 +230,8 @@ class ModuleParser:
         scope = FuncScope(in_function=True)
         self._param_names(use, type_index, scope)
         local_types = self._locals(scope)
+        if scope.locals:
+            self.local_names.append((index, {i: n for n, i in scope.locals.items()}))
         body = InstrParser(cur, ctx, scope).parse(close)
         cur.close()
         code = _encode_locals(local_types) + body + b"\x0B"
@@ -666,8 +671,26 @@ class ModuleParser:
             if bodies[section_name] is not None:
                 result += section(section_id, bodies[section_name])
             result += self._customs_at("after", section_name)
+        result += self._name_section()
         result += self._customs_at("after", "last")
         return bytes(result)
+
+    def _name_section(self) -> bytes:
+        """The "name" custom section (module, function and local names from identifiers):
+        debug information, e.g. for trap frames. Empty when nothing is named."""
+        subsections = bytearray()
+        if self.module_name is not None:
+            subsections += _subsection(0, _utf8_name(self.module_name))
+        funcs = self.ctx.spaces["func"].names
+        if funcs:
+            entries = sorted((index, name) for name, index in funcs.items())
+            subsections += _subsection(1, _name_map(entries))
+        if self.local_names:
+            entries = [uleb(f) + _name_map(sorted(m.items())) for f, m in self.local_names]
+            subsections += _subsection(2, vec(entries))
+        if not subsections:
+            return b""
+        return section(0, name("name") + bytes(subsections))
 
     def _customs_at(self, where: str, anchor: str) -> bytes:
         return b"".join(section(0, body) for w, a, body in self.out.customs
@@ -684,6 +707,19 @@ def _is_ref_type_start(cur: Cursor) -> bool:
     if i < cur.end and cur.kinds[i] == KEYWORD and cur.texts[i] in REF_ABBREVIATIONS:
         return True
     return cur.peek_open("ref")
+
+
+def _utf8_name(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return uleb(len(data)) + data
+
+
+def _name_map(entries: list[tuple[int, str]]) -> bytes:
+    return vec([uleb(index) + _utf8_name(text) for index, text in entries])
+
+
+def _subsection(sub_id: int, body: bytes) -> bytes:
+    return bytes((sub_id,)) + uleb(len(body)) + body
 
 
 def _encode_locals(types: list[bytes]) -> bytes:
