@@ -7,7 +7,6 @@ import os
 from ..binary import decode_module
 from ..binary.module import Export, Import, ModuleInfo
 from ..codemap import CodeSpan
-from ..text import wat2wasm
 from ..validate import validate_module
 from .engine import Engine
 
@@ -21,6 +20,8 @@ class Module:
 
     def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview | str) -> None:
         if isinstance(wasm, str):  # the text format, as wasmtime-py accepts it
+            from ..text import wat2wasm
+
             wasm = wat2wasm(wasm)
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
         info = decode_module(data)
@@ -37,6 +38,8 @@ class Module:
             data = f.read()
         suffix = os.path.splitext(os.fspath(path))[1].lower()
         if suffix == ".wat" or (suffix != ".wasm" and not data.startswith(b"\0asm")):
+            from ..text import wat2wasm
+
             data = wat2wasm(data)
         return cls(engine, data)
 
