@@ -224,3 +224,20 @@ def test_name_section() -> None:
     names = bytes.fromhex("001d046e616d650002016d0107020001660201670209010002000178010179")
     assert wasm.endswith(names)
     assert b"name" not in wat2wasm("(module (func))")
+
+
+@pytest.mark.parametrize(("body", "depth"), [
+    ("(block $a (block $b (br $a)))", 1),
+    ("(block $l (block $l (br $l)))", 0),  # the inner label shadows the outer
+    ("block $a block $b end br $a end", 0),
+    ("(block $a (loop $b (if (i32.const 0) (then (br $b)))))", 1),
+])
+def test_label_depths(body: str, depth: int) -> None:
+    wasm = wat2wasm(f"(func {body})")
+    assert bytes((0x0C, depth)) in wasm
+
+
+def test_branch_out_of_deep_nesting() -> None:
+    n = 5000
+    wasm = wat2wasm("(func (block $out " + "(block $x " * n + "(br $out)" + ")" * n + "))")
+    assert b"\x0c" + bytes.fromhex("8827") in wasm  # br 5000 (LEB 0x88 0x27)

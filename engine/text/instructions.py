@@ -93,6 +93,9 @@ class InstrParser:
         self.ctx = ctx
         self.scope = scope
         self.labels: list[str | None] = []
+        #: label name -> the stack positions it is open at (innermost last): a branch to a
+        #: named label costs O(1) however deep the nesting
+        self.label_at: dict[str, list[int]] = {}
         self.out = bytearray()
 
     # -- the main loop -------------------------------------------------------------------
@@ -157,7 +160,7 @@ class InstrParser:
                 self.out.append(0x05)
                 return
             stack.pop()
-            self.labels.pop()
+            self._pop_label()
             self.out.append(0x0B)
             return
         if word in _BLOCK_WORDS:
@@ -187,7 +190,7 @@ class InstrParser:
         if word == "try_table":
             header += self._catches()
         self.out += header
-        self.labels.append(label)
+        self._push_label(label)
         return label
 
     def _block_type(self) -> bytes:
@@ -251,7 +254,7 @@ class InstrParser:
         if word == "then" and frame.state == 0:
             close = cur.open("then")
             self.out += frame.pending
-            self.labels.append(frame.label)
+            self._push_label(frame.label)
             frame.labels_pushed = True
             frame.state = 1
             stack.append(Frame("then", close))
@@ -271,12 +274,12 @@ class InstrParser:
         if frame.kind == "fold":
             self.out += frame.pending
         elif frame.kind == "fold_block":
-            self.labels.pop()
+            self._pop_label()
             self.out.append(0x0B)
         elif frame.kind == "if":
             if frame.state == 0:
                 raise self.cur.fail("unexpected token", self.cur.i - 1)
-            self.labels.pop()
+            self._pop_label()
             self.out.append(0x0B)
         # "then" / "else" emit nothing on close
 
@@ -303,17 +306,25 @@ class InstrParser:
         out += _opcode(op.name)
         out += reader(self, op)
 
+    def _push_label(self, label: str | None) -> None:
+        if label is not None:
+            self.label_at.setdefault(label, []).append(len(self.labels))
+        self.labels.append(label)
+
+    def _pop_label(self) -> None:
+        label = self.labels.pop()
+        if label is not None:
+            self.label_at[label].pop()
+
     def _label_index(self) -> int:
         cur = self.cur
         i = cur.i
         if i < cur.end and cur.kinds[i] == ID:
-            name = cur.texts[i]
-            labels = self.labels
-            for depth in range(len(labels)):
-                if labels[len(labels) - 1 - depth] == name:
-                    cur.i += 1
-                    return depth
-            raise cur.fail("unknown label", i)
+            positions = self.label_at.get(cur.texts[i])
+            if not positions:
+                raise cur.fail("unknown label", i)
+            cur.i += 1
+            return len(self.labels) - 1 - positions[-1]
         return u32(cur)
 
     def _local_index(self) -> int:
