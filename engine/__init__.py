@@ -34,6 +34,7 @@ from .runtime import (
     Table,
     ValType,
 )
+from .text import TextError, wat2wasm
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 __all__ = [
@@ -68,8 +69,10 @@ __all__ = [
     "StoreMismatchError",
     "Table",
     "TableType",
+    "TextError",
     "Trap",
     "TrapCode",
     "ValType",
     "WasmError",
+    "wat2wasm",
 ]

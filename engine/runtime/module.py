@@ -41,7 +41,11 @@ class Module:
     "lazy-translation" for every body's validation; "lazy" defers bodies to first call).
     """
 
-    def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview) -> None:
+    def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview | str) -> None:
+        if isinstance(wasm, str):  # the text format, as wasmtime-py accepts it
+            from ..text import wat2wasm
+
+            wasm = wat2wasm(wasm)
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
         info = decode_module(data, features_snapshot(engine.config.features),
                              engine.config.limits)
@@ -52,8 +56,16 @@ class Module:
 
     @classmethod
     def from_file(cls, engine: Engine, path: str | os.PathLike[str]) -> Module:
+        """A module from a file: ``.wasm`` is read as a binary, ``.wat`` as text; any other
+        name as text unless it starts with the binary magic."""
         with open(path, "rb") as f:
-            return cls(engine, f.read())
+            data = f.read()
+        suffix = os.path.splitext(os.fspath(path))[1].lower()
+        if suffix == ".wat" or (suffix != ".wasm" and not data.startswith(b"\0asm")):
+            from ..text import wat2wasm
+
+            data = wat2wasm(data)
+        return cls(engine, data)
 
     @staticmethod
     def validate(engine: Engine, wasm: bytes) -> None:
