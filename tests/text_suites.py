@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
-#: (environment variable, fallback folder) of each pin: Wasm 2.0 and Wasm 3.0.
-PINS = (("WASM_TESTSUITE", "/work/shared/testsuite/d76759e"),
-        ("WASM_TESTSUITE_3", "/work/shared/testsuite/193e551"))
+from spectest.manifest import Manifest
+from spectest.suites import pin_root
+
+#: The testsuite pins the text tests read (the conformance manifest's names).
+PINS = ("d76759e", "193e551")
 
 
-def pin_dirs() -> list[Path]:
-    """The pins' folders. A configured variable naming a missing folder is an error; an
-    unconfigured one falls back to the shared snapshot (absent: that pin is left out)."""
-    found = []
-    for var, fallback in PINS:
-        value = os.environ.get(var)
-        if value:
-            path = Path(value)
-            if not path.is_dir():
-                raise RuntimeError(f"{var}={value} is not a folder")
-            found.append(path)
-        elif Path(fallback).is_dir():
-            found.append(Path(fallback))
-    return found
+def pin_dirs() -> dict[str, Path]:
+    """Each pin's folder, found as the conformance runner finds it (its environment variable,
+    else its git submodule). A pin configured but missing, or found nowhere, is an error
+    (SuiteNotFound), never a silent omission."""
+    manifest = Manifest()
+    return {name: pin_root(manifest.pin(name)) for name in PINS}
+
+
+class PinScript(type(Path())):  # type: ignore[misc]
+    """A script's path that knows its pin (``.pin``)."""
+
+    pin = ""
 
 
 def scripts() -> list[Path]:
-    """Every top-level ``.wast`` script of the pins."""
-    return [s for d in pin_dirs() for s in sorted(d.glob("*.wast"))]
+    """Every top-level ``.wast`` script of the pins (each a ``PinScript`` with ``.pin``)."""
+    out = []
+    for name, root in pin_dirs().items():
+        for path in sorted(root.glob("*.wast")):
+            script = PinScript(path)
+            script.pin = name
+            out.append(script)
+    return out
+
+
+def pin_of(script: Path) -> str:
+    """The pin a script of ``scripts()`` belongs to."""
+    return getattr(script, "pin", "") or script.parent.name
 
 
 def wasm_tools() -> str | None:
