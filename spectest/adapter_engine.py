@@ -22,6 +22,7 @@ from spectest.adapters import (
     FuncSig,
     Session,
     SessionSpec,
+    TextModule,
 )
 from spectest.values import default_kind
 
@@ -92,8 +93,10 @@ class EngineSession(Session):
         out["shared_memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi), shared=True))
         return out
 
-    def compile(self, data: bytes, check_all: bool = False) -> Any:
+    def compile(self, data: bytes | TextModule, check_all: bool = False) -> Any:
         try:
+            if isinstance(data, TextModule):
+                data = self.E.wat2wasm(data.data)
             module = self.E.Module(self.engine, data)
             if check_all:
                 module.compile_all()
@@ -156,6 +159,7 @@ class EngineAdapter(Adapter):
     """This project's engine (``import engine``)."""
 
     name = "engine"
+    reads_text = True  # Module(engine, str) parses WAT (engine.text)
 
     def session(self, spec: SessionSpec) -> Session:
         try:

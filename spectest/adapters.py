@@ -67,6 +67,15 @@ class SessionSpec:
 
 
 @dataclass(frozen=True)
+class TextModule:
+    """A module in the text format, as the script's converter wrote it (``data``: the file's
+    bytes, UTF-8 or not: a malformed encoding is the engine's to report). Passed to
+    ``Session.compile`` of adapters that read text (``Adapter.reads_text``)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
 class FuncSig:
     """A function's parameter and result types as text (``i32``, ``funcref``, ...)."""
 
@@ -123,6 +132,10 @@ class Adapter:
         {"trap", "exhaustion", "invalid", "malformed", "unlinkable"})
     #: Compilation modes the adapter tells apart (others run as the first).
     modes: tuple[str, ...] = ("eager", "lazy-translation", "lazy")
+    #: The engine parses the text format itself: ``Session.compile`` then also takes a module
+    #: in text form (a ``str``), and text-form malformed/invalid modules are judged for real
+    #: instead of being counted as ``text``.
+    reads_text = False
 
     def session(self, spec: SessionSpec) -> Session:
         """A fresh session for one (script, mode) with the feature set of its suite."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from spectest import OUTCOMES
-from spectest.adapters import Adapter, AdapterError, Session, SessionSpec
+from spectest.adapters import Adapter, AdapterError, Session, SessionSpec, TextModule
 from spectest.convert import ConversionError, choose, load_commands
 from spectest.suites import Script
 from spectest.values import (
@@ -155,13 +155,17 @@ class ScriptRun:
         self.cmd: dict = {}
         self.script_name = ""
         self.reworded: tuple[Any, ...] = ()
+        #: The adapter parses text-form modules (``Adapter.reads_text``).
+        self.reads_text = False
 
     # -- helpers ----------------------------------------------------------------------------
-    def _bytes(self, cmd: dict) -> bytes:
+    def _bytes(self, cmd: dict) -> bytes | TextModule:
         if cmd.get("module_type", "binary") == "binary":
             return (self.folder / cmd["filename"]).read_bytes()
         if cmd.get("binary_filename"):  # a text module the converter also encoded
             return (self.folder / cmd["binary_filename"]).read_bytes()
+        if self.reads_text:  # the engine parses the text itself
+            return TextModule((self.folder / cmd["filename"]).read_bytes())
         raise _Fail("a module in text form that the converter did not encode cannot be run")
 
     def _instance(self, name: str | None) -> Any:
@@ -318,10 +322,14 @@ class ScriptRun:
         """``assert_{malformed,invalid}_custom``: the error is in a custom section (e.g. a
         branch hint annotation). The specification's rule for custom sections is that errors
         in their data "must not invalidate the module", so an engine passes by accepting the
-        module (the expected text is the reference interpreter's own custom-section report)."""
+        module (the expected text is the reference interpreter's own custom-section report).
+        In text form the annotation itself is malformed text: a text parser may also refuse
+        it as malformed."""
         try:
             self.session.compile(self._bytes(cmd), check_all=True)
         except AdapterError as err:
+            if err.kind == "malformed" and cmd.get("module_type") == "text":
+                return  # text form: the annotation is malformed text, a parser may refuse it
             raise _Fail(f"an error in a custom section must not reject the module, got "
                         f"{err.kind}: {err.message}") from None
 
@@ -405,6 +413,7 @@ def run_script(script: Script, mode: str, adapter: Adapter,
         run = ScriptRun(session, folder, adapter.merges_malformed_invalid,
                         getattr(adapter, "checked_messages", Adapter.checked_messages))
         run.script_name = script.path.name
+        run.reads_text = adapter.reads_text
         run.reworded = spec.reworded if spec is not None else ()
     except AdapterError as err:
         session_error = f"no session: {err.message}"
@@ -414,7 +423,7 @@ def run_script(script: Script, mode: str, adapter: Adapter,
         line = cmd.get("line", 0)
         expect = expectations.get(line) or expect_all
         kind = str(cmd.get("type"))
-        if _is_text_form(cmd):
+        if _is_text_form(cmd) and not adapter.reads_text:
             result.results.append(CommandResult(index, line, kind, "text", False,
                                                 "text-form module (tests a text parser)"))
             continue

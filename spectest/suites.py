@@ -36,7 +36,7 @@ class SuiteNotFound(Exception):
 class Reword:
     """An expected error text that the current specification words differently for the same
     module bytes: for this pin's scripts, an error containing ``now`` also satisfies
-    ``text`` (only at ``script``:``line`` when those are given)."""
+    ``text`` (only in ``script``, and only at ``line``, when those are given)."""
 
     text: str
     now: str
@@ -44,8 +44,8 @@ class Reword:
     line: int = 0
 
     def applies(self, text: str, script: str, line: int) -> bool:
-        return self.text == text and (not self.script or (self.script == script
-                                                          and self.line == line))
+        return self.text == text and (not self.script or self.script == script) \
+            and (not self.line or self.line == line)
 
 
 @dataclass(frozen=True)
