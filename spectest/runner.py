@@ -407,13 +407,14 @@ def run_script(script: Script, mode: str, adapter: Adapter,
         result.results.append(CommandResult(0, 0, "convert", outcome, ok, str(exc)))
         return result
     run, session_error = None, ""
+    run_reads_text = getattr(adapter, "reads_text", False)
     try:
         with time_limit(timeout):
             session = adapter.session(spec or SessionSpec(mode, script.suite, script.pin))
         run = ScriptRun(session, folder, adapter.merges_malformed_invalid,
                         getattr(adapter, "checked_messages", Adapter.checked_messages))
         run.script_name = script.path.name
-        run.reads_text = adapter.reads_text
+        run.reads_text = getattr(adapter, "reads_text", False)
         run.reworded = spec.reworded if spec is not None else ()
     except AdapterError as err:
         session_error = f"no session: {err.message}"
@@ -423,7 +424,7 @@ def run_script(script: Script, mode: str, adapter: Adapter,
         line = cmd.get("line", 0)
         expect = expectations.get(line) or expect_all
         kind = str(cmd.get("type"))
-        if _is_text_form(cmd) and not adapter.reads_text:
+        if _is_text_form(cmd) and not run_reads_text:
             result.results.append(CommandResult(index, line, kind, "text", False,
                                                 "text-form module (tests a text parser)"))
             continue

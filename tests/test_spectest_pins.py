@@ -119,7 +119,7 @@ NEW_KINDS = """
 (assert_unlinkable (module (import "I" "nope" (func))) "unknown import")
 (assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
 (assert_malformed (module binary "\\00asm\\02\\00\\00\\00") "unknown binary version")
-(assert_malformed (module quote "(func") "unexpected token")
+(assert_malformed (module quote "(func (nop) (i32.frobnicate))") "unknown operator")
 """
 NEW_KINDS_PRESENT = 12
 
@@ -140,7 +140,10 @@ def test_wasm_tools_command_kinds_run(tmp_path: Path, engine: str) -> None:
     c = counts_ok(result)
     assert result.converter.startswith("wasm-tools")
     assert c["present"] == NEW_KINDS_PRESENT
-    assert c["text"] == 1 and c["failed"] == 0, [f.detail for f in result.failures()]
+    # wasmtime's adapter leaves the text-form module to a text parser (``text``); ours judges
+    # it with the engine's own parser (Adapter.reads_text).
+    assert c["text"] == (0 if engine == "engine" else 1)
+    assert c["failed"] == 0, [f.detail for f in result.failures()]
     assert {r.type for r in result.results} >= {"module_definition", "module_instance"}
 
 
@@ -189,7 +192,8 @@ def test_broken_message_check_makes_testsuite_items_fail(monkeypatch: pytest.Mon
     script = next(s for s in suites.list_scripts(pin, manifest.suite("top"))
                   if s.path.name == "memory.wast")
     adapter = get_adapter("engine")
-    spec = SessionSpec("eager", "top", "d76759e", manifest.features("top"))
+    spec = SessionSpec("eager", "top", "d76759e", manifest.features("top"),
+                       manifest.reworded("d76759e"))
     good = run_script(script, "eager", adapter, converters=manifest.converters("top"), spec=spec)
     assert good.failures() == []
     checked = sum(1 for r in good.results if r.outcome == "passed" and r.type in
