@@ -15,6 +15,7 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from ..binary.module import Body, ModuleInfo
+from ..config import follows_wasm_2_0
 from ..errors import InvalidError, MalformedError
 from ..types import FUNCREF, I32, I64, REF_TYPES, V128, MemoryType
 from . import optable as T
@@ -344,7 +345,8 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
                 raise InvalidError(f"unknown global {imm}")
             gt = ctx.globals[imm]
             if not gt.mutable:
-                raise InvalidError("immutable global")
+                raise InvalidError("global is immutable" if follows_wasm_2_0(ctx.features)
+                                   else "immutable global")
             _pop(stack, height, unreach, gt.content)
         else:
             _other(ctx, name, imm, stack, height, unreach)
