@@ -15,7 +15,7 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from ..binary.module import Body, ModuleInfo
-from ..config import DEFAULT_LIMITS, ImplLimits
+from ..config import DEFAULT_LIMITS, ImplLimits, follows_wasm_2_0
 from ..errors import ImplementationLimitError, InvalidError, MalformedError
 from ..types import FUNCREF, I32, I64, REF_TYPES, V128, MemoryType
 from . import optable as T
@@ -361,7 +361,8 @@ def _run(
                 raise InvalidError(f"unknown global {imm}")
             gt = ctx.globals[imm]
             if not gt.mutable:
-                raise InvalidError("immutable global")
+                raise InvalidError("global is immutable" if follows_wasm_2_0(ctx.features)
+                                   else "immutable global")
             _pop(stack, height, unreach, gt.content)
         else:
             _other(ctx, name, imm, stack, height, unreach)
