@@ -22,12 +22,15 @@ from benchmarks.timing import fmt_ratio, fmt_time, geomean, markdown_table, medi
 
 Progress = Callable[[str], None]
 
+#: The engines the macro table compares (pywasm at its own smaller sizes).
+ENGINES = ("ours", "pywasm", "wasmtime")
+
 
 @dataclass
 class Options:
     quick: bool = False
     runs: int = 5
-    engines: tuple[str, ...] = ("ours", "pywasm", "wasmtime")
+    engines: tuple[str, ...] = ENGINES
     programs: tuple[str, ...] = ()  # empty: all
     builds: tuple[str, ...] = ()  # empty: all
     mode: str | None = None  # our engine's compilation mode (None: Config's default)
