@@ -63,10 +63,11 @@ PROGRAMS: tuple[Program, ...] = (
     Program("vm", "bytecode VM (switch / br_table dispatch)", "i32", "iteration", 2000,
             _sizes(90, 48, 90)),
     Program("nbody", "5-body simulation, f64 + sqrt", "i64", "step", 8000,
-            _sizes(400, 150, 200)),
-    Program("mandel", "Mandelbrot escape counts, f64", "i32", "row", 1500, _sizes(70, 28, 75)),
+            _sizes(300, 100, 150)),
+    Program("mandel", "Mandelbrot escape counts, f64", "i32", "row", 1600, _sizes(16, 8, 16),
+            quick_size=8),
     Program("crc_b64", "CRC-32 + base64 encode/decode of 384 bytes", "i32", "round", 200,
-            _sizes(11, 3, 10)),
+            _sizes(8, 2, 8)),
 )
 
 

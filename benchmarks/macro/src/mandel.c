@@ -1,14 +1,15 @@
-/* mandel: Mandelbrot set escape counts in f64, n rows of 48 pixels (unit: one
- * row, up to 64 iterations per pixel). Rows cycle over a 32-row window of the
- * plane around the set. Returns the i32 sum of iteration counts mixed per row. */
+/* mandel: Mandelbrot set escape counts in f64, n rows of 24 pixels (unit: one
+ * row, up to 64 iterations per pixel). Rows cycle over 8 rows of the plane around
+ * the set, so sizes that are multiples of 8 do equal work per row. Returns the i32
+ * sum of iteration counts mixed per row. */
 #include "common.h"
 
-#define W 48
-#define H 32
+#define W 24
+#define H 8
 #define MAXIT 64
 
 static u32 row(u32 y) {
-    double ci = -1.2 + 2.4 * (double)y / H;
+    double ci = -1.0 + 2.0 * (double)y / H;
     u32 total = 0;
     for (u32 x = 0; x < W; x++) {
         double cr = -2.1 + 2.8 * (double)x / W;
