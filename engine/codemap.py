@@ -17,7 +17,10 @@ Layout, what each defined function costs while uncompiled (bytes):
 The body bytes themselves stay in the module's ``data``; a body is sliced only to compile it.
 Once compiled, a function adds one entry in ``_factories`` (slot -> factory, a dict created
 on demand, ~70 bytes with its int key) and the factory itself, which identical bodies of
-identical type in one module share (``CodeSpan.shared``: body bytes + FuncType -> factory).
+identical type in one module share. Eager mode finds them while compiling everything up
+front and keeps nothing for it; the lazy modes keep ``CodeSpan.shared`` (hash of body bytes
++ FuncType -> the first defined index compiled with it, ~110 bytes per distinct body, never
+a copy of the body), and a hit is confirmed by comparing the two bodies in ``data``.
 A failed function adds one entry in ``_errors`` so every later call raises the same error.
 
 Publication is race-safe without holding a lock while compiling: two threads may both
@@ -93,8 +96,9 @@ class CodeSpan:
         self.base = base
         self.count = len(info.funcs)
         self.num_imported = sum(1 for imp in info.imports if imp.kind == FUNC)
-        #: body bytes + FuncType -> factory, created at the first compilation.
-        self.shared: dict[tuple[bytes, Any], Factory] | None = None
+        #: hash(body bytes, FuncType) -> first defined index compiled with that key; the
+        #: lazy modes create it at the first compilation (eager mode never needs it).
+        self.shared: dict[int, int] | None = None
 
     def state(self, defined_index: int) -> int:
         """State of defined function ``defined_index`` (UNCOMPILED ... FAILED)."""
@@ -198,8 +202,8 @@ class CodeMap:
                 seen[key] = factory
             if factory is None:
                 state[base + i] = VALIDATED
-            else:
-                self._publish(span, i, key, factory)
+            else:  # every body is compiled here: nothing to remember for sharing
+                self._publish(span, i, None, factory)
 
     def _build(self, span: CodeSpan, i: int, validate: bool, translate: bool) -> Factory | None:
         """Decode (+ validate) (+ translate) defined function ``i``; record a failure."""
@@ -221,21 +225,44 @@ class CodeMap:
         state = self._state[slot]
         if state == FAILED:
             raise self._errors[slot]
-        info = span.info
-        off = info.code_offsets[i]
-        key = (bytes(info.data[off : off + info.code_lengths[i]]), info.types[info.funcs[i]])
+        key = _body_key(span.info, i)
         shared = span.shared
-        factory = shared.get(key) if shared is not None else None
+        first = shared.get(key) if shared is not None else None
+        factory = None
+        if first is not None and _same_body(span.info, first, i):
+            factory = self._factories.get(span.base + first)
         if factory is None:
             factory = self._build(span, i, validate=state == UNCOMPILED, translate=True)
         return self._publish(span, i, key, factory)
 
-    def _publish(self, span: CodeSpan, i: int, key: tuple[bytes, Any], factory: Factory) -> Factory:
-        """Publish ``factory`` for slot ``i`` once; a racing thread gets the first one."""
+    def _publish(self, span: CodeSpan, i: int, key: int | None, factory: Factory) -> Factory:
+        """Publish ``factory`` for slot ``i`` once; a racing thread gets the first one, and
+        so does a thread that compiled an identical body (same ``key``, bodies compared)."""
         with self._lock:
-            if span.shared is None:
-                span.shared = {}
-            factory = span.shared.setdefault(key, factory)
+            if key is not None:
+                if span.shared is None:
+                    span.shared = {}
+                first = span.shared.setdefault(key, i)
+                if first != i and _same_body(span.info, first, i):
+                    factory = self._factories.get(span.base + first, factory)
             factory = self._factories.setdefault(span.base + i, factory)
             self._state[span.base + i] = COMPILED
         return factory
+
+
+def _body_key(info: ModuleInfo, i: int) -> int:
+    """Hash of defined function ``i``'s body bytes and type (equal bodies: equal keys)."""
+    off = info.code_offsets[i]
+    return hash((info.data[off : off + info.code_lengths[i]], info.types[info.funcs[i]]))
+
+
+def _same_body(info: ModuleInfo, a: int, b: int) -> bool:
+    """Whether defined functions ``a`` and ``b`` have the same type and body bytes (a key
+    collision is only a missed sharing, never a wrong factory)."""
+    if a == b:
+        return True
+    n, lengths, offsets = info.code_lengths[a], info.code_lengths, info.code_offsets
+    if lengths[b] != n or info.types[info.funcs[a]] != info.types[info.funcs[b]]:
+        return False
+    view = memoryview(info.data)
+    return view[offsets[a] : offsets[a] + n] == view[offsets[b] : offsets[b] + n]
