@@ -9,7 +9,8 @@ each function keeps only:
 - the code object of ``f`` (bytecode, with a minimal line table on CPython 3.11+: every
   instruction on one line, whose number is the wasm function index, in one shared filename;
   tracebacks read ``File "<wasm function: line = index>", line 12, in f``);
-- its constants, deduplicated against the other compiled functions (``_canon``);
+- its constants and its tuple of global names, deduplicated against the other compiled
+  functions (``_canon``, ``_canon_names``);
 - a ``Factory`` (three slots) whose call builds ``f``'s closure cells straight from the
   instance's runtime record, following a *recipe* read from the binds (``rt.a``,
   ``rt.a[i]``, ``rt.a[i].b``); ``make`` itself is never run and not kept;
@@ -25,8 +26,8 @@ speed of ``f`` is unchanged: the same bytecode reads binds and constants from ce
 
 from __future__ import annotations
 
+import math
 import re
-import struct
 import sys
 import types
 from collections.abc import Callable, Mapping
@@ -50,42 +51,67 @@ FILENAME = sys.intern("<wasm function: line = index>")
 
 #: Canonical numeric constants shared by every compiled function; cleared when full, so
 #: memory stays bounded (sharing is an optimisation, never needed for correctness).
-_CANON: dict[tuple[Any, ...], Any] = {}
+_INTS: dict[int, int] = {}
+_FLOATS: dict[float, float] = {}
 _CANON_MAX = 1 << 14
-_F64 = struct.Struct("<d")
 
 _SELF = ("", None, None)
+
+#: Shared flat line tables by bytecode length in code units, same policy.
+_LINES: dict[int, bytes] = {}
+
+#: Canonical ``co_names`` tuples, same policy.
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 #: Canonical recipes (tuples of steps), same policy.
 _RECIPES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 def _flat_linetable(code: types.CodeType) -> bytes:
-    """A valid 3.11+ line table mapping every instruction to ``co_firstlineno``."""
+    """A valid 3.11+ line table mapping every instruction to ``co_firstlineno``; it depends
+    on the bytecode's length only, so code objects of one length share it."""
     units = len(code.co_code) // 2
-    full, rest = divmod(units, 8)
-    table = bytes((_ENTRY | 7, 0)) * full
-    if rest:
-        table += bytes((_ENTRY | (rest - 1), 0))
+    table = _LINES.get(units)
+    if table is None:
+        full, rest = divmod(units, 8)
+        table = bytes((_ENTRY | 7, 0)) * full
+        if rest:
+            table += bytes((_ENTRY | (rest - 1), 0))
+        if len(_LINES) >= _CANON_MAX:
+            _LINES.clear()
+        _LINES[units] = table
     return table
 
 
 def _canon(value: Any) -> Any:
-    """The shared object equal to ``value`` (ints and floats by exact value and type)."""
+    """The shared object equal to ``value``: ints by value, floats by value except 0.0 and
+    NaN (where equality is not identity of meaning); other constants are returned as is.
+    The tables key by the value itself, so a shared constant costs one dict entry."""
     t = type(value)
     if t is int:
         if -5 <= value <= 256:  # CPython caches these already
             return value
-        key: tuple[Any, ...] = (t, value)
-    elif t is float:
-        key = (t, _F64.pack(value))  # exact: -0.0 and 0.0 (and NaN payloads) stay apart
+        table = _INTS
+    elif t is float and value != 0.0 and not math.isnan(value):
+        table = _FLOATS
     else:
         return value
-    found = _CANON.get(key)
+    found = table.get(value)
     if found is None:
-        if len(_CANON) >= _CANON_MAX:
-            _CANON.clear()
-        _CANON[key] = found = value
+        if len(table) >= _CANON_MAX:
+            table.clear()
+        table[value] = found = value
+    return found
+
+
+def _canon_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The shared tuple equal to ``names``: the global names code reads repeat across
+    functions (55 distinct tuples over 2,560 functions of a big module)."""
+    found = _NAMES.get(names)
+    if found is None:
+        if len(_NAMES) >= _CANON_MAX:
+            _NAMES.clear()
+        _NAMES[names] = found = names
     return found
 
 
@@ -95,10 +121,11 @@ def shrink(code: types.CodeType, func_index: int) -> types.CodeType:
     function and the short qualified name (``f``, not ``make.<locals>.f``)."""
     consts = tuple(shrink(c, func_index) if isinstance(c, types.CodeType) else _canon(c)
                    for c in code.co_consts)
+    names = _canon_names(code.co_names)
     if not _FLAT_LINES:
-        return code.replace(co_consts=consts)
-    code = code.replace(co_consts=consts, co_firstlineno=func_index, co_filename=FILENAME,
-                        co_qualname=code.co_name)
+        return code.replace(co_consts=consts, co_names=names)
+    code = code.replace(co_consts=consts, co_names=names, co_firstlineno=func_index,
+                        co_filename=FILENAME, co_qualname=code.co_name)
     return code.replace(co_linetable=_flat_linetable(code))
 
 
