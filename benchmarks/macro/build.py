@@ -56,11 +56,33 @@ def build_all(out_dir: Path) -> list[Path]:
             for src in sorted(SRC.glob("*.c")) for build in BUILDS]
 
 
+BIG = OUT / "big.wasm"
+BIG_FLAGS = ("--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-w", "-Wl,--allow-undefined")
+
+
+def build_big(out: Path = BIG) -> Path:
+    """The big module (``bigmodule.py``'s C, linked with wasi-libc) for the compiled-size
+    measurement. ``--allow-undefined``: compiler-rt's long double helpers become imports;
+    the module is compiled, never run."""
+    from benchmarks.macro.bigmodule import source
+
+    with tempfile.TemporaryDirectory() as tmp:
+        c_file = Path(tmp, "big.c")
+        c_file.write_text(source())
+        subprocess.run([find_clang(), *BIG_FLAGS, "-o", str(out), str(c_file), "-lm"],
+                       check=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.macro.build", description=__doc__)
     p.add_argument("--check", action="store_true",
                    help="rebuild in a temporary directory and compare with wasm/")
+    p.add_argument("--big", action="store_true",
+                   help="also build wasm/big.wasm (needs wasi-libc: apt-get install wasi-libc)")
     args = p.parse_args(argv)
+    if args.big:
+        print(f"{build_big().relative_to(HERE)}: {BIG.stat().st_size} bytes")
     if not args.check:
         for path in build_all(OUT):
             print(f"{path.relative_to(HERE)}: {path.stat().st_size} bytes")

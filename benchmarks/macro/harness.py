@@ -168,6 +168,35 @@ def measure_memory(results: list[BuildResult], progress: Progress | None) -> Non
         r.retained, r.body_bytes = retained / body, body
 
 
+@dataclass
+class BigModule:
+    """The compiled-size figure of the big module (``bigmodule.py``), when measured."""
+
+    functions: int
+    body_bytes: int
+    retained: int
+
+    def line(self) -> str:
+        return (f"Big module (`benchmarks/macro/wasm/big.wasm`: generated C + wasi-libc, "
+                f"{self.functions:,} functions, {self.body_bytes:,} bytes of bodies): "
+                f"**{self.retained / self.body_bytes:.2f}** bytes retained per byte of body "
+                f"({self.retained:,} bytes) after eager compilation, least of 3.")
+
+
+def measure_big(progress: Progress | None = None) -> BigModule | None:
+    """Bytes the big module's eager compilation retains (None when it is not built)."""
+    from benchmarks.macro.build import BIG
+    from engine.binary import decode_module
+
+    if not BIG.exists():
+        return None
+    if progress:
+        progress("macro memory big module (3 eager compilations) ...")
+    wasm = BIG.read_bytes()
+    retained, body = min_retained(wasm)
+    return BigModule(len(decode_module(wasm).funcs), body, retained)
+
+
 def run_all(opts: Options, progress: Progress | None = None) -> list[BuildResult]:
     """Every selected program and build, programs in suite order."""
     out = []
@@ -260,9 +289,10 @@ def to_json(results: list[BuildResult]) -> list[dict]:
     } for r in results]
 
 
-def section(opts: Options, progress: Progress | None = None) -> tuple[list[str], list, list]:
+def section(opts: Options, progress: Progress | None = None) -> tuple[list[str], dict, list]:
     """The README-ready markdown section, the JSON figures and the problems."""
     results = run_all(opts, progress)
+    big = measure_big(progress) if opts.memory and not opts.quick else None
     runs = "1 run" if opts.quick else f"median of {opts.runs} runs (pywasm: of " \
         f"{min(opts.runs, 3)}) after 1 warm-up"
     mode = opts.mode or "the default mode (Config())"
@@ -276,9 +306,11 @@ def section(opts: Options, progress: Progress | None = None) -> tuple[list[str],
          f"{' and '.join(refs)} at the same n. `retained B / body B`: bytes that "
          f"`Module(...)` in eager mode plus `compile_all()` keeps (tracemalloc, the binary "
          f"excluded, least of 3) per byte of function bodies."), "",
-        table(results), "", "Build ratios (time per unit of work against the -O2 build):", "",
+        table(results), ""] + ([big.line(), ""] if big else []) + [
+        "Build ratios (time per unit of work against the -O2 build):", "",
         build_table(results), ""]
-    return lines, to_json(results), problems(results)
+    figures = {"programs": to_json(results), "big_module": vars(big) if big else None}
+    return lines, figures, problems(results)
 
 
 def main(argv: list[str] | None = None) -> int:
