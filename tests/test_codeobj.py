@@ -67,7 +67,7 @@ def test_trap_traceback_formats() -> None:
 def test_factory_keeps_only_f_code_and_shared_globals() -> None:
     engine = Engine(Config(compilation_mode="eager"))
     module = Module(engine, wat(TEXT))
-    factories = [engine.code_map._factories[module.code.base + i] for i in range(5)]
+    factories = module.code.factories
     if not codeobj._CELLS:
         pytest.skip("this interpreter has no callable cell type: make-based factories")
     for fac in factories:
@@ -116,7 +116,7 @@ def test_lazy_sharing_survives_hash_collisions(monkeypatch: pytest.MonkeyPatch) 
     assert (ex["a"](store, 1), ex["b"](store, 1), ex["c"](store, 1)) == (2, 2, 3)
     module = Module(Engine(Config(compilation_mode="lazy")), wat(text))
     module.compile_all()
-    span, factories = module.code, module.engine.code_map._factories
-    assert factories[span.base] is factories[span.base + 1]
-    assert factories[span.base] is not factories[span.base + 2]
-    assert span.shared == {42: 0}
+    factories = module.code.factories
+    assert factories[0] is factories[1]
+    assert factories[0] is not factories[2]
+    assert module.code.shared == {42: 0}
