@@ -54,14 +54,14 @@ def test_recipes_constants_and_recursion(mode: str) -> None:
 
 def test_trap_traceback_formats() -> None:
     """A trap raised in translated code formats as a traceback (the flat line table is a
-    valid one) and, on CPython 3.11+, names the wasm function by its index."""
+    valid one) and names the wasm function by its index."""
     store, ex = _instance("eager")
     with pytest.raises(Trap) as info:
         ex["load"](store, 70000)
     text = "".join(traceback.format_exception(info.value))
     assert "out of bounds memory access" in text
     if CPY311:
-        assert f'File "{codeobj.FILENAME}", line 4, in f' in text
+        assert 'File "<wasm function 4>"' in text and ", in f" in text
 
 
 def test_factory_keeps_only_f_code_and_shared_globals() -> None:

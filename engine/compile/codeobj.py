@@ -7,8 +7,7 @@ the module, full line/column tables, and private copies of common numeric consta
 each function keeps only:
 
 - the code object of ``f`` (bytecode, with a minimal line table on CPython 3.11+: every
-  instruction on one line, whose number is the wasm function index, in one shared filename;
-  tracebacks read ``File "<wasm function: line = index>", line 12, in f``);
+  instruction on the ``def f`` line; tracebacks still name ``<wasm function N>``);
 - its constants and its tuple of global names, deduplicated against the other compiled
   functions (``_canon``, ``_canon_names``);
 - a ``Factory`` (three slots) whose call builds ``f``'s closure cells straight from the
@@ -19,7 +18,8 @@ each function keeps only:
   closure cells of ``f`` too, so no per-function dict remains.
 
 A source whose binds have another shape, or an interpreter without ``types.CellType``,
-falls back to running ``make`` (still with shared globals when it needs no constants). The
+falls back to running ``make`` (with a globals dict of its own, the old cost). The runtime's
+trap-frame tag (``runtime/frames.tag``) rides in ``f``'s constants (``with_const``). The
 speed of ``f`` is unchanged: the same bytecode reads binds and constants from cells
 (``LOAD_DEREF``) and helpers from a dict (``LOAD_GLOBAL``).
 """
@@ -45,9 +45,6 @@ _BIND = re.compile(r"rt\.([A-Za-z_]\w*)(?:\[(\d+)\])?(?:\.([A-Za-z_]\w*))?\Z")
 #: 3.11+ line table: "no column" entries (code 13), 8 code units each, line delta 0.
 _FLAT_LINES = sys.implementation.name == "cpython" and sys.version_info >= (3, 11)
 _ENTRY = 0x80 | (13 << 3)
-
-#: Where tracebacks place translated code (3.11+): the line number is the function index.
-FILENAME = sys.intern("<wasm function: line = index>")
 
 #: Canonical numeric constants shared by every compiled function; cleared when full, so
 #: memory stays bounded (sharing is an optimisation, never needed for correctness).
@@ -115,17 +112,16 @@ def _canon_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return found
 
 
-def shrink(code: types.CodeType, func_index: int) -> types.CodeType:
-    """``code`` (and nested code objects) with shared constants and, on CPython 3.11+, a
-    flat line table whose one line is ``func_index``, one filename string shared by every
-    function and the short qualified name (``f``, not ``make.<locals>.f``)."""
-    consts = tuple(shrink(c, func_index) if isinstance(c, types.CodeType) else _canon(c)
+def shrink(code: types.CodeType) -> types.CodeType:
+    """``code`` (and nested code objects) with shared constants and global-name tuples and,
+    on CPython 3.11+, a flat line table and the short qualified name (``f``, not
+    ``make.<locals>.f``). The filename, ``<wasm function N>``, stays: the CLI reads it."""
+    consts = tuple(shrink(c) if isinstance(c, types.CodeType) else _canon(c)
                    for c in code.co_consts)
     names = _canon_names(code.co_names)
     if not _FLAT_LINES:
         return code.replace(co_consts=consts, co_names=names)
-    code = code.replace(co_consts=consts, co_names=names, co_firstlineno=func_index,
-                        co_filename=FILENAME, co_qualname=code.co_name)
+    code = code.replace(co_consts=consts, co_names=names, co_qualname=code.co_name)
     return code.replace(co_linetable=_flat_linetable(code))
 
 
@@ -196,10 +192,13 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
     Constants that ``shared`` already holds (the same object) cost nothing; the others
     become closure cells (compiled as locals of ``make``, so free variables of ``f``).
     """
-    filename = f"<wasm function {func_index}>"  # until shrink() replaces it
+    filename = f"<wasm function {func_index}>"
     own = {k: v for k, v in consts.items() if shared.get(k, shared) is not v}
     steps = {name: _step(expr) for name, expr in binds.items()}
-    if _CELLS and None not in steps.values():
+    # make returns f itself unless the function tail-calls (it then returns a trampoline
+    # entry wrapping f, see tail.py): only the plain shape gets a recipe.
+    plain = "\n    def entry(" not in source
+    if _CELLS and plain and None not in steps.values():
         if own:
             head, sep, rest = source.partition("\n")
             source = head + sep + "".join(f"    {k} = None\n" for k in own) + rest
@@ -208,13 +207,13 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
         if f is not None:
             recipe = _recipe(f.co_freevars, steps, own)
             if recipe is not None:
-                return Factory(shrink(f, func_index), shared, recipe)
+                return Factory(shrink(f), shared, recipe)
         raise AssertionError(f"unexpected factory source shape in {filename}")
-    # Fallback: run make itself (globals shared unless it needs its own constants).
+    # Fallback: run make itself, with its own globals (the runtime tags them per function).
     make = _inner_code(compile(source, filename, "exec"), "make")
     if make is None:
         raise AssertionError(f"unexpected factory source shape in {filename}")
-    return types.FunctionType(shrink(make, func_index), {**shared, **own} if own else shared)
+    return types.FunctionType(shrink(make), {**shared, **own})
 
 
 def _recipe(freevars: tuple[str, ...], steps: Mapping[str, tuple[Any, ...] | None],
@@ -239,3 +238,12 @@ def _recipe(freevars: tuple[str, ...], steps: Mapping[str, tuple[Any, ...] | Non
             _RECIPES.clear()
         _RECIPES[recipe] = found = recipe
     return found
+
+
+def with_const(factory: Any, value: Any) -> bool:
+    """Append ``value`` to the constants of a compact factory's code (so a frame of ``f``
+    reaches it through ``f_code.co_consts[-1]``); False for a make-based factory."""
+    if not isinstance(factory, Factory):
+        return False
+    factory.code = factory.code.replace(co_consts=factory.code.co_consts + (value,))
+    return True
