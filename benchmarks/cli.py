@@ -1,6 +1,7 @@
 """``python -m benchmarks``: run the suite and print markdown tables (README-ready).
 
-Sections: ``kernels`` (execution, each kernel also selectable by name), ``compile``
+Sections: ``kernels`` (execution, each kernel also selectable by name), ``macro`` (C
+programs built by clang, benchmarks/macro), ``compile``
 (compile/instantiate per mode), ``simd`` (benchmarks/simd_vs_scalar.py when present) and
 ``conformance`` (only with --conformance). Exit status 1 when any benchmark errored or
 computed a wrong checksum; engines that are not installed are "n/a", not failures.
@@ -17,11 +18,12 @@ import sys
 from dataclasses import asdict
 
 from benchmarks import compile_bench, conformance, execution
+from benchmarks.macro import harness as macro
 from benchmarks.runners import WASM_ENGINES
 from benchmarks.suite import kernel_names
 from benchmarks.timing import machine_info
 
-SECTIONS = ("kernels", "compile", "simd", "conformance", "hostile", "metering")
+SECTIONS = ("kernels", "macro", "compile", "simd", "conformance", "hostile", "metering")
 #: Sections that run only when named with --only.
 OPT_IN = ("hostile", "metering")
 
@@ -85,6 +87,14 @@ def _kernels(args, out: dict, problems: list[str]) -> list[str]:
             f"n/a {name}: {why}" for name, why in execution.unavailable(results).items()] + [""]
 
 
+def _macro(args, out: dict, problems: list[str]) -> list[str]:
+    engines = tuple(e for e in macro.ENGINES if not getattr(args, f"no_{e}", False))
+    opts = macro.Options(args.quick, args.runs, engines, mode=args.mode)
+    lines, out["macro"], bad = macro.section(opts, _progress)
+    problems += bad
+    return lines
+
+
 def _compile(args, out: dict, problems: list[str]) -> list[str]:
     rows = compile_bench.run_all(args.quick, max(1, min(args.runs, 3)), args.max_functions,
                                  _progress)
@@ -145,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{info['date']}; {info['platform']}; {info['cpu']}; {info['python']}", ""]
     if _selected(args, "kernels"):
         lines += _kernels(args, out, problems)
+    if _selected(args, "macro"):
+        lines += _macro(args, out, problems)
     if _selected(args, "compile"):
         lines += _compile(args, out, problems)
     if _selected(args, "simd"):

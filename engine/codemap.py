@@ -15,13 +15,17 @@ Layout, what each defined function costs while uncompiled (bytes):
                                  bytearray over-allocates by at most 12.5% as it grows)
 
 The body bytes themselves stay in the module's ``data``; a body is sliced only to compile it.
-Once compiled, a function adds one entry in ``_factories`` (slot -> factory, a dict created
-on demand, ~70 bytes with its int key) and the factory itself, which identical bodies of
-identical type in one module share (``CodeSpan.shared``: body bytes + FuncType -> factory).
+A module's first compiled function gives its span a list of factories (``CodeSpan.factories``,
+8 bytes per defined function, freed with the span: the module and its instances hold it);
+a compiled function adds the factory itself, which identical bodies of identical type in one
+module share. Eager mode finds them while compiling everything up front and keeps nothing
+for it; the lazy modes keep ``CodeSpan.shared`` (hash of body bytes
++ FuncType -> the first defined index compiled with it, ~110 bytes per distinct body, never
+a copy of the body), and a hit is confirmed by comparing the two bodies in ``data``.
 A failed function adds one entry in ``_errors`` so every later call raises the same error.
 
 Publication is race-safe without holding a lock while compiling: two threads may both
-translate a function, and ``dict.setdefault`` under ``_lock`` publishes exactly one factory.
+translate a function, and a check-and-set under ``_lock`` publishes exactly one factory.
 
 Only a ``CompileError`` (the body is malformed or invalid) marks a slot FAILED. Exhaustion
 (``RecursionError``), ``MemoryError``, traps or anything else raised while compiling leave
@@ -30,8 +34,8 @@ recursion, where the Python stack left below the recursion limit belongs to wasm
 compiling there runs out of stack, it is redone on a fresh thread (its own stack), so the
 depth available to wasm is the same in every compilation mode.
 
-Nothing leaks: when a Module dies its slots' factories and errors are dropped and its slot
-range is reused by a later module of the same function count (or the state column shrinks
+Nothing leaks: when a Module dies its slots' errors are dropped (its factories go with its
+span, which the module and its instances hold) and its slot range is reused by a later module of the same function count (or the state column shrinks
 when the range is at its end).
 
 The translate function is injected by the runtime (this stage precedes ``engine.compile``).
@@ -85,7 +89,8 @@ def _on_fresh_stack(fn: Callable[..., Any], *args: Any) -> Any:
 class CodeSpan:
     """One module's range of slots in a CodeMap: slot ``base + i`` is defined function ``i``."""
 
-    __slots__ = ("__weakref__", "base", "code_map", "count", "info", "num_imported", "shared")
+    __slots__ = ("__weakref__", "base", "code_map", "count", "factories", "info",
+                 "num_imported", "shared")
 
     def __init__(self, code_map: CodeMap, info: ModuleInfo, base: int) -> None:
         self.code_map = code_map
@@ -93,8 +98,11 @@ class CodeSpan:
         self.base = base
         self.count = len(info.funcs)
         self.num_imported = sum(1 for imp in info.imports if imp.kind == FUNC)
-        #: body bytes + FuncType -> factory, created at the first compilation.
-        self.shared: dict[tuple[bytes, Any], Factory] | None = None
+        #: hash(body bytes, FuncType) -> first defined index compiled with that key; the
+        #: lazy modes create it at the first compilation (eager mode never needs it).
+        self.shared: dict[int, int] | None = None
+        #: defined index -> factory (None: not compiled), created at the first compilation.
+        self.factories: list[Factory | None] | None = None
 
     def state(self, defined_index: int) -> int:
         """State of defined function ``defined_index`` (UNCOMPILED ... FAILED)."""
@@ -102,11 +110,12 @@ class CodeSpan:
 
     def factory(self, defined_index: int) -> Factory:
         """The compiled factory of defined function ``defined_index``, compiling on first use."""
-        code_map = self.code_map
-        found = code_map._factories.get(self.base + defined_index)
-        if found is not None:
-            return found
-        return code_map._compile(self, defined_index)
+        factories = self.factories
+        if factories is not None:
+            found = factories[defined_index]
+            if found is not None:
+                return found
+        return self.code_map._compile(self, defined_index)
 
     def factory_on_fresh_stack(self, defined_index: int) -> Factory:
         """``factory(defined_index)`` compiled on a fresh thread's stack: for a first call
@@ -135,7 +144,6 @@ class CodeMap:
         self.mode = mode
         self._translate = translate
         self._state = bytearray()
-        self._factories: dict[int, Factory] = {}
         self._errors: dict[int, CompileError] = {}
         #: Released slot ranges by function count -> their bases (reused by ``register``).
         self._free: dict[int, list[int]] = {}
@@ -166,13 +174,12 @@ class CodeMap:
         return span
 
     def _release(self, base: int, count: int) -> None:
-        """Forget the compiled factories and errors of a dead module's slots (O(count)) and
-        give its slot range back."""
+        """Forget the errors of a dead module's slots (O(count); its factories die with its
+        span) and give its slot range back."""
         with self._lock:
-            for table in (self._factories, self._errors):
-                if table:
-                    for slot in range(base, base + count):
-                        table.pop(slot, None)
+            if self._errors:
+                for slot in range(base, base + count):
+                    self._errors.pop(slot, None)
             if base + count == len(self._state):
                 del self._state[base:]
             else:
@@ -198,8 +205,8 @@ class CodeMap:
                 seen[key] = factory
             if factory is None:
                 state[base + i] = VALIDATED
-            else:
-                self._publish(span, i, key, factory)
+            else:  # every body is compiled here: nothing to remember for sharing
+                self._publish(span, i, None, factory)
 
     def _build(self, span: CodeSpan, i: int, validate: bool, translate: bool) -> Factory | None:
         """Decode (+ validate) (+ translate) defined function ``i``; record a failure."""
@@ -221,21 +228,50 @@ class CodeMap:
         state = self._state[slot]
         if state == FAILED:
             raise self._errors[slot]
-        info = span.info
-        off = info.code_offsets[i]
-        key = (bytes(info.data[off : off + info.code_lengths[i]]), info.types[info.funcs[i]])
+        key = _body_key(span.info, i)
         shared = span.shared
-        factory = shared.get(key) if shared is not None else None
+        first = shared.get(key) if shared is not None else None
+        factory = None
+        if first is not None and span.factories is not None and _same_body(span.info, first, i):
+            factory = span.factories[first]
         if factory is None:
             factory = self._build(span, i, validate=state == UNCOMPILED, translate=True)
         return self._publish(span, i, key, factory)
 
-    def _publish(self, span: CodeSpan, i: int, key: tuple[bytes, Any], factory: Factory) -> Factory:
-        """Publish ``factory`` for slot ``i`` once; a racing thread gets the first one."""
+    def _publish(self, span: CodeSpan, i: int, key: int | None, factory: Factory) -> Factory:
+        """Publish ``factory`` for slot ``i`` once; a racing thread gets the first one, and
+        so does a thread that compiled an identical body (same ``key``, bodies compared)."""
         with self._lock:
-            if span.shared is None:
-                span.shared = {}
-            factory = span.shared.setdefault(key, factory)
-            factory = self._factories.setdefault(span.base + i, factory)
+            factories = span.factories
+            if factories is None:
+                factories = span.factories = [None] * span.count
+            if key is not None:
+                if span.shared is None:
+                    span.shared = {}
+                first = span.shared.setdefault(key, i)
+                if first != i and factories[first] is not None and _same_body(span.info, first, i):
+                    factory = factories[first]  # type: ignore[assignment]
+            if factories[i] is None:
+                factories[i] = factory
+            else:
+                factory = factories[i]  # type: ignore[assignment]
             self._state[span.base + i] = COMPILED
         return factory
+
+
+def _body_key(info: ModuleInfo, i: int) -> int:
+    """Hash of defined function ``i``'s body bytes and type (equal bodies: equal keys)."""
+    off = info.code_offsets[i]
+    return hash((info.data[off : off + info.code_lengths[i]], info.types[info.funcs[i]]))
+
+
+def _same_body(info: ModuleInfo, a: int, b: int) -> bool:
+    """Whether defined functions ``a`` and ``b`` have the same type and body bytes (a key
+    collision is only a missed sharing, never a wrong factory)."""
+    if a == b:
+        return True
+    n, lengths, offsets = info.code_lengths[a], info.code_lengths, info.code_offsets
+    if lengths[b] != n or info.types[info.funcs[a]] != info.types[info.funcs[b]]:
+        return False
+    view = memoryview(info.data)
+    return view[offsets[a] : offsets[a] + n] == view[offsets[b] : offsets[b] + n]

@@ -194,6 +194,10 @@ def frame_sources(tb: TracebackType | None) -> list[Any]:
     out: list[Any] = []
     while tb is not None:
         source = tb.tb_frame.f_globals.get(FRAME_SOURCE)
+        if source is None:  # compact factories carry it as their code's last constant
+            consts = tb.tb_frame.f_code.co_consts
+            if consts and getattr(type(consts[-1]), "is_frame_source", False):
+                source = consts[-1]
         if source is not None:
             out.append(source)
         tb = tb.tb_next

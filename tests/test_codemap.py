@@ -115,18 +115,25 @@ def test_identical_bodies_share_one_factory() -> None:
     for mode in ("eager", "lazy"):
         module = Module(Engine(Config(compilation_mode=mode)), wat(text))
         module.compile_all()
-        span, factories = module.code, module.engine.code_map._factories
-        assert factories[span.base] is factories[span.base + 1]
-        assert factories[span.base] is not factories[span.base + 2]
+        factories = module.code.factories
+        assert factories[0] is factories[1]
+        assert factories[0] is not factories[2]
 
 
 def test_dead_module_releases_its_factories() -> None:
+    import weakref
+
     engine = Engine(Config(compilation_mode="eager"))
     module = Module(engine, wat('(module (func (export "f")))'))
-    assert engine.code_map._factories
+    assert module.code.factories[0] is not None
+    span = weakref.ref(module.code)
+    assert engine.code_map._state[module.code.base] == COMPILED
+    base = module.code.base
     del module
     gc.collect()
-    assert not engine.code_map._factories
+    assert span() is None  # and with it its list of factories
+    state = engine.code_map._state
+    assert len(state) <= base or state[base] == UNCOMPILED  # the slot range is given back
 
 
 LAZY_PATHS = """(module
@@ -232,6 +239,6 @@ def test_thread_race_on_first_call(monkeypatch: pytest.MonkeyPatch) -> None:
         t.join()
     assert results == [5] * 6
     assert len(calls) >= 1 and module.code.state(0) == COMPILED
-    factory = store.engine.code_map._factories[module.code.base]
+    factory = module.code.factories[0]
     assert module.code.factory(0) is factory
     assert f.fn is inst._rt.funcs[0]  # one bound callable per instance, whoever won

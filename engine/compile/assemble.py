@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import math
 import struct
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..errors import Trap
 from ..types import F32, F64, V128
 from . import atomics, tail, wide
 from . import numerics as N
+from .codeobj import build_factory
 
 Factory = Callable[[Any], Callable[..., Any]]
 
@@ -122,12 +124,25 @@ def _function(name: str, gen: Any, body: list[str]) -> list[str]:
     return out
 
 
-
 def compile_factory(gen: Any, func_index: int) -> Factory:
-    """Compile the generator's source into the factory ``make(rt) -> callable``."""
-    source = assemble(gen)
-    code = compile(source, f"<wasm function {func_index}>", "exec")
-    namespace = dict(BASE)
-    namespace.update(gen.consts)
-    exec(code, namespace)  # noqa: S102 - generated identifiers and literals only
-    return namespace["make"]
+    """Compile the generator's source into a compact factory ``factory(rt) -> callable``
+    (``codeobj.build_factory``: shared helper globals, closure cells from a recipe)."""
+    return build_factory(assemble(gen), func_index, gen.binds, gen.consts,
+                         _shared_globals(gen.consts))
+
+
+_BASE_SIMD: dict[str, Any] | None = None
+
+
+def _shared_globals(consts: dict[str, Any]) -> dict[str, Any]:
+    """The process-wide namespace a function's code runs with, never one per function:
+    the base helpers, plus the SIMD helpers (``simd.SIMD_HELPERS``) once a function uses
+    them (the SIMD visitors list them among the function's constants)."""
+    global _BASE_SIMD
+    simd = sys.modules.get(f"{__package__}.simd")
+    helpers = getattr(simd, "SIMD_HELPERS", None)
+    if not helpers or not any(name in helpers for name in consts):
+        return BASE
+    if _BASE_SIMD is None:
+        _BASE_SIMD = {**BASE, **helpers}
+    return _BASE_SIMD

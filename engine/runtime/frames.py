@@ -13,6 +13,7 @@ from typing import Any
 
 from ..binary.module import ModuleInfo
 from ..binary.reader import read_name, read_u32
+from ..compile.codeobj import with_const
 from ..errors import FRAME_SOURCE, Frame
 
 
@@ -20,6 +21,9 @@ class FrameSource:
     """What a translated function's frame is: function ``func_index`` of module ``info``."""
 
     __slots__ = ("_frame", "func_index", "info")
+
+    #: Marks a frame source among a code object's constants (``errors.frame_sources``).
+    is_frame_source = True
 
     def __init__(self, info: ModuleInfo, func_index: int) -> None:
         self.info = info
@@ -39,11 +43,15 @@ class FrameSource:
 
 
 def tag(factory: Any, info: ModuleInfo, func_index: int) -> None:
-    """Mark a new translation's globals with its frame source (first function wins when the
-    code map shares one translation among identical bodies)."""
+    """Mark a new translation with its frame source (first function wins when the code map
+    shares one translation among identical bodies): as the last constant of a compact
+    factory's code (its globals are shared by every function), else in its globals."""
+    source = FrameSource(info, func_index)
+    if with_const(factory, source):
+        return
     namespace = getattr(factory, "__globals__", None)
     if isinstance(namespace, dict):
-        namespace.setdefault(FRAME_SOURCE, FrameSource(info, func_index))
+        namespace.setdefault(FRAME_SOURCE, source)
 
 
 def names_of(info: ModuleInfo, func_index: int) -> tuple[str | None, str | None]:
