@@ -23,8 +23,8 @@ HAS_BIT_COUNT = hasattr(int, "bit_count")
 
 def popcount(a: int) -> int:
     """Number of set bits of a non-negative int (``int.bit_count`` where it exists)."""
-    return bin(a).count("1")
+    return bin(a).count("1")  # noqa: FURB161 - the Python 3.9 fallback
 
 
 if HAS_BIT_COUNT:
-    popcount = int.bit_count  # type: ignore[assignment]  # noqa: F811
+    popcount = int.bit_count  # type: ignore[assignment]

@@ -26,8 +26,8 @@ Expr = list[Instr]
 #: What an import or export refers to.
 FUNC, TABLE, MEMORY, GLOBAL = "func", "table", "memory", "global"
 
-# int = type index for functions (Union: evaluated at import, Python 3.9 has no ``X | Y``)
-ImportDesc = Union[int, TableType, MemoryType, GlobalType]
+# int = type index for functions
+ImportDesc = Union[int, TableType, MemoryType, GlobalType]  # noqa: UP007 - runtime value, Python 3.9
 
 
 @dataclass(frozen=True)
