@@ -16,12 +16,12 @@ import json
 import sys
 from dataclasses import asdict
 
-from benchmarks import compile_bench, conformance, execution
+from benchmarks import compile_bench, conformance, execution, pypy_compare
 from benchmarks.runners import WASM_ENGINES
 from benchmarks.suite import kernel_names
 from benchmarks.timing import machine_info
 
-SECTIONS = ("kernels", "compile", "simd", "conformance", "hostile", "metering")
+SECTIONS = ("kernels", "pypy", "compile", "simd", "conformance", "hostile", "metering")
 #: Sections that run only when named with --only.
 OPT_IN = ("hostile", "metering")
 
@@ -85,6 +85,20 @@ def _kernels(args, out: dict, problems: list[str]) -> list[str]:
             f"n/a {name}: {why}" for name, why in execution.unavailable(results).items()] + [""]
 
 
+def _pypy(args, out: dict, problems: list[str]) -> list[str]:
+    """Our engine on CPython vs on PyPy (subprocess), when pypy3 is installed."""
+    version, rows = pypy_compare.run_all(args.quick, args.runs, args.mode, _progress)
+    if not rows:
+        return ["## Our engine on PyPy", "", "n/a: pypy3 not found (PATH or BENCH_PYPY)", ""]
+    out["pypy"] = {"version": version, "rows": [asdict(r) for r in rows]}
+    problems += pypy_compare.problems(rows)
+    return ["## Our engine on PyPy", "",
+            (f"{version} in a subprocess vs this CPython, same kernel sizes; PyPy gets "
+             f"{pypy_compare.PYPY_WARMUP} warm-up calls (JIT), CPython 1; medians of the "
+             "timed runs; checksums checked against the hand-written Python."), "",
+            pypy_compare.table(rows), ""]
+
+
 def _compile(args, out: dict, problems: list[str]) -> list[str]:
     rows = compile_bench.run_all(args.quick, max(1, min(args.runs, 3)), args.max_functions,
                                  _progress)
@@ -145,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{info['date']}; {info['platform']}; {info['cpu']}; {info['python']}", ""]
     if _selected(args, "kernels"):
         lines += _kernels(args, out, problems)
+    if _selected(args, "pypy"):
+        lines += _pypy(args, out, problems)
     if _selected(args, "compile"):
         lines += _compile(args, out, problems)
     if _selected(args, "simd"):
