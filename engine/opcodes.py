@@ -45,13 +45,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .compat import SLOTS
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, **SLOTS)  # SLOTS: dataclass(slots=True) needs Python 3.10
 class Op:
     """One opcode: encoding, name, immediate kind and (if fixed) its stack signature."""
-
-    # Slotted by hand (no field has a default): ``dataclass(slots=True)`` needs Python 3.10.
-    __slots__ = ("code", "imm", "name", "params", "prefix", "results")
 
     prefix: int  # 0 for single-byte opcodes, 0xFC / 0xFD for prefixed ones
     code: int  # the byte, or the LEB-encoded sub-opcode after a prefix
