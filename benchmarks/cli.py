@@ -17,13 +17,13 @@ import json
 import sys
 from dataclasses import asdict
 
-from benchmarks import compile_bench, conformance, execution
+from benchmarks import compile_bench, conformance, execution, pypy_compare
 from benchmarks.macro import harness as macro
 from benchmarks.runners import WASM_ENGINES
 from benchmarks.suite import kernel_names
 from benchmarks.timing import machine_info
 
-SECTIONS = ("kernels", "macro", "compile", "simd", "conformance", "hostile", "metering")
+SECTIONS = ("kernels", "pypy", "macro", "compile", "simd", "conformance", "hostile", "metering")
 #: Sections that run only when named with --only.
 OPT_IN = ("hostile", "metering")
 
@@ -95,6 +95,20 @@ def _macro(args, out: dict, problems: list[str]) -> list[str]:
     return lines
 
 
+def _pypy(args, out: dict, problems: list[str]) -> list[str]:
+    """Our engine on CPython vs on PyPy (subprocess), when pypy3 is installed."""
+    version, rows = pypy_compare.run_all(args.quick, args.runs, args.mode, _progress)
+    if not rows:
+        return ["## Our engine on PyPy", "", "n/a: pypy3 not found (PATH or BENCH_PYPY)", ""]
+    out["pypy"] = {"version": version, "rows": [asdict(r) for r in rows]}
+    problems += pypy_compare.problems(rows)
+    return ["## Our engine on PyPy", "",
+            (f"{version} in a subprocess vs this CPython, same kernel sizes; PyPy gets "
+             f"{pypy_compare.PYPY_WARMUP} warm-up calls (JIT), CPython 1; medians of the "
+             "timed runs; checksums checked against the hand-written Python."), "",
+            pypy_compare.table(rows), ""]
+
+
 def _compile(args, out: dict, problems: list[str]) -> list[str]:
     rows = compile_bench.run_all(args.quick, max(1, min(args.runs, 3)), args.max_functions,
                                  _progress)
@@ -155,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{info['date']}; {info['platform']}; {info['cpu']}; {info['python']}", ""]
     if _selected(args, "kernels"):
         lines += _kernels(args, out, problems)
+    if _selected(args, "pypy"):
+        lines += _pypy(args, out, problems)
     if _selected(args, "macro"):
         lines += _macro(args, out, problems)
     if _selected(args, "compile"):

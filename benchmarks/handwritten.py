@@ -170,3 +170,18 @@ def mem64(n: int) -> int:
         b[q:q + 4] = v.to_bytes(4, "little")
         acc = (acc * 31 + b[q + 1]) & MASK32
     return acc
+
+
+MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def hash64(n: int) -> int:
+    """The 64-bit multiply / rotate / xor / add chain of kernels/hash64.wat, folded to i32."""
+    h, x = 0x27D4EB2F165667C5, n
+    for i in range(n):
+        x = (x * 0x9E3779B185EBCA87 + i) & MASK64
+        v = h ^ x
+        h = ((((v << 31) | (v >> 33)) & MASK64) * 0xC2B2AE3D27D4EB4F) & MASK64
+        h ^= h >> 29
+        h = (h + (((x >> 17) | (x << 47)) & MASK64)) & MASK64
+    return (h ^ (h >> 32)) & MASK32

@@ -87,6 +87,8 @@ KERNELS: tuple[Kernel, ...] = (
     # Wasm 3.0: an i64-indexed memory and a second memory (memory64 + multi-memory).
     Kernel("mem64", "memory64 + multi-memory accesses", "i32", 100_000, 100, 3_000,
            "iteration", lambda n: n, handwritten.mem64, unsupported_by=("pywasm",)),
+    Kernel("hash64", "64-bit multiply/rotate/xor hash", "i32", 100_000, 100, 3_000, "iteration",
+           lambda n: n, handwritten.hash64),
 )
 
 

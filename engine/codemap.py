@@ -148,6 +148,7 @@ class CodeMap:
         #: Released slot ranges by function count -> their bases (reused by ``register``).
         self._free: dict[int, list[int]] = {}
         self._lock = threading.Lock()
+        self._dead: list[tuple[int, int]] = []  # spans released while the lock was held
 
     def register(self, info: ModuleInfo, owner: object | None = None) -> CodeSpan:
         """Give ``info``'s defined functions slots, and do the mode's up-front work.
@@ -157,6 +158,7 @@ class CodeMap:
         """
         count = len(info.funcs)
         with self._lock:
+            self._forget_dead()
             free = self._free.get(count)
             if free:
                 base = free.pop()
@@ -175,16 +177,36 @@ class CodeMap:
 
     def _release(self, base: int, count: int) -> None:
         """Forget the errors of a dead module's slots (O(count); its factories die with its
-        span) and give its slot range back."""
-        with self._lock:
-            if self._errors:
-                for slot in range(base, base + count):
-                    self._errors.pop(slot, None)
-            if base + count == len(self._state):
-                del self._state[base:]
-            else:
-                self._state[base : base + count] = bytes(count)
-                self._free.setdefault(count, []).append(base)
+        span) and give its slot range back.
+
+        A GC finalizer: it may fire inside this thread's own locked region (PyPy collects at
+        any allocation), where taking the lock would deadlock (it did, at the end of a test
+        session). Then the span is only queued, and the next ``register`` or release under
+        the lock forgets it.
+        """
+        if not self._lock.acquire(blocking=False):
+            self._dead.append((base, count))
+            return
+        try:
+            self._forget(base, count)
+            self._forget_dead()
+        finally:
+            self._lock.release()
+
+    def _forget_dead(self) -> None:
+        """Forget the queued dead spans (the caller holds the lock)."""
+        while self._dead:
+            self._forget(*self._dead.pop())
+
+    def _forget(self, base: int, count: int) -> None:
+        if self._errors:
+            for slot in range(base, base + count):
+                self._errors.pop(slot, None)
+        if base + count == len(self._state):
+            del self._state[base:]
+        else:
+            self._state[base : base + count] = bytes(count)
+            self._free.setdefault(count, []).append(base)
 
     def _check_all(self, span: CodeSpan, translate: bool) -> None:
         info = span.info

@@ -45,8 +45,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .compat import SLOTS
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, **SLOTS)  # SLOTS: dataclass(slots=True) needs Python 3.10
 class Op:
     """One opcode: encoding, name, immediate kind and (if fixed) its stack signature."""
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
+from ..compat import SLOTS
 from ..opcodes import Op
 from ..types import FuncType, GlobalType, MemoryType, TableType
 
@@ -25,7 +26,8 @@ Expr = list[Instr]
 #: What an import or export refers to.
 FUNC, TABLE, MEMORY, GLOBAL = "func", "table", "memory", "global"
 
-ImportDesc = int | TableType | MemoryType | GlobalType  # int = type index for functions
+# int = type index for functions
+ImportDesc = Union[int, TableType, MemoryType, GlobalType]  # noqa: UP007 - runtime value, Python 3.9
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class IndexSpaces:
     global_types: list[GlobalType]  # the global index space
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class ModuleInfo:
     """A decoded (not yet validated) module.
 

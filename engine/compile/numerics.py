@@ -19,6 +19,7 @@ from itertools import chain
 from math import isnan
 from typing import Any
 
+from ..compat import popcount
 from ..errors import Trap
 
 M32 = 0xFFFF_FFFF
@@ -174,7 +175,7 @@ def ctz64(a: int) -> int:
 
 
 def popcnt(a: int) -> int:
-    return a.bit_count()
+    return popcount(a)
 
 
 # ---------------------------------------------------------------------------------------

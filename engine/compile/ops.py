@@ -8,6 +8,8 @@ bools) used directly by ``if``/``br_if``/``select`` and turned into 0/1 only whe
 
 from __future__ import annotations
 
+from ..compat import HAS_BIT_COUNT
+
 _M32 = "0xFFFFFFFF"
 _M64 = "0xFFFFFFFFFFFFFFFF"
 _S32 = "0x80000000"
@@ -34,7 +36,8 @@ def _int_ops(w: str, m: str, s: str, bits: int) -> tuple[dict[str, str], dict[st
         f"{w}.rotr": f"rotr{bits}({{a}}, {{b}})",
         f"{w}.clz": f"({bits} - ({{a}}).bit_length())",
         f"{w}.ctz": f"ctz{bits}({{a}})",
-        f"{w}.popcnt": "({a}).bit_count()",
+        # int.bit_count is Python 3.10+; bin().count is the 3.9 (PyPy 7.3) fallback.
+        f"{w}.popcnt": "({a}).bit_count()" if HAS_BIT_COUNT else 'bin({a}).count("1")',
         f"{w}.extend8_s": f"(((({{a}} & 0xFF) ^ 0x80) - 0x80) & {m})",
         f"{w}.extend16_s": f"(((({{a}} & 0xFFFF) ^ 0x8000) - 0x8000) & {m})",
     }

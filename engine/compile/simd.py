@@ -59,6 +59,7 @@ from array import array
 from collections.abc import Callable
 from math import isnan
 
+from ..compat import popcount
 from ..errors import Trap
 from .numerics import f32_from_bits, f32_to_bits
 
@@ -318,7 +319,7 @@ def _bitmask(width: int) -> Callable[[int], int]:
 for _shape, _w in _SHAPES.items():
     _call(f"{_shape}.bitmask", _bitmask(_w), 1)
 
-_POPCNT = bytes(i.bit_count() for i in range(256))
+_POPCNT = bytes(popcount(i) for i in range(256))
 
 
 def v_i8x16_popcnt(a: int) -> int:

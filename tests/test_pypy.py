@@ -1,0 +1,67 @@
+"""The PyPy-specific choices compute the same results, and the engine runs under pypy3.
+
+The translator and the memories pick a few variants on PyPy (``engine.compat.PYPY``):
+``&`` for every ring-op reduction, bytearray memories, the 3.9 popcount. The first tests
+force those variants on this interpreter and check the kernels' checksums against the
+hand-written Python, so CPython CI covers them too; the last runs the PyPy benchmark worker
+when ``pypy3`` is installed (skipped, with that reason, when it is not).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.runners import load_ours, normalise
+from benchmarks.suite import KERNELS
+from engine import compat
+from engine.compile import ops, visit_numeric
+from engine.runtime import memory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.name)
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_pypy_variants_compute_the_kernels(kernel, mode: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(visit_numeric, "PYPY", True)
+    monkeypatch.setattr(memory, "BYTEARRAY_MAX", 1 << 28)
+    run = load_ours(kernel.wasm_bytes(), mode)
+    n = kernel.quick_size * 3
+    assert normalise(kernel.result, run(n)) == normalise(kernel.result, kernel.python(n))
+
+
+def test_bytearray_memory_grows_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "BYTEARRAY_MAX", 1 << 28)
+    data = memory.allocate(65536)
+    assert isinstance(data, bytearray)
+    memory._extend(data, 65536)
+    assert len(data) == 131072 and not any(data)
+
+
+@pytest.mark.parametrize("value", [0, 1, 0x80, 0xFFFF_FFFF, 0x8000_0000_0000_0001, 2**64 - 1])
+def test_popcount_fallback(value: int) -> None:
+    expected = sum((value >> i) & 1 for i in range(64))
+    assert compat.popcount(value) == expected
+    assert eval(f'bin({value}).count("1")') == expected  # the 3.9 template
+    assert eval(ops.VAL["i64.popcnt"].format(a=value)) == expected
+
+
+@pytest.mark.skipif(shutil.which("pypy3") is None, reason="pypy3 is not installed")
+def test_engine_runs_under_pypy() -> None:
+    kernel = next(k for k in KERNELS if k.name == "hash64")
+    n = kernel.quick_size
+    job = {"name": "hash64", "wasm": str(kernel.wasm_path), "size": n, "runs": 1,
+           "warmup": 1, "mode": "lazy"}
+    proc = subprocess.run(["pypy3", str(ROOT / "benchmarks" / "pypy_worker.py")],
+                          input=json.dumps([job]), capture_output=True, text=True, check=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    rec = json.loads(proc.stdout.splitlines()[0])
+    assert "error" not in rec, rec
+    assert {normalise("i32", r) for r in rec["results"]} == {kernel.python(n)}
