@@ -142,7 +142,7 @@ def scan(instrs: list) -> BodyFacts:
                 costs[fr.start] = fr.count[0]
                 counters.pop()
                 counter = counters[-1]
-        elif name in ("br", "br_if"):
+        elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
             if imm < len(opened):
                 targeted.add(opened[-1 - imm].start)
         elif name == "br_table":

@@ -26,6 +26,7 @@ from . import (
     visit_calls,
     visit_memory,
     visit_numeric,
+    visit_refs,
     visit_tables,
     visit_variables,
 )
@@ -38,6 +39,7 @@ from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
+from .visit_refs import RefVisitors
 from .visit_simd import SimdVisitors
 from .visit_tables import TableVisitors
 from .visit_variables import VariableVisitors
@@ -56,6 +58,7 @@ class _Gen(
     TableVisitors,
     SimdVisitors,
     AtomicVisitors,
+    RefVisitors,
 ):
     """Source generator for one function body."""
 
@@ -174,7 +177,7 @@ class _Gen(
         for idx, (op, imm) in enumerate(instrs):
             name = op.name
             if not self.live:
-                if name in ("block", "loop", "if", "for"):
+                if name in ("block", "loop", "if", "for", "try_table"):
                     dead = Frame(name, idx)
                     dead.dead = True
                     self.ctrl.append(dead)
@@ -202,7 +205,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics):
+                visit_atomics, visit_refs):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 
