@@ -16,6 +16,7 @@ from .errors import (
     Trap,
     TrapCode,
     WasmError,
+    WasmException,
 )
 from .runtime import (
     Engine,
@@ -30,9 +31,10 @@ from .runtime import (
     Store,
     StoreLimits,
     Table,
+    Tag,
     ValType,
 )
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 __all__ = [
     "CompileError",
@@ -64,8 +66,11 @@ __all__ = [
     "StoreMismatchError",
     "Table",
     "TableType",
+    "Tag",
+    "TagType",
     "Trap",
     "TrapCode",
     "ValType",
     "WasmError",
+    "WasmException",
 ]

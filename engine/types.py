@@ -300,6 +300,18 @@ def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncT
 
 
 @dataclass(frozen=True)
+class TagType:
+    """A tag type (exception handling): the function type of its payload, with no results
+    (wasmtime-py's ``TagType``)."""
+
+    functype: FuncType
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(self.functype.params)
+
+
+@dataclass(frozen=True)
 class Limits:
     """Limits of a memory (pages) or table (elements); ``max`` is None when unbounded."""
 

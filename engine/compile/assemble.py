@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, tail, visit_refs, wide
+from . import atomics, tail, visit_exceptions, visit_refs, wide
 from . import numerics as N
 
 Factory = Callable[[Any], Callable[..., Any]]
@@ -55,6 +55,7 @@ def base_globals() -> dict[str, Any]:
     g.update(wide.HELPERS)
     g.update(tail.HELPERS)
     g.update(visit_refs.HELPERS)
+    g.update(visit_exceptions.HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
         s = struct.Struct("<" + fmt)

@@ -24,6 +24,7 @@ from . import (
     control,
     visit_atomics,
     visit_calls,
+    visit_exceptions,
     visit_memory,
     visit_numeric,
     visit_refs,
@@ -37,6 +38,7 @@ from .loops import counted_loops
 from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
+from .visit_exceptions import ExceptionVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
 from .visit_refs import RefVisitors
@@ -59,6 +61,7 @@ class _Gen(
     SimdVisitors,
     AtomicVisitors,
     RefVisitors,
+    ExceptionVisitors,
 ):
     """Source generator for one function body."""
 
@@ -205,7 +208,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics, visit_refs):
+                visit_atomics, visit_refs, visit_exceptions):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 

@@ -8,6 +8,7 @@ from .linker import Linker
 from .memory import Memory, MemoryInst
 from .module import ExportType, ImportType, Module
 from .table import Table, TableInst
+from .tag import Tag
 from .values import ValType
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "StoreLimits",
     "Table",
     "TableInst",
+    "Tag",
     "ValType",
 ]

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import StoreMismatchError, Trap
+from ..errors import StoreMismatchError, Trap, WasmException
 from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, FuncType, intern_func_type
 from .calls import HostError, invoke
 from .values import from_bits, from_python, results_list, to_bits, to_python
@@ -155,7 +155,7 @@ def _python_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         values = [to_python(t, a) for t, a in zip(params, args)]
         try:
             out = func(*values)
-        except Trap:
+        except (Trap, WasmException):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
             raise _carry(exc) from None
@@ -212,7 +212,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         def raw(*args: Any) -> Any:
             try:
                 return func(*args)
-            except Trap:
+            except (Trap, WasmException):
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
@@ -224,7 +224,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         def raw_int(*args: Any) -> Any:
             try:
                 out = func(*args)
-            except Trap:
+            except (Trap, WasmException):
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
@@ -239,7 +239,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     def raw_results(*args: Any) -> Any:
         try:
             out = func(*args)
-        except Trap:
+        except (Trap, WasmException):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
             raise _carry(exc) from None

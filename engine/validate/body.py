@@ -444,7 +444,13 @@ def _run(
                 stack.extend(labels[:-1])
         elif name == "throw":
             ft = _tag(ctx, imm)
-            _pop_vals(stack, height, unreach, ft.params)
+            have = stack[max(height, len(stack) - len(ft.params)):]
+            try:
+                _pop_vals(stack, height, unreach, ft.params)
+            except InvalidError:
+                raise InvalidError(  # the reference interpreter's detailed wording
+                    f"type mismatch: instruction requires [{' '.join(ft.params)}] but stack "
+                    f"has [{' '.join(t or 'bot' for t in have)}]") from None
             del stack[height:]
             unreach = ctrls[-1][4] = True
         elif name == "throw_ref":
