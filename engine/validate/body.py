@@ -125,6 +125,8 @@ def validate_body(info: ModuleInfo, func_index: int, body: Body) -> None:
     # Iterative; a RecursionError (a first call deep in wasm recursion) propagates as such:
     # it says nothing about the body, and the code map does not record it as a failure.
     limits = info.limits if info.limits is not None else DEFAULT_LIMITS
+    for _, t in body.locals:
+        check_valtype(ctx, t)
     _STATE.resolve = ctx.resolve
     try:
         _run(ctx, ftype.params, ftype.results, body, limits, func_index)
