@@ -6,6 +6,8 @@ Value types are plain strings (``"i32"``, ``"i64"``, ``"f32"``, ``"f64"``, ``"v1
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 I32 = "i32"
@@ -56,7 +58,12 @@ class FuncType:
         return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
 
 
-_FUNC_TYPES: dict[tuple[tuple[str, ...], tuple[str, ...]], FuncType] = {}
+#: Weak values: an interned type lives as long as a module, function or compiled body uses
+#: it, so loading and dropping modules does not grow this table.
+_FUNC_TYPES: weakref.WeakValueDictionary[tuple[tuple[str, ...], tuple[str, ...]], FuncType] = (
+    weakref.WeakValueDictionary()
+)
+_INTERN_LOCK = threading.Lock()
 
 
 def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncType:
@@ -67,7 +74,11 @@ def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncT
     key = (tuple(params), tuple(results))
     ft = _FUNC_TYPES.get(key)
     if ft is None:
-        ft = _FUNC_TYPES[key] = FuncType(*key)
+        with _INTERN_LOCK:
+            ft = _FUNC_TYPES.get(key)
+            if ft is None:
+                ft = FuncType(*key)
+                _FUNC_TYPES[key] = ft
     return ft
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..config import FEATURES
+from ..errors import ImplementationLimitError
 from ..opcodes import ALL_OPS, PREFIXED, Op
 from ..types import VALTYPE_CODES
 from .module import Body, Expr, Instr, ModuleInfo
@@ -346,8 +347,13 @@ def read_const_expr(data: bytes, pos: int,
     return instrs, pos
 
 
-def read_locals(data: bytes, pos: int) -> tuple[list[tuple[int, str]], int]:
-    """The run-length local declarations of a body."""
+def read_locals(
+    data: bytes, pos: int, max_locals: int = MAX_LOCALS, where: str = "a function"
+) -> tuple[list[tuple[int, str]], int]:
+    """The run-length local declarations of a body.
+
+    More than 2**32-1 in all is malformed (the spec's bound); more than ``max_locals`` is an
+    ImplementationLimitError (``Config.limits.max_locals``)."""
     n, pos = read_len(data, pos)
     out = []
     total = 0
@@ -355,10 +361,12 @@ def read_locals(data: bytes, pos: int) -> tuple[list[tuple[int, str]], int]:
         count, pos = read_u32(data, pos)
         t, pos = read_valtype(data, pos)
         total += count
-        if total > MAX_LOCALS:  # also covers the spec's u32 overflow of the sum
+        if total > 0xFFFF_FFFF:
             raise fail("too many locals")
         if count:
             out.append((count, t))
+    if total > max_locals:
+        raise ImplementationLimitError("too many locals", "max_locals", total, max_locals, where)
     return out, pos
 
 
@@ -375,8 +383,10 @@ def decode_body(info: ModuleInfo, func_index: int) -> Body:
     # rejects them anyway; leaving them to it matches the testsuite, whose text modules
     # wabt encodes without a data count section.
     need_data_count = info.data_count is None and bool(info.datas)
+    limits = info.limits
+    max_locals = limits.max_locals if limits is not None else MAX_LOCALS
     try:
-        local_decls, pos = read_locals(data, start)
+        local_decls, pos = read_locals(data, start, max_locals, f"function {func_index}")
         instrs, pos = read_instrs(data, pos, need_data_count, info.features)
     except IndexError:
         raise fail(EOS) from None

@@ -103,6 +103,16 @@ class DataSegment:
     offset: Expr | None = None  # active only
 
 
+@dataclass
+class IndexSpaces:
+    """Index-space facts flattened once per module (``ModuleInfo.spaces``), so that per-body
+    and per-instruction lookups cost O(1) instead of a walk over the imports."""
+
+    key: tuple[int, int]  # (len(imports), len(globals)) it was built from
+    func_imports: array  # type index of each imported function
+    global_types: list[GlobalType]  # the global index space
+
+
 @dataclass(slots=True)
 class ModuleInfo:
     """A decoded (not yet validated) module.
@@ -134,20 +144,35 @@ class ModuleInfo:
     #: The Config feature flags the module was decoded with (None: every feature on); the
     #: body decoder and the validator consult them.
     features: Any = None
+    #: Cache of ``spaces()``.
+    index_spaces: IndexSpaces | None = None
+    #: The implementation limits it was decoded under (``engine.config.ImplLimits``).
+    limits: Any = None
 
     # Convenience views over imports + definitions (index spaces of the spec).
     def imported(self, kind: str) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]
 
+    def spaces(self) -> IndexSpaces:
+        """The flattened index spaces (cached; rebuilt if imports or globals changed)."""
+        key = (len(self.imports), len(self.globals))
+        cached = self.index_spaces
+        if cached is None or cached.key != key:
+            funcs = array("I", [imp.desc for imp in self.imports if imp.kind == FUNC])  # type: ignore[misc]
+            globals_ = [imp.desc for imp in self.imported(GLOBAL)] + [g.type for g in self.globals]
+            cached = self.index_spaces = IndexSpaces(key, funcs, globals_)  # type: ignore[arg-type]
+        return cached
+
     @property
     def num_imported_funcs(self) -> int:
-        return sum(1 for imp in self.imports if imp.kind == FUNC)
+        return len(self.spaces().func_imports)
 
     def func_type_index(self, func_index: int) -> int:
         """Type index of function ``func_index`` in the function index space."""
-        n = self.num_imported_funcs
+        imported = self.spaces().func_imports
+        n = len(imported)
         if func_index < n:
-            return self.imported(FUNC)[func_index].desc  # type: ignore[return-value]
+            return imported[func_index]
         return self.funcs[func_index - n]
 
     def func_type(self, func_index: int) -> FuncType:
@@ -163,7 +188,8 @@ class ModuleInfo:
         return [imp.desc for imp in self.imported(MEMORY)] + self.mems  # type: ignore[misc]
 
     def all_global_types(self) -> list[GlobalType]:
-        return [imp.desc for imp in self.imported(GLOBAL)] + [g.type for g in self.globals]  # type: ignore[misc]
+        """The global index space's types (a cached list: do not modify)."""
+        return self.spaces().global_types
 
 
 @dataclass

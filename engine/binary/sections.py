@@ -10,10 +10,12 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
+from ..config import DEFAULT_LIMITS, ImplLimits
 from ..errors import MalformedError
 from ..opcodes import BY_NAME
 from ..types import GlobalType, Limits, MemoryType, TableType, intern_func_type
 from .instructions import read_const_expr, read_instrs, read_locals
+from .limits import check_module
 from .module import (
     FUNC,
     GLOBAL,
@@ -56,8 +58,11 @@ _ZERO = (0,)  # seed of exact-size columns: array * count allocates exactly
 _REF_FUNC = BY_NAME["ref.func"]
 
 
-def decode_module(data: bytes, features: Mapping[str, bool] | None = None) -> ModuleInfo:
-    """Decode a binary module into a ModuleInfo (bodies framed, not decoded).
+def decode_module(
+    data: bytes, features: Mapping[str, bool] | None = None, limits: ImplLimits | None = None
+) -> ModuleInfo:
+    """Decode a binary module into a ModuleInfo (bodies framed, not decoded); enforce the
+    module-level implementation ``limits`` (default: ``DEFAULT_LIMITS``).
 
     ``features``: the Config feature flags to decode with (None: every feature on).
     """
@@ -65,8 +70,10 @@ def decode_module(data: bytes, features: Mapping[str, bool] | None = None) -> Mo
     _check_header(data)
     info = ModuleInfo(data)
     info.features = features
+    info.limits = limits if limits is not None else DEFAULT_LIMITS
     try:
         _decode_sections(info, data)
+        check_module(info, info.limits)
     except IndexError:
         error = fail(EOS)
     except MalformedError as exc:

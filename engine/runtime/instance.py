@@ -6,6 +6,7 @@ Nothing is created per function up front: ``rt.funcs`` and ``rt.func_refs`` are 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
@@ -34,8 +35,33 @@ class _Funcs(dict):
         if index < n:
             fn = rt.func_refs[index].fn
         else:
-            fn = rt.code.factory(index - n)(rt)
+            try:
+                factory = rt.code.factory(index - n)
+            except RecursionError:
+                # A first call (lazy modes) at the end of the wasm call budget: lend the
+                # compiler frames above the limit (no Python frame before the limit is
+                # raised), so the depth available to wasm does not depend on the mode.
+                limit = sys.getrecursionlimit()
+                sys.setrecursionlimit(limit + COMPILE_HEADROOM)
+                try:
+                    factory = _compile_deep(rt.code, index - n)
+                finally:
+                    if sys.getrecursionlimit() == limit + COMPILE_HEADROOM:
+                        sys.setrecursionlimit(limit)
+            fn = factory(rt)
         return self.setdefault(index, fn)
+
+
+#: Python frames lent to the compiler for a first call at the end of the wasm call budget;
+#: deeper needs are met on a fresh thread's stack.
+COMPILE_HEADROOM = 200
+
+
+def _compile_deep(code: Any, defined_index: int) -> Any:
+    try:
+        return code.factory(defined_index)
+    except RecursionError:
+        return code.factory_on_fresh_stack(defined_index)
 
 
 class _FuncRefs(dict):
@@ -57,10 +83,12 @@ class Runtime:
         "code",
         "datas",
         "elems",
+        "fuel",
         "func_refs",
         "funcs",
         "globals",
         "info",
+        "interrupt",
         "memories",
         "module",
         "num_imported_funcs",
@@ -85,6 +113,8 @@ class Runtime:
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
         self.datas: list[bytes] = []
+        self.fuel: list[int] = [0, 0]  # the store's cells, set by Instance
+        self.interrupt: list[bool] = [False]
 
 
 class Exports(Mapping[str, Extern]):
@@ -122,6 +152,8 @@ class Instance:
         self.module = module
         self._store = store
         rt = self._rt = Runtime(module, store)
+        rt.fuel = getattr(store, "fuel", rt.fuel)
+        rt.interrupt = getattr(store, "interrupt", rt.interrupt)
         self._tables: list[Table] = []
         self._memories: list[Memory] = []
         self._globals: list[Global] = []

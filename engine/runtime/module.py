@@ -43,7 +43,8 @@ class Module:
 
     def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview) -> None:
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
-        info = decode_module(data, features_snapshot(engine.config.features))
+        info = decode_module(data, features_snapshot(engine.config.features),
+                             engine.config.limits)
         validate_module(info)
         self.engine = engine
         self.info: ModuleInfo = info

@@ -15,7 +15,8 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from ..binary.module import Body, ModuleInfo
-from ..errors import InvalidError, MalformedError
+from ..config import DEFAULT_LIMITS, ImplLimits
+from ..errors import ImplementationLimitError, InvalidError, MalformedError
 from ..types import FUNCREF, I32, I64, REF_TYPES, V128, MemoryType
 from . import optable as T
 from .context import Context, context_of
@@ -86,10 +87,10 @@ def validate_body(info: ModuleInfo, func_index: int, body: Body) -> None:
     ftype = ctx.func_types[func_index]
     if ftype is None:
         raise InvalidError(f"unknown type {info.funcs[func_index - nimported]}")
-    try:
-        _run(ctx, ftype.params, ftype.results, body)
-    except RecursionError as exc:  # defensive: the algorithm itself is iterative
-        raise InvalidError("type mismatch") from exc
+    # Iterative; a RecursionError (a first call deep in wasm recursion) propagates as such:
+    # it says nothing about the body, and the code map does not record it as a failure.
+    limits = info.limits if info.limits is not None else DEFAULT_LIMITS
+    _run(ctx, ftype.params, ftype.results, body, limits, func_index)
 
 
 def _block_type(ctx: Context, imm) -> tuple[tuple, tuple]:
@@ -181,8 +182,16 @@ def _check_imm(ctx: Context, check: int, arg, imm) -> str | None:
     return None
 
 
-def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
+def _too_deep(limits: ImplLimits, depth: int, func_index: int, pos: int) -> None:
+    raise ImplementationLimitError("blocks nested too deeply", "max_nesting", depth,
+                                   limits.max_nesting, f"function {func_index}, instruction {pos}")
+
+
+def _run(
+    ctx: Context, params: tuple, results: tuple, body: Body, limits: ImplLimits, func_index: int
+) -> None:
     """The main loop; one long function so the hot state lives in fast locals."""
+    max_ctrls = limits.max_nesting + 1  # the function's own frame is not nesting
     local_types, nlocals = _local_types(params, body)
     generic = _GENERIC
     stack: list = []
@@ -265,6 +274,8 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             height = len(stack)
             unreach = False
             ctrls.append([_BLOCK if name == "block" else _LOOP, start, end, height, False])
+            if len(ctrls) > max_ctrls:
+                _too_deep(limits, len(ctrls) - 1, func_index, pos)
             stack.extend(start)
         elif name == "if":
             start, end = _block_type(ctx, imm)
@@ -273,6 +284,8 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             height = len(stack)
             unreach = False
             ctrls.append([_IF, start, end, height, False])
+            if len(ctrls) > max_ctrls:
+                _too_deep(limits, len(ctrls) - 1, func_index, pos)
             stack.extend(start)
         elif name == "else":
             frame = ctrls[-1]
@@ -298,6 +311,10 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
                 _pop_vals(stack, height, unreach, labels)
                 stack.extend(labels)
         elif name == "br_table":
+            if len(imm[0]) > limits.max_br_table_targets:
+                raise ImplementationLimitError(
+                    "too many br_table targets", "max_br_table_targets", len(imm[0]),
+                    limits.max_br_table_targets, f"function {func_index}, instruction {pos}")
             _br_table(stack, height, unreach, ctrls, imm)
             del stack[height:]
             unreach = ctrls[-1][4] = True
