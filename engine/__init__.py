@@ -5,6 +5,7 @@ from .errors import (
     CompileError,
     EngineError,
     ExhaustionError,
+    ExitTrap,
     Frame,
     ImplementationLimitError,
     InvalidError,
@@ -19,6 +20,7 @@ from .errors import (
     WasmException,
 )
 from .runtime import (
+    Caller,
     Engine,
     ExportType,
     Func,
@@ -37,11 +39,13 @@ from .runtime import (
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 __all__ = [
+    "Caller",
     "CompileError",
     "Config",
     "Engine",
     "EngineError",
     "ExhaustionError",
+    "ExitTrap",
     "ExportType",
     "Frame",
     "Func",

@@ -17,6 +17,7 @@ on purpose::
     |   +-- ResourceLimitError  a store limit (Store.set_limits) refused an allocation
     |   +-- StoreMismatchError  an object of one Store used with another
     |   +-- MemoryAccessError   Memory.write out of bounds (also an IndexError, as wasmtime-py)
+    |   +-- ExitTrap            a WASI program called proc_exit (carries ``code``)
     +-- Trap                    execution trapped; ``trap_code``, ``message``, ``frames``
     |   +-- ExhaustionError     the call stack was exhausted
     +-- WasmException           a wasm exception (``throw``) not caught by wasm; ``tag``, ``payload``
@@ -241,6 +242,15 @@ class ExhaustionError(Trap):
 
     def __init__(self, message: str = "call stack exhausted") -> None:
         super().__init__(message)
+
+
+class ExitTrap(EngineError):
+    """WASI ``proc_exit(code)``: unwinds the program, carrying the exit code (wasmtime-py's
+    ``ExitTrap``, a ``WasmtimeError`` there, so an ``EngineError`` here)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"Exited with i32 exit status {code}")
+        self.code = code
 
 
 class WasmException(WasmError):

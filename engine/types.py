@@ -358,6 +358,11 @@ class MemoryType:
         return 1 << self.page_size_log2
 
     @property
+    def min_bytes(self) -> int:
+        """The minimum size in bytes (what store limits count)."""
+        return self.limits.min << self.page_size_log2
+
+    @property
     def max_pages(self) -> int:
         """The largest size in pages its index type can address (the spec's bound)."""
         bits = 64 if self.is_64 else 32

@@ -282,8 +282,11 @@ class Control:
             # early exit (see ``refund``); otherwise charged per iteration by the iterator.
             fuel = self.bind("FUEL", "rt.fuel")
             rng = f"(R{fr.id} := fuel_range({fuel}, {self.facts.costs.get(idx, 1)}, {rng}))"
+        if self.options.epoch:
+            # The interrupt flag is polled between chunks of iterations (C-level iteration
+            # inside a chunk), not in every iteration; see numerics.epoch_range.
+            rng = f"epoch_range({self.bind('INTR', 'rt.interrupt')}, {rng})"
         mark = self.open(f"for {var} in {rng}:")
-        self.meter_loop(idx, fuel=False)
         fr.for_ = ForLoop(var, bound, step, mask, mark, writes, [])
         self.pyloops.append(fr)
 

@@ -94,6 +94,8 @@ class _Gen(
         self.live = True
         self.uses_lab = False
         self.uses_try = False
+        self.try_depth = 0  # open try_table constructs
+        self.tail_in_try = False  # a tail call inside a try_table (see assemble)
         self.hoisted: dict[str, int] = {}  # hoisted invariant -> index of its loop in pyloops
         self.binds: dict[str, str] = {}  # factory-time bindings: name -> expression over rt
         self.consts: dict[str, Any] = {}  # exec globals specific to this function

@@ -71,6 +71,7 @@ class ExceptionVisitors:
             self.open("while True:")
             self.pyloops.append(fr)
         fr.try_mark = self.open("try:")
+        self.try_depth += 1
 
     def end_try(self, fr: Any) -> None:
         """Close a try_table: the fallthrough keeps its results in slots (evaluated inside
@@ -81,6 +82,7 @@ class ExceptionVisitors:
                 self.emit("break")
         live_after = self.live or fr.branched
         self.close(fr.try_mark)
+        self.try_depth -= 1
         exc = f"x{fr.id}"
         mark = self.open(f"except WasmException as {exc}:")
         caught_all = False

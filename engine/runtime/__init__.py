@@ -1,5 +1,6 @@
 """The runtime: Engine/Store, modules, instances, functions, memories, tables, globals."""
 
+from .caller import Caller
 from .engine import Engine, Store, StoreLimits
 from .func import Func
 from .global_ import Global, GlobalCell
@@ -12,6 +13,7 @@ from .tag import Tag
 from .values import ValType
 
 __all__ = [
+    "Caller",
     "Engine",
     "ExportType",
     "Exports",

@@ -171,12 +171,13 @@ class Instance:
         self._memories: list[Memory] = []
         self._globals: list[Global] = []
         self._exports: Exports | None = None
-        self._link(list(imports))
+        self._link(list(imports), store)
         info = module.info
         limits = getattr(store, "limits", None)
         if limits is not None:  # before any allocation, so a refusal costs nothing
             limits.reserve(1, len(info.mems), len(info.tables),
-                           [m.limits.min for m in info.mems], [t.limits.min for t in info.tables])
+                           [m.min_bytes for m in info.mems],
+                           [t.limits.min for t in info.tables])
         self._allocate()
         self._init_segments()
         start = module.info.start
@@ -203,7 +204,7 @@ class Instance:
 
     # -- instantiation steps ------------------------------------------------------------
 
-    def _link(self, imports: list[Extern]) -> None:
+    def _link(self, imports: list[Extern], store: Any = None) -> None:
         rt, info = self._rt, self.module.info
         if len(imports) != len(info.imports):
             raise LinkError(f"expected {len(info.imports)} imports, found {len(imports)}")
@@ -219,6 +220,8 @@ class Instance:
                 ok = isinstance(ext, Func) and ext.ftype == rt.types[imp.desc]  # type: ignore[index]
                 if ok:
                     rt.func_refs[nfunc] = ext
+                    if getattr(ext, "_caller_fn", None) is not None:  # access_caller=True
+                        rt.funcs[nfunc] = ext._bind_caller(rt, store)
                     nfunc += 1
             elif imp.kind == TABLE:
                 want = canon.table_type(imp.desc)  # type: ignore[arg-type]
