@@ -16,7 +16,7 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from ..binary.module import CATCH_ALL, CATCH_REF, Body, ModuleInfo
-from ..config import DEFAULT_LIMITS, ImplLimits
+from ..config import DEFAULT_LIMITS, ImplLimits, follows_wasm_2_0
 from ..errors import ImplementationLimitError, InvalidError, MalformedError
 from ..types import (
     EXNREF,
@@ -480,7 +480,8 @@ def _run(
                 raise InvalidError(f"unknown global {imm}")
             gt = ctx.globals[imm]
             if not gt.mutable:
-                raise InvalidError("immutable global")
+                raise InvalidError("global is immutable" if follows_wasm_2_0(ctx.features)
+                                   else "immutable global")
             _pop(stack, height, unreach, gt.content)
         else:
             _other(ctx, name, imm, stack, height, unreach)
