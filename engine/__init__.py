@@ -17,6 +17,7 @@ from .errors import (
     Trap,
     TrapCode,
     WasmError,
+    WasmException,
 )
 from .runtime import (
     Caller,
@@ -32,10 +33,11 @@ from .runtime import (
     Store,
     StoreLimits,
     Table,
+    Tag,
     ValType,
 )
 from .text import TextError, wat2wasm
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 __all__ = [
     "Caller",
@@ -69,10 +71,13 @@ __all__ = [
     "StoreMismatchError",
     "Table",
     "TableType",
+    "Tag",
+    "TagType",
     "TextError",
     "Trap",
     "TrapCode",
     "ValType",
     "WasmError",
+    "WasmException",
     "wat2wasm",
 ]

@@ -34,7 +34,9 @@ def _classify(exc: BaseException) -> AdapterError:
     text = str(exc)
     for cls, kind in ((engine.MalformedError, "malformed"), (engine.InvalidError, "invalid"),
                       (engine.LinkError, "unlinkable"), (engine.ExhaustionError, "exhaustion"),
-                      (engine.Trap, "trap"), (engine.WasmError, "other")):
+                      (engine.Trap, "trap"),
+                      (getattr(engine, "WasmException", ()), "exception"),
+                      (engine.WasmError, "other")):
         if isinstance(exc, cls):
             return AdapterError(kind, text)
     return AdapterError("crash", f"{type(exc).__name__}: {text}")

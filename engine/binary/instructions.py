@@ -14,13 +14,13 @@ from typing import Any, NamedTuple
 from ..config import FEATURES
 from ..errors import ImplementationLimitError
 from ..opcodes import ALL_OPS, PREFIXED, Op
-from ..types import VALTYPE_CODES
-from .module import Body, Expr, Instr, ModuleInfo
+from ..types import SHORTHAND_CODES, VALTYPE_CODES, RefType
+from .module import Body, Catch, Expr, Instr, ModuleInfo
 from .reader import (
     EOS,
     fail,
+    read_heaptype,
     read_len,
-    read_reftype,
     read_s32,
     read_s64,
     read_sleb,
@@ -35,6 +35,7 @@ from .reader import (
 MAX_LOCALS = 50_000
 
 _END = 0x0B
+_TRY_TABLE = 0x1F
 _ELSE = 0x05
 
 # --- immediate readers: (data, pos) -> (value, pos) ------------------------------------
@@ -47,6 +48,8 @@ def _imm_block(data: bytes, pos: int) -> tuple[Any, int]:
     t = VALTYPE_CODES.get(b)
     if t is not None:
         return t, pos + 1
+    if b in SHORTHAND_CODES or b == 0x63 or b == 0x64:
+        return read_valtype(data, pos)
     # A type index, encoded as a positive s33 so it cannot collide with a type byte.
     idx, pos = read_sleb(data, pos, 33)
     if idx < 0:
@@ -176,6 +179,30 @@ def _imm_select_t(data: bytes, pos: int) -> tuple[Any, int]:
     return read_valtypes(data, pos)
 
 
+def _imm_ref_null(data: bytes, pos: int) -> tuple[Any, int]:
+    """``ref.null ht``: the nullable reference type of the heap type."""
+    heap, pos = read_heaptype(data, pos)
+    return RefType(True, heap), pos
+
+
+def _imm_try_table(data: bytes, pos: int) -> tuple[Any, int]:
+    """``try_table bt vec(catch)``: a catch is a kind byte, a tag (kinds 0, 1), a label."""
+    bt, pos = _imm_block(data, pos)
+    n, pos = read_len(data, pos)
+    catches = []
+    for _ in range(n):
+        kind = data[pos]
+        if kind > 3:
+            raise fail("malformed catch clause")
+        pos += 1
+        tag = None
+        if kind < 2:
+            tag, pos = read_u32(data, pos)
+        label, pos = read_u32(data, pos)
+        catches.append(Catch(kind, tag, label))
+    return (bt, tuple(catches)), pos
+
+
 #: Marker: the immediate is one u32 index, read inline in the loop.
 _U32 = object()
 
@@ -194,7 +221,10 @@ _READERS: dict[str, Any] = {
     "f32": _imm_f32,
     "f64": _imm_f64,
     "select_t": _imm_select_t,
-    "reftype": read_reftype,
+    "reftype": _imm_ref_null,
+    "type": _U32,
+    "tag": _U32,
+    "try_table": _imm_try_table,
     "v128": _imm_v128,
     "lane": _imm_lane,
     "shuffle": _imm_shuffle,
@@ -335,8 +365,8 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
         else:
             imm, pos = reader(data, pos)
             append((op, imm))
-            if b < 5:  # block 0x02, loop 0x03, if 0x04 (prefixed ops have b >= 0xFC)
-                blocks.append(b == 4)
+            if b < 5 or b == _TRY_TABLE:  # block 0x02, loop 0x03, if 0x04, try_table 0x1F
+                blocks.append(b == 4)  # (prefixed ops have b >= 0xFC)
 
 
 def read_const_expr(data: bytes, pos: int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..config import ImplLimits
 from ..errors import ImplementationLimitError
-from .module import FUNC, GLOBAL, MEMORY, TABLE, ModuleInfo
+from .module import FUNC, GLOBAL, MEMORY, TABLE, TAG, ModuleInfo
 
 
 def check(what: str, limit: str, value: int, limits: ImplLimits, where: str) -> None:
@@ -22,7 +22,7 @@ def check(what: str, limit: str, value: int, limits: ImplLimits, where: str) -> 
 def check_module(info: ModuleInfo, limits: ImplLimits) -> None:
     """The module-level limits: counts per index space and section, type arities, body
     sizes. O(types + functions)."""
-    kinds = {FUNC: 0, TABLE: 0, MEMORY: 0, GLOBAL: 0}
+    kinds = {FUNC: 0, TABLE: 0, MEMORY: 0, GLOBAL: 0, TAG: 0}
     for imp in info.imports:
         kinds[imp.kind] += 1
     check("too many types", "max_types", len(info.types), limits, "the type section")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from ..compat import SLOTS
 from ..opcodes import Op
@@ -24,17 +24,29 @@ Instr = tuple[Op, Any]
 Expr = list[Instr]
 
 #: What an import or export refers to.
-FUNC, TABLE, MEMORY, GLOBAL = "func", "table", "memory", "global"
+FUNC, TABLE, MEMORY, GLOBAL, TAG = "func", "table", "memory", "global", "tag"
 
-# int = type index for functions
 ImportDesc = Union[int, TableType, MemoryType, GlobalType]  # noqa: UP007 - runtime value, Python 3.9
+# (int = type index: functions, tags)
+
+
+class Catch(NamedTuple):
+    """A catch clause of ``try_table``: ``kind`` 0 catch, 1 catch_ref, 2 catch_all,
+    3 catch_all_ref; ``tag`` (None for the catch_all forms) and the target ``label``."""
+
+    kind: int
+    tag: int | None
+    label: int
+
+
+CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
 class Import:
     module: str
     name: str
-    kind: str  # FUNC | TABLE | MEMORY | GLOBAL
+    kind: str  # FUNC | TABLE | MEMORY | GLOBAL | TAG
     desc: ImportDesc
 
 
@@ -129,6 +141,10 @@ class ModuleInfo:
     #: Type index of each *defined* function (imports not included).
     funcs: array = field(default_factory=lambda: array("I"))
     tables: list[TableType] = field(default_factory=list)  # defined tables
+    #: Initializer expression of each defined table (None: null), typed function references.
+    table_inits: list[Expr | None] = field(default_factory=list)
+    #: Type index of each defined tag (exception handling).
+    tags: list[int] = field(default_factory=list)
     mems: list[MemoryType] = field(default_factory=list)  # defined memories
     globals: list[GlobalDef] = field(default_factory=list)  # defined globals
     exports: list[Export] = field(default_factory=list)
@@ -179,6 +195,13 @@ class ModuleInfo:
 
     def func_type(self, func_index: int) -> FuncType:
         return self.types[self.func_type_index(func_index)]
+
+    def tag_type_index(self, tag_index: int) -> int:
+        """Type index of tag ``tag_index`` in the tag index space (imports first)."""
+        imported = [imp.desc for imp in self.imports if imp.kind == TAG]
+        if tag_index < len(imported):
+            return imported[tag_index]  # type: ignore[return-value]
+        return self.tags[tag_index - len(imported)]
 
     def all_func_type_indices(self) -> list[int]:
         return [imp.desc for imp in self.imported(FUNC)] + list(self.funcs)  # type: ignore[misc]

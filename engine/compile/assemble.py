@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, tail, wide
+from . import atomics, tail, visit_exceptions, visit_refs, wide
 from . import numerics as N
 from .codeobj import build_factory
 
@@ -56,6 +56,8 @@ def base_globals() -> dict[str, Any]:
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
     g.update(tail.HELPERS)
+    g.update(visit_refs.HELPERS)
+    g.update(visit_exceptions.HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
         s = struct.Struct("<" + fmt)
@@ -87,7 +89,16 @@ def assemble(gen: Any) -> str:
         out.extend(_function("f", gen, body))
         out.append("    return f")
         return "\n".join(out) + "\n"
-    out.extend(_function("f", gen, [tail.in_entry(line) for line in body]))
+    if getattr(gen, "tail_in_try", False):
+        # A tail call inside a try_table must leave the handler before the callee runs
+        # (its exceptions are not the caller's to catch): the entry runs the tail variant
+        # in a trampoline, whose ``return TailCall(...)`` exits the ``try`` (one frame more,
+        # only for such functions).
+        params = ", ".join(f"l{i}" for i in range(len(gen.ftype.params)))
+        out.append(f"    def f({params}):")
+        out.append(f"        return trampoline(f_tail, ({params}{',' if params else ''}))")
+    else:
+        out.extend(_function("f", gen, [tail.in_entry(line) for line in body]))
     out.extend(_function("f_tail", gen, [tail.in_body(line) for line in body]))
     out.append("    f.tail = f_tail")
     out.append("    return f")

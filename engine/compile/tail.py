@@ -66,4 +66,4 @@ def in_body(line: str) -> str:
 HELPERS = {"TailCall": TailCall, "tail_of": tail_of, "trampoline": trampoline}
 
 #: Instruction names that make a function need the trampoline.
-TAIL_CALLS = frozenset(("return_call", "return_call_indirect"))
+TAIL_CALLS = frozenset(("return_call", "return_call_indirect", "return_call_ref"))

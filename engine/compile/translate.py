@@ -24,8 +24,10 @@ from . import (
     control,
     visit_atomics,
     visit_calls,
+    visit_exceptions,
     visit_memory,
     visit_numeric,
+    visit_refs,
     visit_tables,
     visit_variables,
 )
@@ -36,8 +38,10 @@ from .loops import counted_loops
 from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
+from .visit_exceptions import ExceptionVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
+from .visit_refs import RefVisitors
 from .visit_simd import SimdVisitors
 from .visit_tables import TableVisitors
 from .visit_variables import VariableVisitors
@@ -56,6 +60,8 @@ class _Gen(
     TableVisitors,
     SimdVisitors,
     AtomicVisitors,
+    RefVisitors,
+    ExceptionVisitors,
 ):
     """Source generator for one function body."""
 
@@ -88,6 +94,8 @@ class _Gen(
         self.live = True
         self.uses_lab = False
         self.uses_try = False
+        self.try_depth = 0  # open try_table constructs
+        self.tail_in_try = False  # a tail call inside a try_table (see assemble)
         self.hoisted: dict[str, int] = {}  # hoisted invariant -> index of its loop in pyloops
         self.binds: dict[str, str] = {}  # factory-time bindings: name -> expression over rt
         self.consts: dict[str, Any] = {}  # exec globals specific to this function
@@ -174,7 +182,7 @@ class _Gen(
         for idx, (op, imm) in enumerate(instrs):
             name = op.name
             if not self.live:
-                if name in ("block", "loop", "if", "for"):
+                if name in ("block", "loop", "if", "for", "try_table"):
                     dead = Frame(name, idx)
                     dead.dead = True
                     self.ctrl.append(dead)
@@ -202,7 +210,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics):
+                visit_atomics, visit_refs, visit_exceptions):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 

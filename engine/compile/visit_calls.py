@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..types import intern_func_type
 from .stack import Entry, var
 from .tail import SELF_TAIL, TAIL_CALLS, TAILCALL
 
@@ -46,6 +45,8 @@ class CallVisitors:
     def tail_call(self, target: str, ops: list[Entry]) -> None:
         """End the body with a tail call: return the marker to the trampoline."""
         args = "".join(f"{o.expr}, " for o in ops)
+        if self.try_depth:
+            self.tail_in_try = True  # see assemble: the entry trampolines the tail variant
         self.emit(f"return {TAILCALL}{target}, ({args}))")
         self.live = False
 
@@ -80,7 +81,8 @@ class CallVisitors:
         if top.depth or top.eff:
             self.spill(len(self.stack) - 1)  # the index is read twice below
         ops = self.take(n + 1)
-        ftname = self.const(intern_func_type(ft.params, ft.results), "FT")
+        # The instance's canonical type (rt.types): equal types are one object.
+        ftname = self.bind(f"FT{type_index}", f"rt.types[{type_index}]")
         elems = self.bind(f"E{table}", f"rt.tables[{table}].elements")
         k, ref = ops[-1].expr, self.temp()
         # The common case inline (an in-bounds, non-null entry of the interned type); the

@@ -9,6 +9,7 @@ from .linker import Linker
 from .memory import Memory, MemoryInst
 from .module import ExportType, ImportType, Module
 from .table import Table, TableInst
+from .tag import Tag
 from .values import ValType
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "StoreLimits",
     "Table",
     "TableInst",
+    "Tag",
     "ValType",
 ]

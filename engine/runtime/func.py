@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from ..errors import StoreMismatchError, Trap
+from ..errors import StoreMismatchError, Trap, WasmException
 from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, FuncType, intern_func_type
 from .caller import Caller
 from .calls import HostError, invoke
@@ -189,7 +189,7 @@ def _python_host(
                 out = func(args[0], *[to_python(t, a) for t, a in zip(params, args[1:])])
             else:
                 out = func(*[to_python(t, a) for t, a in zip(params, args)])
-        except Trap:
+        except (Trap, WasmException):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
             raise _carry(exc) from None
@@ -221,6 +221,8 @@ _RAW_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+_ANY_REF = (lambda v: True, "a reference")
+
 _INT_BOUNDS = {I32: 1 << 32, I64: 1 << 64, V128: 1 << 128}
 
 
@@ -228,7 +230,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a raw host callable: exceptions carried, results range-checked."""
     results = ft.results
     n = len(results)
-    checks = [_RAW_CHECKS[t][0] for t in results]
+    checks = [_RAW_CHECKS.get(t, _ANY_REF)[0] for t in results]
 
     def bad(out: Any) -> HostError:
         if n > 1 and (not isinstance(out, tuple) or len(out) != n):
@@ -236,7 +238,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         else:
             values = (out,) if n == 1 else out
             k = next(i for i in range(n) if not checks[i](values[i]))
-            want = _RAW_CHECKS[results[k]][1]
+            want = _RAW_CHECKS.get(results[k], _ANY_REF)[1]
             why = f"result {k} ({results[k]}) must be {want}, got {values[k]!r}"
         return HostError(TypeError(f"raw host function {_name(func)!r} ({ft}): {why}"))
 
@@ -244,7 +246,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         def raw(*args: Any) -> Any:
             try:
                 return func(*args)
-            except Trap:
+            except (Trap, WasmException):
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
@@ -256,7 +258,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         def raw_int(*args: Any) -> Any:
             try:
                 out = func(*args)
-            except Trap:
+            except (Trap, WasmException):
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
@@ -271,7 +273,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     def raw_results(*args: Any) -> Any:
         try:
             out = func(*args)
-        except Trap:
+        except (Trap, WasmException):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
             raise _carry(exc) from None

@@ -10,18 +10,29 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
-from ..binary.module import FUNC, MEMORY, TABLE, Expr, Import, ModuleInfo
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, Import, ModuleInfo
 from ..compile.numerics import f32_from_bits, f64_from_bits
 from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
-from ..types import FuncType, GlobalType, MemoryType, TableType, limits_match, memory_type_match
+from ..types import (
+    FuncType,
+    GlobalType,
+    MemoryType,
+    TableType,
+    TagType,
+    limits_match,
+    memory_type_match,
+    runtime_resolve,
+    val_subtype,
+)
 from .calls import invoke
-from .func import Func, interned
+from .func import Func
 from .global_ import Global, GlobalCell
 from .memory import Memory, MemoryInst
 from .module import Module
 from .table import Table, TableInst
+from .tag import Tag
 
-Extern = Union[Func, Memory, Table, Global]  # noqa: UP007 - runtime value, Python 3.9
+Extern = Union[Func, Memory, Table, Global, Tag]  # noqa: UP007 - runtime value, Python 3.9
 
 
 class _Funcs(dict):
@@ -94,6 +105,7 @@ class Runtime:
         "num_imported_funcs",
         "store",
         "tables",
+        "tags",
         "types",
     )
 
@@ -103,12 +115,13 @@ class Runtime:
         self.info: ModuleInfo = module.info
         self.code = module.code
         self.num_imported_funcs = module.code.num_imported
-        self.types: list[FuncType] = [interned(t) for t in module.info.types]
+        self.types: list[FuncType] = module.canon.func_types
         self.funcs = _Funcs()
         self.funcs.rt = self
         self.func_refs = _FuncRefs()
         self.func_refs.rt = self
         self.tables: list[TableInst] = []
+        self.tags: list[Tag] = []  # the tag index space (exception handling)
         self.memories: list[MemoryInst] = []
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
@@ -182,6 +195,8 @@ class Instance:
                     items[exp.name] = self._tables[exp.index]
                 elif exp.kind == MEMORY:
                     items[exp.name] = self._memories[exp.index]
+                elif exp.kind == TAG:
+                    items[exp.name] = rt.tags[exp.index]
                 else:
                     items[exp.name] = self._globals[exp.index]
             self._exports = Exports(items)
@@ -194,6 +209,7 @@ class Instance:
         if len(imports) != len(info.imports):
             raise LinkError(f"expected {len(info.imports)} imports, found {len(imports)}")
         nfunc = 0
+        canon = self.module.canon
         for imp, ext in zip(info.imports, imports):
             owner = getattr(ext, "_store", None)
             if owner is not None and self._store is not None and owner is not self._store:
@@ -208,7 +224,8 @@ class Instance:
                         rt.funcs[nfunc] = ext._bind_caller(rt, store)
                     nfunc += 1
             elif imp.kind == TABLE:
-                ok = isinstance(ext, Table) and ext._table.type.elem == imp.desc.elem  # type: ignore[union-attr]
+                want = canon.table_type(imp.desc)  # type: ignore[arg-type]
+                ok = isinstance(ext, Table) and ext._table.type.elem == want.elem
                 ok = ok and ext._table.type.is_64 == imp.desc.is_64  # type: ignore[union-attr]
                 ok = ok and limits_match(ext._table.limits(), imp.desc.limits)  # type: ignore[union-attr]
                 if ok:
@@ -220,8 +237,14 @@ class Instance:
                 if ok:
                     self._memories.append(ext)
                     rt.memories.append(ext._mem)
-            else:
-                ok = isinstance(ext, Global) and ext._cell.type == imp.desc
+            elif imp.kind == TAG:
+                want_type = rt.types[imp.desc]  # type: ignore[index]
+                ok = isinstance(ext, Tag) and ext._type.functype == want_type
+                if ok:
+                    rt.tags.append(ext)
+            elif imp.kind == GLOBAL:
+                ok = isinstance(ext, Global) and global_type_match(
+                    ext._cell.type, canon.global_type(imp.desc))  # type: ignore[arg-type]
                 if ok:
                     self._globals.append(ext)
                     rt.globals.append(ext._cell)
@@ -235,16 +258,21 @@ class Instance:
         rt, info = self._rt, self.module.info
         store = self._store
         limits = getattr(store, "limits", None)
-        for ttype in info.tables:
-            table = TableInst(ttype, None, limits)
+        canon = self.module.canon
+        inits = info.table_inits or [None] * len(info.tables)
+        for ttype, init in zip(info.tables, inits):
+            value = None if init is None else eval_const(init, rt)
+            table = TableInst(canon.table_type(ttype), value, limits)
             rt.tables.append(table)
             self._tables.append(Table._wrap(table, store))
+        for type_index in info.tags:
+            rt.tags.append(Tag._wasm(store, rt.types[type_index]))
         for mtype in info.mems:
             mem = MemoryInst(mtype, limits)
             rt.memories.append(mem)
             self._memories.append(Memory._wrap(mem, store))
         for gdef in info.globals:
-            cell = GlobalCell(gdef.type, eval_const(gdef.init, rt))
+            cell = GlobalCell(canon.global_type(gdef.type), eval_const(gdef.init, rt))
             rt.globals.append(cell)
             self._globals.append(Global._wrap(cell, store))
         rt.elems = [[eval_const(e, rt) for e in seg.init] for seg in info.elems]
@@ -276,6 +304,16 @@ class Instance:
         return f"<Instance of {self.module!r}>"
 
 
+def global_type_match(actual: GlobalType, expected: GlobalType) -> bool:
+    """Import matching of globals: same mutability; a mutable global's type is invariant,
+    an immutable one's covariant."""
+    if actual.mutable != expected.mutable:
+        return False
+    if actual.mutable:
+        return actual.content == expected.content
+    return val_subtype(actual.content, expected.content, runtime_resolve)
+
+
 def qualified(module: str, name: str) -> str:
     """``module::name`` for messages; names come from a module, so they are escaped."""
     text = f"`{module}::{name}`"
@@ -286,6 +324,8 @@ def import_type(info: ModuleInfo, imp: Import) -> FuncType | TableType | MemoryT
     """The type an import declares (a func import's type index resolved)."""
     if imp.kind == FUNC:
         return info.types[imp.desc]  # type: ignore[index]
+    if imp.kind == TAG:
+        return TagType(info.types[imp.desc])  # type: ignore[index]
     return imp.desc  # type: ignore[return-value]
 
 
@@ -301,6 +341,8 @@ def _describe(t: Any) -> str:
         return f"memory {'i64 ' if t.is_64 else ''}{_limits(t.limits)}{extra}"
     if isinstance(t, GlobalType):
         return f"global {'mut ' if t.mutable else ''}{t.content}"
+    if isinstance(t, TagType):
+        return f"tag {t.functype}"
     return repr(t)
 
 
@@ -318,6 +360,8 @@ def _describe_extern(ext: Any) -> str:
         return _describe(ext._mem.current_type())
     if isinstance(ext, Global):
         return _describe(ext._cell.type)
+    if isinstance(ext, Tag):
+        return _describe(ext._type)
     return f"a {type(ext).__name__}, not an extern"
 
 

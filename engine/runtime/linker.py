@@ -13,8 +13,9 @@ from .instance import Extern, Instance, qualified
 from .memory import Memory
 from .module import Module
 from .table import Table
+from .tag import Tag
 
-_EXTERNS = (Func, Memory, Table, Global)
+_EXTERNS = (Func, Memory, Table, Global, Tag)
 
 
 class Linker:
