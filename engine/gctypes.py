@@ -148,6 +148,7 @@ class DefType:
         "group",
         "index",
         "kind",
+        "layout",
         "supertype",
     )
 
@@ -160,6 +161,8 @@ class DefType:
         self.supertype: DefType | None = None
         self.ancestors: tuple[DefType, ...] = (self,)
         self.depth = 0
+        #: Runtime layout of objects of this type, computed on first use (engine.gcobjects).
+        self.layout: Any = None
 
     def __repr__(self) -> str:
         return f"<DefType {self.kind} #{self.index} of group {id(self.group):#x}>"
