@@ -215,3 +215,12 @@ def test_gc_helpers_names():
     assert all(name.startswith("gc_") for name in h.GC_HELPERS)
     assert h.GC_HELPERS["gc_array_copy"] is h.array_copy
     assert isinstance(h.array_new(A8, 0, 0), GcArray)
+
+
+def test_gc_benchmark_twins_and_kernels_exist():
+    from benchmarks import gc_bench
+
+    assert gc_bench.py_binary_trees(6) == 4 * (2**7 - 1)
+    assert gc_bench.py_array_sum(1000) == sum(i * 3 for i in range(1000))
+    for kernel in gc_bench.PY:
+        assert (gc_bench.GC_DIR / f"{kernel}.wasm").read_bytes()[:4] == b"\0asm"
