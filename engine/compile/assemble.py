@@ -25,6 +25,7 @@ from ..errors import Trap
 from ..types import F32, F64, V128
 from . import atomics, tail, wide
 from . import numerics as N
+from .gc_helpers import GC_HELPERS
 
 Factory = Callable[[Any], Callable[..., Any]]
 
@@ -54,6 +55,7 @@ def base_globals() -> dict[str, Any]:
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
     g.update(tail.HELPERS)
+    g.update(GC_HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
         s = struct.Struct("<" + fmt)

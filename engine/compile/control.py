@@ -72,6 +72,9 @@ def scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, i
         elif name in ("br", "br_if"):
             if imm < len(ctrl):
                 targeted.add(ctrl[-1 - imm])
+        elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
+            if imm[0] < len(ctrl):
+                targeted.add(ctrl[-1 - imm[0]])
         elif name == "br_table":
             for lab in (*imm[0], imm[1]):
                 if lab < len(ctrl):

@@ -89,6 +89,18 @@ def struct_get_s(s: list | None, i: int) -> int:
     return _SEXT[s[0].comp.fields[i].storage](s[i + 1])
 
 
+def null_struct() -> Any:
+    """Trap of a field access through null (inline struct.get)."""
+    raise Trap(NULL_STRUCT)
+
+
+def struct_put(s: list | None, slot: int, v: Any) -> None:
+    """``struct.set`` of an already packed value into list slot ``slot`` (field + 1)."""
+    if s is None:
+        raise Trap(NULL_STRUCT)
+    s[slot] = v
+
+
 def struct_set(s: list | None, i: int, v: Any) -> None:
     """``struct.set`` (wraps packed fields)."""
     if s is None:
@@ -179,6 +191,14 @@ def array_set(a: GcArray | None, i: int, v: Any) -> None:
     if i >= len(data):
         raise Trap(ARRAY_OOB)
     data[i] = pack(a.rtt.comp.field.storage, v)  # type: ignore[union-attr]
+
+
+def array_put(a: GcArray | None, i: int, v: Any) -> None:
+    """``array.set`` of an already packed value."""
+    data = _data(a)
+    if i >= len(data):
+        raise Trap(ARRAY_OOB)
+    data[i] = v
 
 
 def array_len(a: GcArray | None) -> int:
@@ -340,6 +360,8 @@ GC_HELPERS: dict[str, Any] = {
     for name, fn in {
         "struct_new": struct_new, "struct_new_default": struct_new_default,
         "struct_get": struct_get, "struct_get_s": struct_get_s, "struct_set": struct_set,
+        "struct_put": struct_put, "null_struct": null_struct, "array_put": array_put,
+        "sext8": sext8, "sext16": sext16,
         "array_new": array_new, "array_new_default": array_new_default,
         "array_new_fixed": array_new_fixed, "array_new_data": array_new_data,
         "array_new_elem": array_new_elem, "array_get": array_get, "array_get_s": array_get_s,

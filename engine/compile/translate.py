@@ -23,6 +23,7 @@ from . import (
     control,
     visit_atomics,
     visit_calls,
+    visit_gc,
     visit_memory,
     visit_numeric,
     visit_tables,
@@ -35,6 +36,7 @@ from .loops import counted_loops
 from .stack import Entry, OperandStack
 from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
+from .visit_gc import GcVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
 from .visit_simd import SimdVisitors
@@ -55,6 +57,7 @@ class _Gen(
     TableVisitors,
     SimdVisitors,
     AtomicVisitors,
+    GcVisitors,
 ):
     """Source generator for one function body."""
 
@@ -81,6 +84,8 @@ class _Gen(
         self.consts: dict[str, Any] = {}  # exec globals specific to this function
         self.const_names: dict[Any, str] = {}
         self.global_types = info.all_global_types()
+        # The module's canonical GC types (engine.gctypes), when it has any.
+        self.gc_types = getattr(info, "gc_types", None) or []
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -160,7 +165,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics):
+                visit_atomics, visit_gc):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 
