@@ -14,7 +14,10 @@ The Python twins use tuples ``(left, right)`` for nodes and a ``list`` for the a
 table prints the median time per run, the ratio ours / Python (per unit of work: same
 sizes) and the bytes per object of each representation (tracemalloc over 10,000 objects:
 a node, and an array of 1,000 i32). wasmtime (native) is shown for scale when installed.
-An engine that cannot run GC yet shows "n/a" with the reason.
+An engine that cannot run GC yet shows "n/a" with the reason. "translated" runs the same
+bodies through our translator directly (``gc_direct.py``: no validation, no public API
+call overhead), the figure for generated GC code while the pipeline does not take GC
+modules yet.
 """
 
 from __future__ import annotations
@@ -136,9 +139,9 @@ def main() -> None:
     args = ap.parse_args()
     sizes = {"binary_trees": args.depth, "array_sum": args.n}
     objects = object_sizes()
-    print("| kernel | size | Python ms | ours ms | ours / Python | wasmtime ms "
-          "| bytes/object ours | bytes/object Python |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| kernel | size | Python ms | ours ms | ours / Python | translated ms "
+          "| translated / Python | wasmtime ms | bytes/object ours | bytes/object Python |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kernel, n in sizes.items():
         t_py, res = median_time(lambda k=kernel, n=n: PY[k](n), args.runs)
         expected = res[0]
@@ -150,6 +153,16 @@ def main() -> None:
                 raise RuntimeError(f"wrong result {got[0]} (expected {expected})")
             cells += [f"{t_ours * 1e3:.1f}", f"{t_ours / t_py:.2f}"]
         except Exception as exc:  # noqa: BLE001 - any failure is reported as n/a
+            cells += [f"n/a ({type(exc).__name__}: {str(exc)[:60]})", "n/a"]
+        try:
+            from benchmarks.gc_direct import load
+
+            drun = load((GC_DIR / f"{kernel}.wasm").read_bytes())
+            t_d, got = median_time(lambda drun=drun, n=n: drun(n), args.runs)
+            if any(g != expected for g in got):
+                raise RuntimeError(f"wrong result {got[0]} (expected {expected})")
+            cells += [f"{t_d * 1e3:.1f}", f"{t_d / t_py:.2f}"]
+        except Exception as exc:  # noqa: BLE001
             cells += [f"n/a ({type(exc).__name__}: {str(exc)[:60]})", "n/a"]
         try:
             wrun = wasmtime_run(kernel)

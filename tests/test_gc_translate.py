@@ -161,3 +161,22 @@ def test_extern_conversions(info, flat):
     # ref.eq(any.convert_extern(extern.convert_any(s)), s) with s = struct.new_default 0
     code = (fb(1, 0) + b"\x21\x02" + b"\x20\x02" + fb(27) + fb(26) + b"\x20\x02" + b"\xd3")
     assert run(info, code, [S0], 0, 0, flat=flat) == 1
+
+
+def test_inline_array_access_traps(info, flat):
+    a8 = RefType(True, 2)
+    new = i32c(0) + i32c(3) + fb(6, 2) + b"\x21\x02"  # l2 = array.new 2 (0, 3)
+    get = b"\x20\x02" + b"\x20\x00" + fb(13, 2)          # array.get_u l2[l0]
+    assert run(info, new + get, [a8], 2, 0, flat=flat) == 0
+    with pytest.raises(Trap, match="out of bounds array access"):
+        run(info, new + get, [a8], 3, 0, flat=flat)
+    with pytest.raises(Trap, match="null array reference"):
+        run(info, get, [a8], 0, 0, flat=flat)
+    put = b"\x20\x02" + b"\x20\x00" + b"\x20\x01" + fb(14, 2) + i32c(0)  # l2[l0] = l1
+    assert run(info, new + put + b"\x1a" + get, [a8], 1, 0x1FE, flat=flat) == 0xFE
+    with pytest.raises(Trap, match="out of bounds array access"):
+        run(info, new + put, [a8], 3, 0, flat=flat)
+    with pytest.raises(Trap, match="null array reference"):
+        run(info, put, [a8], 0, 0, flat=flat)
+    with pytest.raises(Trap, match="null array reference"):
+        run(info, b"\x20\x02" + fb(15), [a8], 0, 0, flat=flat)

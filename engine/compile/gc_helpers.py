@@ -193,6 +193,11 @@ def array_set(a: GcArray | None, i: int, v: Any) -> None:
     data[i] = pack(a.rtt.comp.field.storage, v)  # type: ignore[union-attr]
 
 
+def array_fault(a: GcArray | None) -> Any:
+    """Trap of an inline array access that failed its test: null, else out of bounds."""
+    raise Trap(NULL_ARRAY if a is None else ARRAY_OOB)
+
+
 def array_put(a: GcArray | None, i: int, v: Any) -> None:
     """``array.set`` of an already packed value."""
     data = _data(a)
@@ -361,6 +366,7 @@ GC_HELPERS: dict[str, Any] = {
         "struct_new": struct_new, "struct_new_default": struct_new_default,
         "struct_get": struct_get, "struct_get_s": struct_get_s, "struct_set": struct_set,
         "struct_put": struct_put, "null_struct": null_struct, "array_put": array_put,
+        "array_fault": array_fault,
         "sext8": sext8, "sext16": sext16,
         "array_new": array_new, "array_new_default": array_new_default,
         "array_new_fixed": array_new_fixed, "array_new_data": array_new_data,

@@ -102,7 +102,12 @@ class GcVisitors:
 
     def h_array_get(self, idx: int, op: Any, imm: int) -> None:
         a, i = self.take(2, ordered=True)
-        expr = f"gc_array_get({a.expr}, {i.expr})"
+        if _is_var(a) and (_is_var(i) or i.const):
+            # Inline: one attribute load and a bounds test instead of a call.
+            expr = (f"({a.expr}.data[{i.expr}] if {a.expr} is not None and "
+                    f"{i.expr} < len({a.expr}.data) else gc_array_fault({a.expr}))")
+        else:
+            expr = f"gc_array_get({a.expr}, {i.expr})"
         if op.name == "array.get_s":
             expr = f"{_SEXT[self._elem_storage(imm)]}({expr})"
         self.push(expr, [a, i], eff=True)
@@ -110,11 +115,21 @@ class GcVisitors:
     def h_array_set(self, idx: int, op: Any, imm: int) -> None:
         a, i, v = self.take(3, ordered=True)
         val = _packed(self._elem_storage(imm), v.expr)
+        if _is_var(a) and (_is_var(i) or i.const) and not v.eff:
+            # The value has no effect to order against the check: test, then store inline.
+            self.stmt(f"if {a.expr} is None or {i.expr} >= len({a.expr}.data): "
+                      f"gc_array_fault({a.expr})", True)
+            self.stmt(f"{a.expr}.data[{i.expr}] = {val}", True)
+            return
         self.stmt(f"gc_array_put({a.expr}, {i.expr}, {val})", True)
 
     def h_array_len(self, idx: int, op: Any, imm: Any) -> None:
         (a,) = self.take(1)
-        self.push(f"gc_array_len({a.expr})", [a], eff=True)
+        if _is_var(a):
+            expr = f"(len({a.expr}.data) if {a.expr} is not None else gc_array_fault(None))"
+        else:
+            expr = f"gc_array_len({a.expr})"
+        self.push(expr, [a], eff=True)
 
     def h_array_fill(self, idx: int, op: Any, imm: int) -> None:
         a, d, v, n = self.take(4, ordered=True)

@@ -4,7 +4,7 @@
   (type $arr (array (mut i32)))
 
   (func (export "run") (param $n i32) (result i32)
-    (local $a (ref $arr)) (local $i i32) (local $sum i32)
+    (local $a (ref null $arr)) (local $i i32) (local $sum i32)
     (local.set $a (array.new_default $arr (local.get $n)))
     (block $done
       (loop $fill
