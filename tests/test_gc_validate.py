@@ -138,3 +138,10 @@ def test_br_on_cast_types():
         br_on_cast_types(TYPES, RefType(False, 0), RefType(True, 0), False)  # null not <: non-null
     with pytest.raises(InvalidError, match="type mismatch"):
         br_on_cast_types(TYPES, RefType(True, "func"), RefType(True, 0), False)
+
+
+def test_element_segment_types_by_module_index():
+    # An element segment typed (ref null 4) by module index fits an array of (ref null 4).
+    s = Stack("i32", "i32")
+    validate_gc("array.new_elem", (4, 0), s, TYPES, [RefType(True, 5)], 0)
+    assert s.items == [RefType(False, AANY)]

@@ -66,6 +66,15 @@ def resolve_ref(types: list[DefType], rt: RefType) -> RefType:
     return rt
 
 
+def canon(types: list[DefType], t: Any) -> Any:
+    """A value type with a module-local type index (as decoded, or on the validator's
+    stack) replaced by the canonical type, for the subtyping of :mod:`engine.gctypes`."""
+    r = as_reftype(t)
+    if isinstance(r, RefType) and type(r.heap) is int:
+        return resolve_ref(types, r)
+    return r
+
+
 def _field(st: DefType, i: int) -> Any:
     fields = st.comp.fields
     if not 0 <= i < len(fields):
@@ -154,10 +163,10 @@ def _data(num_datas: int, idx: int) -> None:
         raise InvalidError(f"unknown data segment {idx}")
 
 
-def _elem_seg(at: DefType, elem_types: list, idx: int) -> None:
+def _elem_seg(types: list, at: DefType, elem_types: list, idx: int) -> None:
     if not 0 <= idx < len(elem_types):
         raise InvalidError(f"unknown elem segment {idx}")
-    if not val_subtype(as_reftype(elem_types[idx]), at.comp.field.storage):
+    if not val_subtype(canon(types, elem_types[idx]), at.comp.field.storage):
         raise _mismatch()
 
 
@@ -197,7 +206,7 @@ def _array_new_data(imm: tuple[int, int], ops: Operands, types: list, _e: list,
 def _array_new_elem(imm: tuple[int, int], ops: Operands, types: list, elem_types: list,
                     *_: Any) -> None:
     at = _array(types, imm[0])
-    _elem_seg(at, elem_types, imm[1])
+    _elem_seg(types, at, elem_types, imm[1])
     ops.pop(I32)
     ops.pop(I32)
     ops.push(_ref(at, False))
@@ -259,7 +268,7 @@ def _array_init_data(imm: tuple[int, int], ops: Operands, types: list, _e: list,
 def _array_init_elem(imm: tuple[int, int], ops: Operands, types: list, elem_types: list,
                      *_: Any) -> None:
     at = _array(types, imm[0], mutable=True)
-    _elem_seg(at, elem_types, imm[1])
+    _elem_seg(types, at, elem_types, imm[1])
     for _ in range(3):
         ops.pop(I32)
     ops.pop(_ref(at, True))
