@@ -224,3 +224,28 @@ def test_gc_benchmark_twins_and_kernels_exist():
     assert gc_bench.py_array_sum(1000) == sum(i * 3 for i in range(1000))
     for kernel in gc_bench.PY:
         assert (gc_bench.GC_DIR / f"{kernel}.wasm").read_bytes()[:4] == b"\0asm"
+
+
+def test_constant_expression_evaluation():
+    stack = [0x1FF, 2, 3]
+    h.eval_gc_const("struct.new", 0, stack, T)
+    assert stack == [[PT, 0xFF, 2, 3]]
+    stack = [7, 2]
+    h.eval_gc_const("array.new", 5, stack, T)  # A32: two 7s
+    assert list(stack[0].data) == [7, 7]
+    stack = [1, 2, 3]
+    h.eval_gc_const("array.new_fixed", (3, 2), stack, T)  # A8 of the top two
+    assert stack[0] == 1 and bytes(stack[1].data) == b"\x02\x03"
+    stack = [0xFFFF_FFFF]
+    h.eval_gc_const("ref.i31", None, stack, T)
+    h.eval_gc_const("extern.convert_any", None, stack, T)
+    assert stack == [I31(0x7FFF_FFFF)]
+    h.eval_gc_const("any.convert_extern", None, stack, T)
+    assert stack == [0x7FFF_FFFF]
+    stack = [4]
+    h.eval_gc_const("array.new_default", 9, stack, T)
+    assert stack[0].data == [None] * 4
+    h.eval_gc_const("struct.new_default", 2, stack, T)
+    assert stack[1] == [SUB, 0, 0.0]
+    with pytest.raises(ValueError):
+        h.eval_gc_const("array.new_data", (2, 0), stack, T)

@@ -359,6 +359,45 @@ def ref_as_non_null(v: Any) -> Any:
     return v
 
 
+# --- constant expressions -------------------------------------------------------------------
+
+#: GC instructions allowed in constant expressions (spec 3.3.10).
+GC_CONST_OPS = frozenset({
+    "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed",
+    "ref.i31", "any.convert_extern", "extern.convert_any",
+})
+
+
+def eval_gc_const(name: str, imm: Any, stack: list, gc_types: list[DefType]) -> None:
+    """Evaluate one GC instruction of a (validated) constant expression on ``stack``."""
+    if name == "struct.new":
+        rtt = gc_types[imm]
+        n = len(rtt.comp.fields)
+        vals = stack[len(stack) - n:] if n else []
+        del stack[len(stack) - n:]
+        stack.append(struct_new(rtt, *vals))
+    elif name == "struct.new_default":
+        stack.append(struct_new_default(gc_types[imm]))
+    elif name == "array.new":
+        n = stack.pop()
+        stack.append(array_new(gc_types[imm], stack.pop(), n))
+    elif name == "array.new_default":
+        stack.append(array_new_default(gc_types[imm], stack.pop()))
+    elif name == "array.new_fixed":
+        x, n = imm
+        vals = stack[len(stack) - n:] if n else []
+        del stack[len(stack) - n:]
+        stack.append(array_new_fixed(gc_types[x], *vals))
+    elif name == "ref.i31":
+        stack.append(ref_i31(stack.pop()))
+    elif name == "any.convert_extern":
+        stack.append(any_convert_extern(stack.pop()))
+    elif name == "extern.convert_any":
+        stack.append(extern_convert_any(stack.pop()))
+    else:
+        raise ValueError(f"{name} is not a constant instruction")
+
+
 #: Names generated code refers to.
 GC_HELPERS: dict[str, Any] = {
     "gc_" + name: fn
