@@ -326,9 +326,14 @@ def make_test(heap: Any, nullable: bool) -> Callable[[Any], bool]:
 
 
 def _defined_test(t: DefType) -> Callable[[Any], bool]:
+    # A final type has no subtypes: identity decides.
     if t.kind == "struct":
+        if t.final:
+            return lambda v: type(v) is list and v[0] is t
         return lambda v: type(v) is list and (v[0] is t or v[0].is_subtype_of(t))
     if t.kind == "array":
+        if t.final:
+            return lambda v: type(v) is GcArray and v.rtt is t
         return lambda v: type(v) is GcArray and (v.rtt is t or v.rtt.is_subtype_of(t))
 
     def func_test(v: Any) -> bool:
