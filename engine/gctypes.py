@@ -253,6 +253,8 @@ def _by_id(x: Any) -> Any:
     """
     if type(x) is DefType:
         return _Outer(id(x))
+    if isinstance(x, RefType):  # (a tuple here; a str subclass in engine.types)
+        return ("ref", x.nullable, _by_id(x.heap))
     if isinstance(x, tuple):
         items = [_by_id(v) for v in x]
         return type(x)(*items) if hasattr(x, "_fields") else tuple(items)
