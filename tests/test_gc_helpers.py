@@ -249,3 +249,25 @@ def test_constant_expression_evaluation():
     assert stack[1] == [SUB, 0, 0.0]
     with pytest.raises(ValueError):
         h.eval_gc_const("array.new_data", (2, 0), stack, T)
+
+
+def test_host_boundary_of_any_references():
+    from engine.runtime.gc import ref_from_python, ref_to_python
+
+    s = h.struct_new(SUB, 1, 2.0)
+    out = ref_to_python(RefType(True, "any"), s)
+    assert type(out) is StructRef
+    assert ref_from_python(RefType(False, BASE), out) is s  # a subtype fits
+    with pytest.raises(TypeError):
+        ref_from_python(RefType(False, PT), out)
+    assert ref_to_python(RefType(True, "i31"), 7) == I31(7)
+    assert ref_from_python(RefType(True, "eq"), I31(7)) == 7
+    host = object()
+    inner = ref_from_python(RefType(True, "any"), host)
+    assert type(inner) is HostAny and ref_to_python(RefType(True, "any"), inner) is host
+    with pytest.raises(TypeError):
+        ref_from_python(RefType(True, "eq"), host)  # a host value is not an eqref
+    with pytest.raises(TypeError):
+        ref_from_python(RefType(False, "any"), None)
+    assert ref_from_python(RefType(True, "struct"), None) is None
+    assert ref_from_python("externref", host) is host and ref_to_python("funcref", None) is None
