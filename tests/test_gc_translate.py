@@ -180,3 +180,15 @@ def test_inline_array_access_traps(info, flat):
         run(info, put, [a8], 0, 0, flat=flat)
     with pytest.raises(Trap, match="null array reference"):
         run(info, b"\x20\x02" + fb(15), [a8], 0, 0, flat=flat)
+
+
+def test_inline_i31(info, flat):
+    anyref = RefType(True, "any")
+    new = b"\x20\x00" + fb(28) + b"\x21\x02"  # l2 = ref.i31 l0
+    assert run(info, new + b"\x20\x02" + fb(29), [anyref], 0x4000_0000, 0,
+               flat=flat) == 0xC000_0000
+    assert run(info, new + b"\x20\x02" + fb(30), [anyref], 0xC000_0001, 0,
+               flat=flat) == 0x4000_0001
+    for sub in (29, 30):
+        with pytest.raises(Trap, match="null i31 reference"):
+            run(info, b"\x20\x02" + fb(sub), [anyref], 0, 0, flat=flat)

@@ -160,8 +160,13 @@ class GcVisitors:
 
     def h_i31_get(self, idx: int, op: Any, imm: Any) -> None:
         (r,) = self.take(1)
-        fn = "gc_i31_get_s" if op.name == "i31.get_s" else "gc_i31_get_u"
-        self.push(f"{fn}({r.expr})", [r], eff=True)
+        signed = op.name == "i31.get_s"
+        if _is_var(r):
+            value = f"(({r.expr} ^ 0x40000000) - 0x40000000) & 0xFFFFFFFF" if signed else r.expr
+            expr = f"({value} if {r.expr} is not None else gc_i31_get_u(None))"
+        else:
+            expr = f"{'gc_i31_get_s' if signed else 'gc_i31_get_u'}({r.expr})"
+        self.push(expr, [r], eff=True)
 
     def h_ref_eq(self, idx: int, op: Any, imm: Any) -> None:
         a, b = self.take(2, ordered=True)
