@@ -21,7 +21,9 @@ from benchmarks.runners import WASM_ENGINES
 from benchmarks.suite import kernel_names
 from benchmarks.timing import machine_info
 
-SECTIONS = ("kernels", "compile", "simd", "conformance")
+SECTIONS = ("kernels", "compile", "simd", "conformance", "hostile", "metering")
+#: Sections that run only when named with --only.
+OPT_IN = ("hostile", "metering")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _selected(args: argparse.Namespace, section: str) -> bool:
     if not args.only:
-        return True
+        return section not in OPT_IN
     if section == "kernels":
         return "kernels" in args.only or bool(args.only & set(kernel_names()))
     return section in args.only
@@ -147,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         lines += _compile(args, out, problems)
     if _selected(args, "simd"):
         lines += _simd(args, out, problems)
+    for section, title in (("hostile", "Hostile corpus: compile time per input byte"),
+                           ("metering", "Fuel / epoch interruption overhead")):
+        if _selected(args, section):
+            _progress(f"{section} ...")
+            mod = importlib.import_module(f"benchmarks.{section}")
+            lines += [f"## {title}", "", mod.run_section(quick=args.quick, runs=args.runs), ""]
     if args.conformance and not args.quick and _selected(args, "conformance"):
         lines += _conformance(args, out, problems)
     if problems:

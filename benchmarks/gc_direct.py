@@ -19,7 +19,8 @@ from engine.binary.gc_immediates import read_gc_valtype, read_rec_group
 from engine.binary.instructions import read_instrs
 from engine.binary.module import Body, ModuleInfo
 from engine.binary.reader import read_len, read_name, read_u32
-from engine.compile.translate import _compile
+from engine.compile.control import scan
+from engine.compile.translate import NO_METERING, _compile
 from engine.gctypes import canonicalize
 from engine.types import FuncType
 
@@ -76,5 +77,5 @@ def load(wasm: bytes) -> Callable[[int], int]:
     bodies = _vector(wasm, sec[10][0], _body)
     exports = dict(_vector(wasm, sec[7][0], _export))
     rt = pytypes.SimpleNamespace(gc_types=gc_types, funcs=[], datas=[], elems=[])
-    rt.funcs.extend(_compile(info, i, body, False)(rt) for i, body in enumerate(bodies))
+    rt.funcs.extend(_compile(info, i, body, False, scan(body.instrs), NO_METERING)(rt) for i, body in enumerate(bodies))
     return rt.funcs[exports["run"]]

@@ -23,11 +23,23 @@ A failed function adds one entry in ``_errors`` so every later call raises the s
 Publication is race-safe without holding a lock while compiling: two threads may both
 translate a function, and ``dict.setdefault`` under ``_lock`` publishes exactly one factory.
 
+Only a ``CompileError`` (the body is malformed or invalid) marks a slot FAILED. Exhaustion
+(``RecursionError``), ``MemoryError``, traps or anything else raised while compiling leave
+the slot as it was, so a later call compiles again. A first call may come deep inside wasm
+recursion, where the Python stack left below the recursion limit belongs to wasm: when
+compiling there runs out of stack, it is redone on a fresh thread (its own stack), so the
+depth available to wasm is the same in every compilation mode.
+
+Nothing leaks: when a Module dies its slots' factories and errors are dropped and its slot
+range is reused by a later module of the same function count (or the state column shrinks
+when the range is at its end).
+
 The translate function is injected by the runtime (this stage precedes ``engine.compile``).
 """
 
 from __future__ import annotations
 
+import _thread
 import threading
 import weakref
 from collections.abc import Callable
@@ -36,7 +48,7 @@ from typing import Any
 from .binary import decode_body
 from .binary.module import FUNC, ModuleInfo
 from .config import EAGER, LAZY
-from .errors import CompileError
+from .errors import CompileError, ExhaustionError
 from .validate import forget_context, validate_body
 
 #: Slot states.
@@ -44,6 +56,30 @@ UNCOMPILED, VALIDATED, COMPILED, FAILED = 0, 1, 2, 3
 
 Factory = Callable[[Any], Callable[..., Any]]
 Translate = Callable[[ModuleInfo, int, Any], Factory]
+
+
+def _on_fresh_stack(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` on a new thread (a fresh Python stack), re-raising what it raises.
+
+    Started with ``_thread`` so that the caller, which may sit at the recursion limit, needs
+    no Python frame beyond this one to start and wait for it."""
+    box: list[Any] = [None, None]
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def run() -> None:
+        try:
+            box[0] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box[1] = exc
+        finally:
+            done.release()
+
+    _thread.start_new_thread(run, ())
+    done.acquire()
+    if box[1] is not None:
+        raise box[1]
+    return box[0]
 
 
 class CodeSpan:
@@ -72,6 +108,16 @@ class CodeSpan:
             return found
         return code_map._compile(self, defined_index)
 
+    def factory_on_fresh_stack(self, defined_index: int) -> Factory:
+        """``factory(defined_index)`` compiled on a fresh thread's stack: for a first call
+        deep in wasm recursion, whose Python stack belongs to wasm. A RecursionError there
+        (a body too deep even for a fresh stack) is the trap "call stack exhausted", and
+        like any exhaustion it does not mark the function as failed."""
+        try:
+            return _on_fresh_stack(self.factory, defined_index)
+        except RecursionError:
+            raise ExhaustionError() from None
+
     def compile_all(self) -> None:
         """Force every deferred decode/validate/translate; raise the first CompileError."""
         for i in range(self.count):
@@ -91,6 +137,8 @@ class CodeMap:
         self._state = bytearray()
         self._factories: dict[int, Factory] = {}
         self._errors: dict[int, CompileError] = {}
+        #: Released slot ranges by function count -> their bases (reused by ``register``).
+        self._free: dict[int, list[int]] = {}
         self._lock = threading.Lock()
 
     def register(self, info: ModuleInfo, owner: object | None = None) -> CodeSpan:
@@ -101,8 +149,12 @@ class CodeMap:
         """
         count = len(info.funcs)
         with self._lock:
-            base = len(self._state)
-            self._state.extend(bytes(count))
+            free = self._free.get(count)
+            if free:
+                base = free.pop()
+            else:
+                base = len(self._state)
+                self._state.extend(bytes(count))
         span = CodeSpan(self, info, base)
         if owner is not None and count:
             weakref.finalize(owner, self._release, base, count).atexit = False
@@ -114,13 +166,18 @@ class CodeMap:
         return span
 
     def _release(self, base: int, count: int) -> None:
-        """Forget the compiled factories and errors of a dead module's slots."""
+        """Forget the compiled factories and errors of a dead module's slots (O(count)) and
+        give its slot range back."""
         with self._lock:
             for table in (self._factories, self._errors):
                 if table:
-                    for slot in [s for s in table if base <= s < base + count]:
-                        del table[slot]
-            self._state[base : base + count] = bytes(count)
+                    for slot in range(base, base + count):
+                        table.pop(slot, None)
+            if base + count == len(self._state):
+                del self._state[base:]
+            else:
+                self._state[base : base + count] = bytes(count)
+                self._free.setdefault(count, []).append(base)
 
     def _check_all(self, span: CodeSpan, translate: bool) -> None:
         info = span.info

@@ -7,7 +7,9 @@ both read it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 #: Compilation modes, as in wasmi (see docs/architecture.md).
 EAGER = "eager"
@@ -75,6 +77,49 @@ def wasm_2_0_features() -> dict[str, bool]:
     return {name: name not in POST_2_0_FEATURES for name in FEATURES}
 
 
+@dataclass
+class ImplLimits:
+    """Implementation limits, in the manner of wasmparser's: what one module may declare.
+
+    Every module of the conformance testsuite fits the defaults. Exceeding one raises
+    ``ImplementationLimitError`` (a CompileError) naming the limit, the value and where.
+    They bound the constants of the linear cost of decoding, validation and translation:
+    e.g. a branch costs O(arity) <= max_params/max_results, a block entry O(max_params).
+    """
+
+    max_types: int = 1_000_000
+    max_functions: int = 1_000_000
+    max_imports: int = 1_000_000
+    max_exports: int = 1_000_000
+    max_globals: int = 1_000_000
+    max_tables: int = 100
+    max_memories: int = 100
+    max_element_segments: int = 100_000
+    max_data_segments: int = 100_000
+    #: Bytes of one function body (locals declarations and code).
+    max_function_size: int = 7_654_321
+    #: Declared locals of one function (parameters not included).
+    max_locals: int = 50_000
+    max_params: int = 1_000
+    max_results: int = 1_000
+    max_br_table_targets: int = 7_654_321
+    #: Nesting depth of block/loop/if in one body.
+    max_nesting: int = 10_000
+
+
+DEFAULT_LIMITS = ImplLimits()
+
+
+class CodegenOptions(NamedTuple):
+    """What translated code must do besides computing (fixed per Engine)."""
+
+    fuel: bool = False  # charge fuel at function entry and loop iterations
+    epoch: bool = False  # poll the store's interrupt flag at the same points
+
+
+NO_METERING = CodegenOptions()
+
+
 class Config:
     """Settings of an :class:`Engine`; read when modules are created and functions called.
 
@@ -87,7 +132,14 @@ class Config:
     booleans named as in wasmtime-py; all standard Wasm 3.0 features are on by default.
     """
 
-    __slots__ = ("_max_call_depth", "_mode", "features")
+    __slots__ = (
+        "_max_call_depth",
+        "_mode",
+        "consume_fuel",
+        "epoch_interruption",
+        "features",
+        "limits",
+    )
 
     def __init__(
         self,
@@ -96,6 +148,15 @@ class Config:
     ) -> None:
         self.compilation_mode = compilation_mode
         self.max_call_depth = max_call_depth
+        # -- untrusted code (issue 12) ---------------------------------------------------
+        #: Charge fuel for executed code (``Store.set_fuel``); running out traps with "all
+        #: fuel consumed". Off: no fuel code is generated at all.
+        self.consume_fuel = False
+        #: Poll the store's epoch deadline (``Engine.increment_epoch``,
+        #: ``Store.set_epoch_deadline``); passing it traps with "interrupt".
+        self.epoch_interruption = False
+        #: Implementation limits on what a module may declare (see :class:`Limits`).
+        self.limits = ImplLimits()
         #: The feature flags in force (a copy of :data:`FEATURES`, changed through the
         #: ``wasm_*`` properties).
         self.features: dict[str, bool] = dict(FEATURES)
@@ -119,6 +180,10 @@ class Config:
         if not isinstance(depth, int) or depth < 1:
             raise ValueError("max_call_depth must be a positive int")
         self._max_call_depth = depth
+
+    def codegen_options(self) -> CodegenOptions:
+        """What the translator must generate besides the computation (fixed per Engine)."""
+        return CodegenOptions(bool(self.consume_fuel), bool(self.epoch_interruption))
 
     def __getattr__(self, name: str) -> bool:
         if name in FEATURES:

@@ -12,6 +12,7 @@ on purpose::
     |   +-- CompileError        the module cannot become a Module
     |   |   +-- MalformedError  the bytes are not a well-formed binary (decoder)
     |   |   +-- InvalidError    the module is well-formed but does not type-check (validator)
+    |   |   +-- ImplementationLimitError  valid, but beyond a Config.limits bound
     |   +-- LinkError           imports do not match (instantiation, "unknown import", ...)
     |   +-- ResourceLimitError  a store limit (Store.set_limits) refused an allocation
     |   +-- StoreMismatchError  an object of one Store used with another
@@ -75,6 +76,21 @@ class MalformedError(CompileError):
 
 class InvalidError(CompileError):
     """The module is well-formed but not valid (spec: validation error)."""
+
+
+class ImplementationLimitError(CompileError):
+    """The module exceeds one of the engine's implementation limits (``Config.limits``).
+
+    ``limit`` names the ``ImplLimits`` field, ``value`` what the module has, ``maximum`` the
+    limit in force and ``where`` the place (a section or function)."""
+
+    def __init__(self, what: str, limit: str, value: int, maximum: int, where: str) -> None:
+        super().__init__(f"{what}: {value} in {where} exceeds the implementation limit "
+                         f"{limit} = {maximum}")
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        self.where = where
 
 
 class LinkError(EngineError):

@@ -22,7 +22,10 @@ Immediate kinds (``Op.imm``) and the Python value the decoder yields for them:
     "i32" / "i64"   signed LEB constant                   int, as the *unsigned* bit pattern
     "f32" / "f64"   IEEE bits                             int (the raw bits)
     "select_t"      value type vector                     tuple[str, ...]
-    "reftype"       reference type                        str
+    "reftype"       heap type of ref.null                 RefType (nullable)
+    "type"          type index (call_ref)                 int
+    "tag"           tag index                             int
+    "try_table"     block type, catch clauses             (block, tuple[Catch, ...])
     "v128"          16 bytes                              int (little-endian 128-bit)
     "lane"          lane index byte                       int
     "shuffle"       16 lane index bytes                   tuple[int, ...]
@@ -289,6 +292,22 @@ FC:17 table.fill table -
 _TAIL_CALL_TABLE = """
 12 return_call func -
 13 return_call_indirect call_indirect -
+"""
+
+# Typed function references.
+_FUNCTION_REFERENCES_TABLE = """
+14 call_ref type -
+15 return_call_ref type -
+D4 ref.as_non_null - -
+D5 br_on_null label -
+D6 br_on_non_null label -
+"""
+
+# Exception handling (try_table's immediate: block type and a vector of catch clauses).
+_EXCEPTIONS_TABLE = """
+08 throw tag -
+0A throw_ref - -
+1F try_table try_table -
 """
 
 _WIDE_ARITHMETIC_TABLE = """
@@ -667,6 +686,8 @@ ALL_OPS: list[Op] = (
     _parse(_TABLE)
     + _parse_simd(_SIMD_TABLE)
     + _parse(_TAIL_CALL_TABLE, "wasm_tail_call")
+    + _parse(_FUNCTION_REFERENCES_TABLE, "wasm_function_references")
+    + _parse(_EXCEPTIONS_TABLE, "wasm_exceptions")
     + _parse(_WIDE_ARITHMETIC_TABLE, "wasm_wide_arithmetic")
     + _parse(_ATOMIC_TABLE + _atomic_rmw_rows(), "wasm_threads", hex_sub=True)
     + _parse(_GC_TABLE, "wasm_gc")

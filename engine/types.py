@@ -1,28 +1,118 @@
 """Types of the WebAssembly type system, shared by every stage.
 
-Value types are plain strings (``"i32"``, ``"i64"``, ``"f32"``, ``"f64"``, ``"v128"``,
-``"funcref"``, ``"externref"``): cheap to compare, readable in messages and generated code.
+Value types are plain strings (``"i32"``, ``"i64"``, ``"f32"``, ``"f64"``, ``"v128"``):
+cheap to compare, readable in messages and generated code. Reference types are
+:class:`RefType` objects, a ``str`` subclass whose text is the type's text form
+(``"funcref"``, ``"externref"``, ``"exnref"``, ``"(ref func)"``, ``"(ref null 3)"``) and
+which carries ``nullable`` and ``heap``; so ``RefType(True, "func") == "funcref"`` and the
+2.0 code paths that compare strings keep working.
+
+A *heap type* is an abstract name (:data:`ABSTRACT_HEAP_TYPES`: ``func``/``nofunc``,
+``extern``/``noextern``, ``exn``/``noexn`` and GC's ``any``/``eq``/``i31``/``struct``/
+``array``/``none``) or a concrete type: a module-relative type index (``int``) in decoded
+modules. Subtyping (:func:`heap_subtype`, :func:`val_subtype`) takes a ``resolve`` callable
+mapping a type index to a canonical key and kind (:class:`TypeInfo`), so the same rules
+serve one module's validator and (with canonical keys) matching across modules.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 I32 = "i32"
 I64 = "i64"
 F32 = "f32"
 F64 = "f64"
 V128 = "v128"
-FUNCREF = "funcref"
-EXTERNREF = "externref"
+
+#: The abstract heap types, by hierarchy: (top, members..., bottom).
+ANY_HIERARCHY = ("any", "eq", "i31", "struct", "array", "none")
+FUNC_HIERARCHY = ("func", "nofunc")
+EXTERN_HIERARCHY = ("extern", "noextern")
+EXN_HIERARCHY = ("exn", "noexn")
+ABSTRACT_HEAP_TYPES = ANY_HIERARCHY + FUNC_HIERARCHY + EXTERN_HIERARCHY + EXN_HIERARCHY
+#: Binary encoding of abstract heap types (one-byte s33 values, spec 5.3.3); the same bytes
+#: are the shorthand value types ``funcref`` = ``(ref null func)`` and so on.
+HEAP_TYPE_CODES = {
+    0x73: "nofunc", 0x72: "noextern", 0x71: "none", 0x70: "func", 0x6F: "extern",
+    0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct", 0x6A: "array", 0x69: "exn",
+    0x74: "noexn",
+}
+#: The heap types of a proposal beyond function references: their feature flag.
+HEAP_TYPE_FEATURES = {
+    "exn": "wasm_exceptions", "noexn": "wasm_exceptions",
+    **{h: "wasm_gc" for h in ANY_HIERARCHY},
+}
+#: Top of each abstract heap type's hierarchy, and the bottom by top.
+TOP_OF = {h: hier[0] for hier in (ANY_HIERARCHY, FUNC_HIERARCHY, EXTERN_HIERARCHY,
+                                  EXN_HIERARCHY) for h in hier}
+BOTTOM_OF = {"any": "none", "func": "nofunc", "extern": "noextern", "exn": "noexn"}
+#: Strict abstract supertypes of the abstract heap types (bottoms handled separately).
+_ABSTRACT_SUPERS = {
+    "eq": ("any",), "i31": ("eq", "any"), "struct": ("eq", "any"), "array": ("eq", "any"),
+}
+#: Abstract supertypes of a concrete type, by its kind.
+KIND_SUPERS = {"func": ("func",), "struct": ("struct", "eq", "any"),
+               "array": ("array", "eq", "any")}
+#: Shorthand names of nullable abstract reference types.
+_SHORT = {"func": "funcref", "extern": "externref", "exn": "exnref", "any": "anyref",
+          "eq": "eqref", "i31": "i31ref", "struct": "structref", "array": "arrayref",
+          "none": "nullref", "nofunc": "nullfuncref", "noextern": "nullexternref",
+          "noexn": "nullexnref"}
+_FROM_SHORT = {v: k for k, v in _SHORT.items()}
+
+
+_REF_CACHE: dict[tuple[bool, Any], RefType] = {}
+
+
+class RefType(str):
+    """A reference type ``(ref null? heap)``: a string (its text form) with ``nullable``
+    and ``heap`` attributes. Instances are interned, so equal types are one object."""
+
+    nullable: bool
+    heap: Any  # str (abstract) | int (type index) | a canonical defined type
+
+    def __new__(cls, nullable: bool, heap: Any) -> RefType:  # noqa: PYI034
+        key = (bool(nullable), heap)
+        t = _REF_CACHE.get(key)
+        if t is None:
+            if isinstance(heap, str):
+                text = _SHORT.get(heap, f"(ref null {heap})") if nullable else f"(ref {heap})"
+            else:
+                text = f"(ref {'null ' if nullable else ''}{heap})"
+            t = str.__new__(cls, text)
+            t.nullable, t.heap = key
+            t = _REF_CACHE.setdefault(key, t)
+        return t
+
+    def __reduce__(self) -> tuple:
+        return (RefType, (self.nullable, self.heap))
+
+    def as_nullable(self) -> RefType:
+        return RefType(True, self.heap)
+
+    def as_non_null(self) -> RefType:
+        return RefType(False, self.heap)
+
+
+FUNCREF = RefType(True, "func")
+EXTERNREF = RefType(True, "extern")
+EXNREF = RefType(True, "exn")
 
 NUM_TYPES = (I32, I64, F32, F64)
 REF_TYPES = (FUNCREF, EXTERNREF)
 VALUE_TYPES = (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF)
 
-#: Binary encoding of value types (spec 5.3.3 / 5.3.4).
-VALTYPE_CODES = {0x7F: I32, 0x7E: I64, 0x7D: F32, 0x7C: F64, 0x7B: V128, 0x70: FUNCREF, 0x6F: EXTERNREF}
+#: Binary encoding of value types (spec 5.3.3 / 5.3.4); reference types of the 2.0 codes.
+VALTYPE_CODES = {0x7F: I32, 0x7E: I64, 0x7D: F32, 0x7C: F64, 0x7B: V128, 0x70: FUNCREF,
+                 0x6F: EXTERNREF}
 REFTYPE_CODES = {0x70: FUNCREF, 0x6F: EXTERNREF}
+#: Every abstract shorthand reference type by code (``0x69``: exnref, ``0x6E``: anyref, ...).
+SHORTHAND_CODES = {code: RefType(True, heap) for code, heap in HEAP_TYPE_CODES.items()}
 
 #: Page size of linear memory and the 2.0 limits (in pages / elements).
 PAGE_SIZE = 65536
@@ -33,9 +123,138 @@ MAX_PAGES_64 = 1 << 48
 MAX_TABLE_SIZE_64 = (1 << 64) - 1
 
 
-def is_ref(t: str) -> bool:
+def as_ref(t: Any) -> RefType | None:
+    """``t`` as a RefType (plain ``"funcref"`` strings included), or None if not a reference
+    type."""
+    if isinstance(t, RefType):
+        return t
+    heap = _FROM_SHORT.get(t) if isinstance(t, str) else None
+    return None if heap is None else RefType(True, heap)
+
+
+def is_ref(t: Any) -> bool:
     """True for reference types."""
-    return t in REF_TYPES
+    return as_ref(t) is not None
+
+
+def is_defaultable(t: Any) -> bool:
+    """Numbers, vectors and nullable references have a default value (spec 'defaultable')."""
+    r = as_ref(t)
+    return r is None or r.nullable
+
+
+_CANONICAL: dict[Any, int] = {}
+_CANONICAL_LOCK = threading.Lock()
+
+
+def canonical_id(key: Any) -> int:
+    """An engine-wide number for a type's structural key (whose references to other types
+    are already their numbers), so equivalent types of any modules get the same number.
+
+    The table only grows (one entry per distinct type structure ever seen); the GC work
+    replaces it with interned recursion groups."""
+    n = _CANONICAL.get(key)
+    if n is None:
+        with _CANONICAL_LOCK:
+            n = _CANONICAL.setdefault(key, len(_CANONICAL))
+    return n
+
+
+class CanonHeap(NamedTuple):
+    """A concrete heap type by its engine-wide canonical id (runtime types: tables,
+    globals, functions of instances), where decoded modules have a type index."""
+
+    id: Any  # an int, or the structure of a type without type references
+
+    def __str__(self) -> str:
+        return f"#{self.id}" if isinstance(self.id, int) else f"(func {self.id[1]} {self.id[2]})"
+
+
+def _canon_key(t: Any, ids: list[int], self_index: int) -> Any:
+    if isinstance(t, RefType) and isinstance(t.heap, int):
+        h = t.heap
+        if h > self_index:
+            raise ValueError(f"unknown type {h}")
+        return (t.nullable, -1 if h == self_index else ids[h])
+    return t
+
+
+def canonical_ids(types: list[FuncType]) -> list[Any]:
+    """Canonical ids of a module's function types (iso-recursive equivalence for types that
+    are each their own recursion group): a reference to an earlier type is replaced by that
+    type's id, a reference to itself by a marker. Referring to a later type raises
+    ValueError (the validator's "unknown type"). Linear in the size of the type section."""
+    ids: list[Any] = []
+    for i, ft in enumerate(types):
+        key = ("func", tuple(_canon_key(t, ids, i) for t in ft.params),
+               tuple(_canon_key(t, ids, i) for t in ft.results))
+        if any(isinstance(t, RefType) and isinstance(t.heap, int)
+               for t in ft.params + ft.results):
+            ids.append(canonical_id(key))
+        else:
+            ids.append(key)  # no type references: its structure is its identity (not stored)
+    return ids
+
+
+def canon_valtype(t: Any, ids: list[int]) -> Any:
+    """``t`` with a type index replaced by its canonical id (:class:`CanonHeap`)."""
+    if isinstance(t, RefType) and isinstance(t.heap, int) and t.heap < len(ids):
+        return RefType(t.nullable, CanonHeap(ids[t.heap]))
+    return t
+
+
+def runtime_resolve(heap: Any) -> TypeInfo:
+    """The resolver of runtime types (canonical heap types of function types)."""
+    return TypeInfo(heap, "func")
+
+
+class TypeInfo(NamedTuple):
+    """What subtyping needs of a concrete type: a key equal for equivalent types, and its
+    kind (``"func"``, ``"struct"``, ``"array"``)."""
+
+    key: Any
+    kind: str
+
+
+#: Maps a concrete heap type (a type index) to its TypeInfo.
+Resolver = Callable[[Any], TypeInfo]
+
+
+def heap_top(heap: Any, resolve: Resolver) -> str:
+    """The top of the hierarchy ``heap`` belongs to (``func``, ``extern``, ``exn``, ``any``)."""
+    if isinstance(heap, str):
+        return TOP_OF[heap]
+    kind = resolve(heap).kind
+    return "func" if kind == "func" else "any"
+
+
+def heap_subtype(a: Any, b: Any, resolve: Resolver) -> bool:
+    """Heap type subtyping ``a <: b`` (spec 3.3 'Heap types'), without declared GC
+    supertypes (concrete types match by equivalence)."""
+    if a == b or a == "bot":  # "bot": the heap type of references in unreachable code
+        return True
+    if isinstance(a, str):
+        if isinstance(b, str):
+            if a in BOTTOM_OF.values():
+                return TOP_OF[a] == TOP_OF[b]
+            return b in _ABSTRACT_SUPERS.get(a, ())
+        return a == BOTTOM_OF[heap_top(b, resolve)]
+    ia = resolve(a)
+    if isinstance(b, str):
+        return b in KIND_SUPERS.get(ia.kind, ())
+    return ia.key == resolve(b).key
+
+
+def val_subtype(a: Any, b: Any, resolve: Resolver) -> bool:
+    """Value type subtyping ``a <: b``; None (the validator's bottom) is below everything."""
+    if a == b or a is None:
+        return True
+    ra, rb = as_ref(a), as_ref(b)
+    if ra is None or rb is None:
+        return False
+    if ra.nullable and not rb.nullable:
+        return False
+    return heap_subtype(ra.heap, rb.heap, resolve)
 
 
 @dataclass(frozen=True)
@@ -56,7 +275,12 @@ class FuncType:
         return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
 
 
-_FUNC_TYPES: dict[tuple[tuple[str, ...], tuple[str, ...]], FuncType] = {}
+#: Weak values: an interned type lives as long as a module, function or compiled body uses
+#: it, so loading and dropping modules does not grow this table.
+_FUNC_TYPES: weakref.WeakValueDictionary[tuple[tuple[str, ...], tuple[str, ...]], FuncType] = (
+    weakref.WeakValueDictionary()
+)
+_INTERN_LOCK = threading.Lock()
 
 
 def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncType:
@@ -67,7 +291,11 @@ def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncT
     key = (tuple(params), tuple(results))
     ft = _FUNC_TYPES.get(key)
     if ft is None:
-        ft = _FUNC_TYPES[key] = FuncType(*key)
+        with _INTERN_LOCK:
+            ft = _FUNC_TYPES.get(key)
+            if ft is None:
+                ft = FuncType(*key)
+                _FUNC_TYPES[key] = ft
     return ft
 
 

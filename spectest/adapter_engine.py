@@ -14,11 +14,16 @@ from spectest.adapters import (
     SPECTEST_GLOBALS,
     SPECTEST_MEMORY,
     SPECTEST_PRINTS,
+    SPECTEST_SHARED_MEMORY,
     SPECTEST_TABLE,
+    SPECTEST_TABLE64,
     Adapter,
     AdapterError,
+    FuncSig,
     Session,
+    SessionSpec,
 )
+from spectest.values import default_kind
 
 
 def _classify(exc: BaseException) -> AdapterError:
@@ -34,15 +39,37 @@ def _classify(exc: BaseException) -> AdapterError:
     return AdapterError("crash", f"{type(exc).__name__}: {text}")
 
 
-class EngineSession(Session):
-    """A Store of our engine in one compilation mode, with spectest and the registry."""
+def apply_features(config: Any, features: dict[str, bool]) -> list[str]:
+    """Set the manifest's feature flags on a Config (wasmtime-py's names, e.g.
+    ``wasm_memory64``) and return the names this Config does not have.
 
-    def __init__(self, mode: str) -> None:
+    An engine whose Config has no ``wasm_*`` flag at all predates feature sets: nothing is
+    applied and every name is returned (the CLI and the report say so). An engine that has
+    flags but not one the manifest names is an error: a misspelt flag must not pass
+    silently."""
+    has_flags = any(name.startswith("wasm_") and hasattr(config, name)
+                    for name in dir(config)) or any(hasattr(config, n) for n in features)
+    if not has_flags:
+        return sorted(features)
+    for name, value in features.items():
+        if not hasattr(config, name):
+            raise AdapterError("crash", f"engine Config has no feature flag {name!r} "
+                                        f"(named in the manifest)")
+        setattr(config, name, bool(value))
+    return []
+
+
+class EngineSession(Session):
+    """A Store of our engine in one compilation mode and feature set, with spectest and the
+    registry."""
+
+    def __init__(self, mode: str, features: dict[str, bool] | None = None) -> None:
         import engine as E
 
         self.E = E
         config = E.Config()
         config.compilation_mode = mode
+        self.unapplied = apply_features(config, dict(features or {}))
         self.engine = E.Engine(config)
         self.store = E.Store(self.engine)
         self.registry: dict[str, dict[str, Any]] = {"spectest": self._spectest()}
@@ -58,10 +85,19 @@ class EngineSession(Session):
         out["table"] = E.Table(s, E.TableType("funcref", E.Limits(lo, hi)), None)
         lo, hi = SPECTEST_MEMORY
         out["memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi)))
-        # Wasm 3.0 / threads additions of the reference interpreter's spectest module.
-        out["shared_memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi), shared=True))
-        lo, hi = SPECTEST_TABLE
-        out["table64"] = E.Table(s, E.TableType("funcref", E.Limits(lo, hi), is_64=True), None)
+        # 3.0 additions, where the engine takes wasmtime-py's keyword arguments for them
+        # (`is_64`, `shared`); an engine without them leaves the imports unknown.
+        try:
+            lo, hi = SPECTEST_TABLE64
+            out["table64"] = E.Table(s, E.TableType("funcref", E.Limits(lo, hi), is_64=True),
+                                     None)
+        except (TypeError, ValueError, E.WasmError):
+            pass
+        try:
+            lo, hi = SPECTEST_SHARED_MEMORY
+            out["shared_memory"] = E.Memory(s, E.MemoryType(E.Limits(lo, hi), shared=True))
+        except (TypeError, ValueError, E.WasmError):
+            pass
         return out
 
     def compile(self, data: bytes, check_all: bool = False) -> Any:
@@ -92,6 +128,22 @@ class EngineSession(Session):
         except Exception as exc:
             raise AdapterError("other", f"no export {field!r}: {exc!r}") from exc
 
+    def func_type(self, instance: Any, field: str) -> FuncSig | None:
+        func = self._export(instance, field)
+        if not isinstance(func, self.E.Func):
+            raise AdapterError("other", f"export {field!r} is not a function")
+        ft = func.type(self.store)
+        return FuncSig(tuple(map(str, ft.params)), tuple(map(str, ft.results)))
+
+    def ref_kind(self, ref: object) -> str:
+        if isinstance(ref, self.E.Func):
+            return "func"
+        kind = default_kind(ref)
+        if kind:
+            return kind
+        classify = getattr(self.E, "ref_kind", None)  # GC objects, when the engine has them
+        return classify(ref) if classify is not None else "extern"
+
     def invoke(self, instance: Any, field: str, args: list[object],
                types: list[str]) -> list[object]:
         func = self._export(instance, field)
@@ -113,8 +165,17 @@ class EngineAdapter(Adapter):
 
     name = "engine"
 
-    def session(self, mode: str, suite: str = "top") -> Session:
+    def session(self, spec: SessionSpec) -> Session:
         try:
-            return EngineSession(mode)
+            return EngineSession(spec.mode, dict(spec.features))
+        except AdapterError:
+            raise
         except Exception as exc:  # noqa: BLE001 - an engine that cannot start fails each command
             raise AdapterError("crash", f"cannot create a store: {type(exc).__name__}: {exc}")
+
+    def unapplied_features(self, features: dict[str, bool]) -> list[str]:
+        """The manifest's feature names this engine's Config cannot take (see
+        :func:`apply_features`); reported, not silently dropped."""
+        import engine as E
+
+        return apply_features(E.Config(), dict(features)) if features else []

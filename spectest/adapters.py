@@ -12,8 +12,13 @@ classified ``kind`` when the engine rejects something:
 
 from __future__ import annotations
 
+import importlib
 import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from spectest.values import default_kind
 
 KINDS = ("malformed", "invalid", "unlinkable", "trap", "exhaustion", "exception", "other",
          "crash")
@@ -33,6 +38,10 @@ SPECTEST_GLOBALS = {"global_i32": ("i32", 666), "global_i64": ("i64", 666),
                     "global_f32": ("f32", F32_666_6), "global_f64": ("f64", 666.6)}
 SPECTEST_TABLE = (10, 20)  # funcref
 SPECTEST_MEMORY = (1, 2)  # pages
+#: Wasm 3.0's spectest module adds a 64-bit table and a shared memory (threads); adapters
+#: offer them when their engine can make them.
+SPECTEST_TABLE64 = (10, 20)  # funcref, i64 addresses
+SPECTEST_SHARED_MEMORY = (1, 2)  # pages, shared
 
 
 class AdapterError(Exception):
@@ -42,6 +51,25 @@ class AdapterError(Exception):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.message = message
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """What a session runs: the compilation ``mode``, the ``suite`` and ``pin`` names and the
+    engine ``features`` the manifest sets for that suite (wasmtime-py's flag names)."""
+
+    mode: str
+    suite: str = "top"
+    pin: str = ""
+    features: Mapping[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FuncSig:
+    """A function's parameter and result types as text (``i32``, ``funcref``, ...)."""
+
+    params: tuple[str, ...]
+    results: tuple[str, ...]
 
 
 class Session:
@@ -59,6 +87,12 @@ class Session:
         """Make an instance's exports importable under ``name``."""
         raise NotImplementedError
 
+    def func_type(self, instance: Any, field: str) -> FuncSig | None:
+        """The type of an exported function, for the runner's argument and result checks
+        (the reference interpreter refuses an action of the wrong types); None when this
+        adapter cannot tell (the checks are then not made)."""
+        return None
+
     def invoke(self, instance: Any, field: str, args: list[object],
                types: list[str]) -> list[object]:
         """Call an exported function with raw arguments (of the script's ``types``)."""
@@ -68,26 +102,67 @@ class Session:
         """The raw value of an exported global."""
         raise NotImplementedError
 
+    def ref_kind(self, ref: object) -> str:
+        """The kind of a non-null reference result: ``func``, ``extern``, ``host``, ``i31``,
+        ``struct``, ``array`` or ``exn`` ("" when unknown); used by the patterns
+        ``(ref.func)``, ``(ref.struct)``, ... See :data:`spectest.values.KIND_BELOW`."""
+        return default_kind(ref)
+
 
 class Adapter:
-    """Makes sessions. ``merges_malformed_invalid``: the engine reports both alike."""
+    """Makes sessions. ``merges_malformed_invalid``: the engine reports both alike.
+    ``checked_messages``: the error kinds whose message must contain the script's expected
+    text; an adapter whose texts are not the specification's leaves some out (documented per
+    adapter: wasmtime's compile and link errors, pywasm's everything)."""
 
     name = "?"
     merges_malformed_invalid = False
+    checked_messages: frozenset[str] = frozenset(
+        {"trap", "exhaustion", "invalid", "malformed", "unlinkable"})
+    #: Compilation modes the adapter tells apart (others run as the first).
+    modes: tuple[str, ...] = ("eager", "lazy-translation", "lazy")
 
-    def session(self, mode: str, suite: str = "top") -> Session:
-        """A fresh session in compilation mode ``mode`` with the feature set of ``suite``."""
+    def session(self, spec: SessionSpec) -> Session:
+        """A fresh session for one (script, mode) with the feature set of its suite."""
         raise NotImplementedError
 
 
+#: Entry-point group through which other packages register adapters:
+#:     [project.entry-points."lazywasm.spectest_engines"]
+#:     myengine = "mypkg.spectest_adapter:MyAdapter"
+ENTRY_POINT_GROUP = "lazywasm.spectest_engines"
+BUILTIN = {
+    "engine": "spectest.adapter_engine:EngineAdapter",
+    "wasmtime": "spectest.adapter_wasmtime:WasmtimeAdapter",
+    "pywasm": "spectest.adapter_pywasm:PywasmAdapter",
+}
+
+
+def _entry_points() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def adapter_names() -> list[str]:
+    """Built-in adapters and those registered through the entry-point group."""
+    return list(BUILTIN) + sorted(set(_entry_points()) - set(BUILTIN))
+
+
 def get_adapter(name: str) -> Adapter:
-    """The adapter called ``name`` (``engine`` or ``wasmtime``)."""
-    if name == "engine":
-        from spectest.adapter_engine import EngineAdapter
-
-        return EngineAdapter()
-    if name == "wasmtime":
-        from spectest.adapter_wasmtime import WasmtimeAdapter
-
-        return WasmtimeAdapter()
-    raise ValueError(f"unknown engine {name!r} (choose engine or wasmtime)")
+    """The adapter called ``name``: a built-in one, or one registered by another package
+    under the entry-point group :data:`ENTRY_POINT_GROUP` (a class or a factory)."""
+    if name in BUILTIN:
+        module, _, attr = BUILTIN[name].partition(":")
+        factory = getattr(importlib.import_module(module), attr)
+    else:
+        eps = _entry_points()
+        if name not in eps:
+            raise ValueError(f"unknown engine {name!r} (choose from "
+                             f"{', '.join(adapter_names())}; others register under the "
+                             f"entry-point group {ENTRY_POINT_GROUP!r})")
+        factory = eps[name].load()
+    adapter = factory()
+    if not callable(getattr(adapter, "session", None)):
+        raise TypeError(f"engine {name!r}: {factory!r} did not make an adapter")
+    return adapter

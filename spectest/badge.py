@@ -1,4 +1,4 @@
-"""A self-made SVG badge: 'wasm spec | 97.3%', coloured by the figure."""
+"""A self-made SVG badge: 'wasm spec 3.0 | 97.3%' (the newest pin), coloured by the figure."""
 
 from __future__ import annotations
 
@@ -7,17 +7,34 @@ from typing import Any
 from spectest.report import FIELDS, add, percent, zero
 
 
-def figure(report: dict[str, Any], mode: str | None = None, suite: str | None = None) -> float:
-    """passed/present in percent over one mode (or all modes), one suite (or all)."""
+def figure(report: dict[str, Any], mode: str | None = None, suite: str | None = None,
+           pin: str | None = None) -> float:
+    """passed/present in percent over one mode (or all modes), one suite, one pin, or all."""
     total = zero()
     if suite:
         per_mode = report.get("suites", {}).get(suite, {})
+    elif pin:
+        per_mode = report["pins"][pin]["totals"]
     else:
         per_mode = report.get("totals", {})
     for m, counts in per_mode.items():
         if mode is None or m == mode:
             add(total, {k: counts.get(k, 0) for k in FIELDS})
     return percent(total)
+
+
+def badge_figure(report: dict[str, Any], mode: str | None = None, suite: str | None = None,
+                 pin: str | None = None) -> tuple[float, str]:
+    """The badge's figure and label: the newest pin that ran (``badge_pin``) unless a pin or
+    suite is asked for; reports without pins use their totals."""
+    if not isinstance(report.get("totals"), dict):
+        raise TypeError("no totals")
+    pin = pin or (None if suite else report.get("badge_pin") or None)
+    if pin and pin not in report.get("pins", {}):
+        raise ValueError(f"pin {pin} is not in the report")
+    title = report["pins"][pin].get("title", "") if pin else ""
+    label = "wasm spec" + (f" {title.split()[1]}" if title.startswith("Wasm ") else "")
+    return figure(report, mode, suite, pin), label
 
 
 def colour(value: float) -> str:

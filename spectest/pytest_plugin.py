@@ -1,9 +1,16 @@
 """pytest plugin: one item per (script, mode), a report aggregated across xdist workers.
 
 Items are collected from ``spectest/manifest.yaml`` (listed in ``testpaths``), with ids like
-``spec/i32.wast[lazy]`` and ``own/<name>.wast[eager]``. Each item's counts travel to the
-controlling process in the test report's ``user_properties`` (pytest-xdist forwards them), so
-the controller writes one report (``--spectest-report PATH``) for the whole session.
+``spec/i32.wast[lazy]`` (pin d76759e), ``spec3/i32.wast[eager]`` (pin 193e551) and
+``own/<name>.wast[eager]``. A suite whose testsuite is configured but missing (a variable
+pointing nowhere, an empty submodule, a missing sub-suite folder) is one *failing* item with
+the reason, never a skip. Each item's counts travel to the controlling process in the test
+report's ``user_properties`` (pytest-xdist forwards them), so the controller writes one
+report (``--spectest-report PATH``) for the whole session.
+
+Message summaries: any test may record ``record_property("spectest_messages", json)`` with
+``{"kind": ..., "checked": n, "matched": m, "mismatches": [...]}``; the controller merges
+them over all workers, prints the totals and fails the session on a mismatch.
 """
 
 from __future__ import annotations
@@ -17,26 +24,29 @@ from typing import Any
 import pytest
 
 from spectest import report as rep
-from spectest.adapters import Adapter, get_adapter
-from spectest.convert import wabt_version
+from spectest.adapters import Adapter, SessionSpec, get_adapter
 from spectest.manifest import MANIFEST_PATH, Manifest
 from spectest.runner import ScriptResult, run_script
-from spectest.suites import Script, SuiteNotFound, pin_of, select, testsuite_root
+from spectest.suites import Script, SuiteNotFound, select, unmatched
 
 MAX_SHOWN = 60
 _PROP = "spectest"
+MESSAGES_PROP = "spectest_messages"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("spectest", "WebAssembly conformance")
     group.addoption("--spectest-engine", default=os.environ.get("SPECTEST_ENGINE", "engine"),
-                    choices=["engine", "wasmtime"], help="adapter to run the scripts with")
+                    help="adapter to run the scripts with (engine, wasmtime, pywasm, or one "
+                         "registered under lazywasm.spectest_engines)")
     group.addoption("--spectest-mode", default=os.environ.get("SPECTEST_MODE", "all"),
                     help="eager, lazy-translation, lazy, a comma list, or all (default)")
     group.addoption("--spectest-scripts", default=None,
-                    help="comma list of script names, ids, globs or substrings")
-    group.addoption("--spectest-suite", default=None,
+                    help="comma list of script names/ids (exact, .wast optional) or globs")
+    group.addoption("--spectest-suite", default=os.environ.get("SPECTEST_SUITE"),
                     help="comma list of suites (default: the manifest's default_suites)")
+    group.addoption("--spectest-pin", default=os.environ.get("SPECTEST_PIN"),
+                    help="only the suites of these pins (comma list, e.g. 193e551)")
     group.addoption("--spectest-report", default=None, metavar="PATH",
                     help="write the conformance report (JSON) here")
     group.addoption("--spectest-timeout", type=float, default=None,
@@ -60,23 +70,37 @@ def _modes(config: pytest.Config, manifest: Manifest) -> list[str]:
     return modes
 
 
+def _suites(config: pytest.Config, manifest: Manifest) -> list[str]:
+    suites_opt = config.getoption("spectest_suite")
+    pins_opt = config.getoption("spectest_pin")
+    try:
+        if suites_opt:
+            return [manifest.suite(s).name for s in suites_opt.split(",")]
+        if pins_opt:
+            return [s for p in pins_opt.split(",") for s in manifest.suites_of_pin(p)]
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    return list(manifest.default_suites)
+
+
 class SpecManifest(pytest.File):
     """The manifest as a pytest file: its items are the (script, mode) pairs."""
 
     def collect(self) -> Iterator[pytest.Item]:
         config = self.config
         manifest = Manifest(self.path)
-        suites_opt = config.getoption("spectest_suite")
-        suites = suites_opt.split(",") if suites_opt else manifest.default_suites
         patterns = config.getoption("spectest_scripts")
         patterns = patterns.split(",") if patterns else None
         scripts: list[Script] = []
-        for suite in suites:
+        for suite in _suites(config, manifest):
             try:
                 scripts.extend(manifest.scripts([suite]))
             except SuiteNotFound as exc:
                 yield SpecMissing.from_parent(self, name=f"{suite}[testsuite-missing]",
                                               message=str(exc))
+        missing = unmatched(scripts, patterns)
+        if missing and scripts:
+            raise pytest.UsageError(f"--spectest-scripts: no script matches {missing}")
         # Biggest scripts first: xdist hands out items in order, so the long ones start early.
         scripts = sorted(select(scripts, patterns), key=lambda s: (-s.path.stat().st_size, s.id))
         for script in scripts:
@@ -86,14 +110,18 @@ class SpecManifest(pytest.File):
 
 
 class SpecMissing(pytest.Item):
-    """Stands for a suite that is not on this machine: skipped with how to get it."""
+    """Stands for a suite that is configured but not on this machine: fails with how to get
+    it (a missing testsuite must never turn into skips)."""
 
     def __init__(self, *, message: str, **kw: Any) -> None:
         super().__init__(**kw)
         self.message = message
 
     def runtest(self) -> None:
-        pytest.skip(self.message)
+        pytest.fail(self.message, pytrace=False)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, self.name
 
 
 class SpecFailure(Exception):
@@ -121,13 +149,16 @@ class SpecItem(pytest.Item):
         if engine not in _ADAPTERS:
             _ADAPTERS[engine] = get_adapter(engine)
         timeout = self.config.getoption("spectest_timeout")
+        suite = self.script.suite
+        spec = SessionSpec(self.mode, suite, self.script.pin, self.manifest.features(suite))
         result = run_script(
             self.script, self.mode, _ADAPTERS[engine],
             self.manifest.expectations(engine, self.mode, self.script.id),
             self.manifest.timeout if timeout is None else timeout,
-            self.manifest.flags(self.script.suite))
-        self.user_properties.append(
-            (_PROP, json.dumps([self.script.id, self.mode, result.counts()])))
+            self.manifest.flags(suite), self.manifest.converters(suite), spec)
+        entry = rep.Entry(self.script.id, suite, self.script.pin, self.mode, result.counts(),
+                          result.converter)
+        self.user_properties.append((_PROP, json.dumps(entry.to_json())))
         if result.failures():
             raise SpecFailure(result)
 
@@ -151,10 +182,12 @@ class SpecItem(pytest.Item):
 
 
 class Collector:
-    """Gathers the items' counts (on the controller under xdist) and writes the report."""
+    """Gathers the items' counts and message summaries (on the controller under xdist) and
+    writes the report."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[str, str, dict[str, int]]] = []
+        self.entries: list[rep.Entry] = []
+        self.messages: dict[str, dict[str, Any]] = {}
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -162,23 +195,26 @@ class Collector:
             return
         for key, value in report.user_properties:
             if key == _PROP:
-                script, mode, counts = json.loads(value)
-                self.entries.append((script, mode, counts))
+                self.entries.append(rep.Entry.from_json(json.loads(value)))
+            elif key == MESSAGES_PROP:
+                self._merge_messages(json.loads(value))
+
+    def _merge_messages(self, data: dict[str, Any]) -> None:
+        slot = self.messages.setdefault(data["kind"], {"checked": 0, "matched": 0,
+                                                       "mismatches": []})
+        slot["checked"] += int(data.get("checked", 0))
+        slot["matched"] += int(data.get("matched", 0))
+        slot["mismatches"].extend(data.get("mismatches", []))
 
     def build(self, config: pytest.Config) -> dict[str, Any] | None:
         if not self.entries:
             return None
         manifest = Manifest(MANIFEST_PATH)
-        try:
-            pin = pin_of(testsuite_root())
-        except SuiteNotFound:
-            pin = manifest.pin
-        if manifest.pin.startswith(pin):  # a short folder name: report the full commit
-            pin = manifest.pin
-        modes = sorted({m for _, m, _ in self.entries}, key=lambda m: (
+        pins = {name: rep.PinInfo(name, p.commit, p.title, p.date)
+                for name, p in manifest.pins.items()}
+        modes = sorted({e.mode for e in self.entries}, key=lambda m: (
             manifest.modes.index(m) if m in manifest.modes else 99, m))
-        return rep.build(config.getoption("spectest_engine"), pin, wabt_version(), modes,
-                         self.entries)
+        return rep.build(config.getoption("spectest_engine"), modes, self.entries, pins)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -188,8 +224,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     collector = session.config.pluginmanager.get_plugin("spectest-collector")
+    if collector is None:
+        return
+    if any(slot["mismatches"] for slot in collector.messages.values()) \
+            and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     path = session.config.getoption("spectest_report")
-    if collector is None or not path:
+    if not path:
         return
     report = collector.build(session.config)
     if report is not None:
@@ -200,6 +241,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     collector = config.pluginmanager.get_plugin("spectest-collector")
     if collector is None:
         return
+    for kind, slot in sorted(collector.messages.items()):
+        terminalreporter.section(f"{kind} messages (merged over all workers)")
+        terminalreporter.write_line(f"{kind}: {slot['matched']}/{slot['checked']} messages "
+                                    f"contain the testsuite's expected text")
+        for m in slot["mismatches"][:50]:
+            terminalreporter.write_line(f"  mismatch: {m}")
     report = collector.build(config)
     if report is None:
         return

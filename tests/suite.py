@@ -1,18 +1,23 @@
 """The official testsuite for unit tests, found and converted exactly as the runner does.
 
-One place for what several test modules need: the suite's folder (``WASM_TESTSUITE`` or the
-submodule, via ``spectest.suites``) and a script's command list (``wast2json`` through the
-runner's content-hash cache, so a script is converted once for every test and worker).
+One place for what several test modules need: the d76759e pin's folder (``WASM_TESTSUITE`` or
+the submodule ``testsuite/spec``, via ``spectest.suites``) and a script's command list
+(``wast2json`` through the runner's content-hash cache, so a script is converted once for
+every test and worker). A missing testsuite is an error, never a skip: ``scripts()`` raises
+at collection and ``needs_suite`` fails the test, both with how to get the suite.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from spectest import suites
-from spectest.convert import load_commands
+from spectest.convert import choose, load_commands
 
 
 def _root() -> tuple[Path | None, str]:
@@ -24,15 +29,33 @@ def _root() -> tuple[Path | None, str]:
 
 ROOT, MISSING = _root()
 
-#: Skip marker for tests that need the suite; the reason says how to get it.
-needs_suite = pytest.mark.skipif(ROOT is None, reason=MISSING or "testsuite not found")
+
+def needs_suite(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Fail (not skip) a test that needs the testsuite when it is missing."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kw: Any) -> Any:
+        if ROOT is None:
+            pytest.fail(MISSING, pytrace=False)
+        return test(*args, **kw)
+
+    return wrapper
 
 
 def scripts(pattern: str = "*.wast", sub: str = ".") -> list[Path]:
-    """Scripts of the suite matching ``pattern`` (empty when the suite is absent)."""
-    return sorted((ROOT / sub).glob(pattern)) if ROOT else []
+    """Scripts of the suite matching ``pattern``; raises SuiteNotFound when the suite is
+    missing (a collection error of the module that asks)."""
+    if ROOT is None:
+        raise suites.SuiteNotFound(MISSING)
+    folder = ROOT / sub
+    if not folder.is_dir():
+        raise suites.SuiteNotFound(f"{folder} is missing in the testsuite {ROOT}")
+    return sorted(folder.glob(pattern))
 
 
 def commands(script: Path) -> tuple[list[dict], Path]:
-    """The command list of ``script`` and the folder holding its module files."""
-    return load_commands(script)
+    """The command list of ``script`` and the folder holding its module files, converted by
+    the d76759e pin's converter (or its fallback, as the runner does)."""
+    from spectest.manifest import Manifest
+
+    return load_commands(script, (), choose(Manifest().converters("top")))

@@ -22,9 +22,27 @@ SEEDS = range(40)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_engine_agrees_with_wasmtime(seed: int) -> None:
-    found = harness.check_seed(seed, size=16384)
+def test_engine_agrees_with_wasmtime(seed: int, record_property) -> None:
+    unjudged: list[harness.Unjudged] = []
+    found = harness.check_seed(seed, size=16384, unjudged=unjudged)
     assert not found, "\n".join(d.summary() for d in found)
+    # A fixed seed must generate; a run wasmtime could not finish is reported, not agreement.
+    assert not any(u.reason.startswith("generation") for u in unjudged), unjudged
+    for u in unjudged:
+        record_property("unjudged", u.summary())
+        print(u.summary())
+
+
+def test_unjudged_cases_are_reported_not_agreed() -> None:
+    ok = [("instantiate", ("ok",)), ("call", "f", (1,), ("ok", (5,)))]
+    overflow = [ok[0], ("call", "f", (1,), ("trap", "stack"))]
+    unjudged: list[harness.Unjudged] = []
+    assert harness.compare(0, "lazy", ok, overflow, unjudged=unjudged) is None
+    assert [u.reason for u in unjudged] == ["wasmtime stack overflow"]
+    nan_a = [ok[0], ("call", "f", (1,), ("ok", (0x7FC00000,)))]
+    nan_b = [ok[0], ("call", "f", (1,), ("ok", (0xFFC00000,)))]
+    assert harness.compare(0, "lazy", nan_a, nan_b, False, unjudged) is None
+    assert unjudged[-1].reason.startswith("NaN-only")
 
 
 def test_generator_gives_modules_with_functions() -> None:

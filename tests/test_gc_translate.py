@@ -16,7 +16,8 @@ import pytest
 from engine.binary.instructions import read_instrs
 from engine.binary.module import Body
 from engine.binary.sections import decode_module
-from engine.compile.translate import _compile
+from engine.compile.control import scan
+from engine.compile.translate import NO_METERING, _compile
 from engine.errors import Trap
 from engine.gctypes import ArrayType, FieldType, RefType, StructType, SubType, canonicalize
 
@@ -63,7 +64,7 @@ def info():
 def run(info, code: bytes, local_types: list, *args: int, flat: bool = False):
     instrs, _ = read_instrs(code + b"\x0b", 0)
     body = Body([(1, t) for t in local_types], instrs)
-    factory = _compile(info, 0, body, flat)
+    factory = _compile(info, 0, body, flat, scan(body.instrs), NO_METERING)
     rt = pytypes.SimpleNamespace(gc_types=GC_TYPES, datas=[bytes(range(16))],
                                  elems=[[None, "e1", "e2"]])
     return factory(rt)(*args)

@@ -114,6 +114,7 @@ class LyingSession:
 
 class LyingAdapter:
     name = "liar"
+    checked_messages = frozenset({"trap", "exhaustion"})  # wasmtime's
 
     def __init__(self, compile_kind: str | None = None, trap_message: str | None = None):
         self.real = get_adapter("wasmtime")
@@ -121,9 +122,8 @@ class LyingAdapter:
         self.merges_malformed_invalid = compile_kind is None
         self.compile_kind, self.trap_message = compile_kind, trap_message
 
-    def session(self, mode: str, suite: str = "top"):
-        return LyingSession(self.real.session(mode, suite), self.compile_kind,
-                            self.trap_message)
+    def session(self, spec):
+        return LyingSession(self.real.session(spec), self.compile_kind, self.trap_message)
 
 
 def test_wrong_compile_error_kind_is_a_failure(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ class BrokenAdapter:
     name = "broken"
     merges_malformed_invalid = False
 
-    def session(self, mode: str, suite: str = "top"):
+    def session(self, spec):
         raise AdapterError("crash", "no engine")
 
 
@@ -253,8 +253,8 @@ def test_conversion_is_cached(tmp_path: Path) -> None:
 class HangingAdapter(LyingAdapter):
     """Every call loops forever: the hang guard must fail the command and move on."""
 
-    def session(self, mode: str, suite: str = "top"):
-        session = super().session(mode, suite)
+    def session(self, spec):
+        session = super().session(spec)
 
         def hang(*args):
             while True:

@@ -12,15 +12,16 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..config import FEATURES
+from ..errors import ImplementationLimitError
 from ..opcodes import ALL_OPS, PREFIXED, Op
-from ..types import VALTYPE_CODES
+from ..types import SHORTHAND_CODES, VALTYPE_CODES, RefType
 from .gc_immediates import GC_READERS
-from .module import Body, Expr, Instr, ModuleInfo
+from .module import Body, Catch, Expr, Instr, ModuleInfo
 from .reader import (
     EOS,
     fail,
+    read_heaptype,
     read_len,
-    read_reftype,
     read_s32,
     read_s64,
     read_sleb,
@@ -47,6 +48,8 @@ def _imm_block(data: bytes, pos: int) -> tuple[Any, int]:
     t = VALTYPE_CODES.get(b)
     if t is not None:
         return t, pos + 1
+    if b in SHORTHAND_CODES or b == 0x63 or b == 0x64:
+        return read_valtype(data, pos)
     # A type index, encoded as a positive s33 so it cannot collide with a type byte.
     idx, pos = read_sleb(data, pos, 33)
     if idx < 0:
@@ -176,6 +179,30 @@ def _imm_select_t(data: bytes, pos: int) -> tuple[Any, int]:
     return read_valtypes(data, pos)
 
 
+def _imm_ref_null(data: bytes, pos: int) -> tuple[Any, int]:
+    """``ref.null ht``: the nullable reference type of the heap type."""
+    heap, pos = read_heaptype(data, pos)
+    return RefType(True, heap), pos
+
+
+def _imm_try_table(data: bytes, pos: int) -> tuple[Any, int]:
+    """``try_table bt vec(catch)``: a catch is a kind byte, a tag (kinds 0, 1), a label."""
+    bt, pos = _imm_block(data, pos)
+    n, pos = read_len(data, pos)
+    catches = []
+    for _ in range(n):
+        kind = data[pos]
+        if kind > 3:
+            raise fail("malformed catch clause")
+        pos += 1
+        tag = None
+        if kind < 2:
+            tag, pos = read_u32(data, pos)
+        label, pos = read_u32(data, pos)
+        catches.append(Catch(kind, tag, label))
+    return (bt, tuple(catches)), pos
+
+
 #: Marker: the immediate is one u32 index, read inline in the loop.
 _U32 = object()
 
@@ -194,7 +221,10 @@ _READERS: dict[str, Any] = {
     "f32": _imm_f32,
     "f64": _imm_f64,
     "select_t": _imm_select_t,
-    "reftype": read_reftype,
+    "reftype": _imm_ref_null,
+    "type": _U32,
+    "tag": _U32,
+    "try_table": _imm_try_table,
     "v128": _imm_v128,
     "lane": _imm_lane,
     "shuffle": _imm_shuffle,
@@ -349,8 +379,13 @@ def read_const_expr(data: bytes, pos: int,
     return instrs, pos
 
 
-def read_locals(data: bytes, pos: int) -> tuple[list[tuple[int, str]], int]:
-    """The run-length local declarations of a body."""
+def read_locals(
+    data: bytes, pos: int, max_locals: int = MAX_LOCALS, where: str = "a function"
+) -> tuple[list[tuple[int, str]], int]:
+    """The run-length local declarations of a body.
+
+    More than 2**32-1 in all is malformed (the spec's bound); more than ``max_locals`` is an
+    ImplementationLimitError (``Config.limits.max_locals``)."""
     n, pos = read_len(data, pos)
     out = []
     total = 0
@@ -358,10 +393,12 @@ def read_locals(data: bytes, pos: int) -> tuple[list[tuple[int, str]], int]:
         count, pos = read_u32(data, pos)
         t, pos = read_valtype(data, pos)
         total += count
-        if total > MAX_LOCALS:  # also covers the spec's u32 overflow of the sum
+        if total > 0xFFFF_FFFF:
             raise fail("too many locals")
         if count:
             out.append((count, t))
+    if total > max_locals:
+        raise ImplementationLimitError("too many locals", "max_locals", total, max_locals, where)
     return out, pos
 
 
@@ -378,8 +415,10 @@ def decode_body(info: ModuleInfo, func_index: int) -> Body:
     # rejects them anyway; leaving them to it matches the testsuite, whose text modules
     # wabt encodes without a data count section.
     need_data_count = info.data_count is None and bool(info.datas)
+    limits = info.limits
+    max_locals = limits.max_locals if limits is not None else MAX_LOCALS
     try:
-        local_decls, pos = read_locals(data, start)
+        local_decls, pos = read_locals(data, start, max_locals, f"function {func_index}")
         instrs, pos = read_instrs(data, pos, need_data_count, info.features)
     except IndexError:
         raise fail(EOS) from None

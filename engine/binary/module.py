@@ -13,7 +13,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..opcodes import Op
 from ..types import FuncType, GlobalType, MemoryType, TableType
@@ -23,16 +23,28 @@ Instr = tuple[Op, Any]
 Expr = list[Instr]
 
 #: What an import or export refers to.
-FUNC, TABLE, MEMORY, GLOBAL = "func", "table", "memory", "global"
+FUNC, TABLE, MEMORY, GLOBAL, TAG = "func", "table", "memory", "global", "tag"
 
-ImportDesc = int | TableType | MemoryType | GlobalType  # int = type index for functions
+ImportDesc = int | TableType | MemoryType | GlobalType  # int = type index (functions, tags)
+
+
+class Catch(NamedTuple):
+    """A catch clause of ``try_table``: ``kind`` 0 catch, 1 catch_ref, 2 catch_all,
+    3 catch_all_ref; ``tag`` (None for the catch_all forms) and the target ``label``."""
+
+    kind: int
+    tag: int | None
+    label: int
+
+
+CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
 class Import:
     module: str
     name: str
-    kind: str  # FUNC | TABLE | MEMORY | GLOBAL
+    kind: str  # FUNC | TABLE | MEMORY | GLOBAL | TAG
     desc: ImportDesc
 
 
@@ -103,6 +115,16 @@ class DataSegment:
     offset: Expr | None = None  # active only
 
 
+@dataclass
+class IndexSpaces:
+    """Index-space facts flattened once per module (``ModuleInfo.spaces``), so that per-body
+    and per-instruction lookups cost O(1) instead of a walk over the imports."""
+
+    key: tuple[int, int]  # (len(imports), len(globals)) it was built from
+    func_imports: array  # type index of each imported function
+    global_types: list[GlobalType]  # the global index space
+
+
 @dataclass(slots=True)
 class ModuleInfo:
     """A decoded (not yet validated) module.
@@ -120,6 +142,10 @@ class ModuleInfo:
     #: Type index of each *defined* function (imports not included).
     funcs: array = field(default_factory=lambda: array("I"))
     tables: list[TableType] = field(default_factory=list)  # defined tables
+    #: Initializer expression of each defined table (None: null), typed function references.
+    table_inits: list[Expr | None] = field(default_factory=list)
+    #: Type index of each defined tag (exception handling).
+    tags: list[int] = field(default_factory=list)
     mems: list[MemoryType] = field(default_factory=list)  # defined memories
     globals: list[GlobalDef] = field(default_factory=list)  # defined globals
     exports: list[Export] = field(default_factory=list)
@@ -137,20 +163,35 @@ class ModuleInfo:
     #: The Config feature flags the module was decoded with (None: every feature on); the
     #: body decoder and the validator consult them.
     features: Any = None
+    #: Cache of ``spaces()``.
+    index_spaces: IndexSpaces | None = None
+    #: The implementation limits it was decoded under (``engine.config.ImplLimits``).
+    limits: Any = None
 
     # Convenience views over imports + definitions (index spaces of the spec).
     def imported(self, kind: str) -> list[Import]:
         return [imp for imp in self.imports if imp.kind == kind]
 
+    def spaces(self) -> IndexSpaces:
+        """The flattened index spaces (cached; rebuilt if imports or globals changed)."""
+        key = (len(self.imports), len(self.globals))
+        cached = self.index_spaces
+        if cached is None or cached.key != key:
+            funcs = array("I", [imp.desc for imp in self.imports if imp.kind == FUNC])  # type: ignore[misc]
+            globals_ = [imp.desc for imp in self.imported(GLOBAL)] + [g.type for g in self.globals]
+            cached = self.index_spaces = IndexSpaces(key, funcs, globals_)  # type: ignore[arg-type]
+        return cached
+
     @property
     def num_imported_funcs(self) -> int:
-        return sum(1 for imp in self.imports if imp.kind == FUNC)
+        return len(self.spaces().func_imports)
 
     def func_type_index(self, func_index: int) -> int:
         """Type index of function ``func_index`` in the function index space."""
-        n = self.num_imported_funcs
+        imported = self.spaces().func_imports
+        n = len(imported)
         if func_index < n:
-            return self.imported(FUNC)[func_index].desc  # type: ignore[return-value]
+            return imported[func_index]
         return self.funcs[func_index - n]
 
     def func_type(self, func_index: int) -> FuncType:
@@ -166,7 +207,8 @@ class ModuleInfo:
         return [imp.desc for imp in self.imported(MEMORY)] + self.mems  # type: ignore[misc]
 
     def all_global_types(self) -> list[GlobalType]:
-        return [imp.desc for imp in self.imported(GLOBAL)] + [g.type for g in self.globals]  # type: ignore[misc]
+        """The global index space's types (a cached list: do not modify)."""
+        return self.spaces().global_types
 
 
 @dataclass

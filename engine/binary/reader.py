@@ -11,7 +11,7 @@ function"), so the hot paths need no explicit bounds checks.
 from __future__ import annotations
 
 from ..errors import MalformedError
-from ..types import REFTYPE_CODES, VALTYPE_CODES
+from ..types import HEAP_TYPE_CODES, SHORTHAND_CODES, VALTYPE_CODES, RefType
 
 #: Message for running past the end of the input.
 EOS = "unexpected end of section or function"
@@ -173,21 +173,40 @@ def read_byte(data: bytes, pos: int) -> tuple[int, int]:
     return data[pos], pos + 1
 
 
-def read_valtype(data: bytes, pos: int) -> tuple[str, int]:
-    """A value type byte."""
-    t = VALTYPE_CODES.get(data[pos])
-    if t is None:
-        # Type codes are one-byte signed LEBs (s7): a continuation bit is a too-long LEB.
-        raise fail(_TOO_LONG if data[pos] & 0x80 else "malformed value type")
-    return t, pos + 1
+def read_heaptype(data: bytes, pos: int) -> tuple[object, int]:
+    """A heap type: an abstract name (one negative s33 byte) or a type index (s33 >= 0)."""
+    name = HEAP_TYPE_CODES.get(data[pos])
+    if name is not None:
+        return name, pos + 1
+    idx, pos = read_sleb(data, pos, 33)
+    if idx < 0:
+        raise fail("malformed reference type")  # the spec interpreter's wording
+    return idx, pos
 
 
 def read_reftype(data: bytes, pos: int) -> tuple[str, int]:
-    """A reference type byte."""
-    t = REFTYPE_CODES.get(data[pos])
-    if t is None:
-        raise fail(_TOO_LONG if data[pos] & 0x80 else "malformed reference type")
-    return t, pos + 1
+    """A reference type: a shorthand byte (``funcref`` ...) or ``0x63``/``0x64`` (``ref
+    null ht`` / ``ref ht``) and a heap type."""
+    b = data[pos]
+    t = SHORTHAND_CODES.get(b)
+    if t is not None:
+        return t, pos + 1
+    if b == 0x63 or b == 0x64:
+        heap, pos = read_heaptype(data, pos + 1)
+        return RefType(b == 0x63, heap), pos
+    raise fail(_TOO_LONG if b & 0x80 else "malformed reference type")
+
+
+def read_valtype(data: bytes, pos: int) -> tuple[str, int]:
+    """A value type: a number/vector type byte or a reference type."""
+    b = data[pos]
+    t = VALTYPE_CODES.get(b)
+    if t is not None:
+        return t, pos + 1
+    if b in SHORTHAND_CODES or b == 0x63 or b == 0x64:
+        return read_reftype(data, pos)
+    # Type codes are one-byte signed LEBs (s7): a continuation bit is a too-long LEB.
+    raise fail(_TOO_LONG if b & 0x80 else "malformed value type")
 
 
 def read_valtypes(data: bytes, pos: int) -> tuple[tuple[str, ...], int]:

@@ -10,15 +10,18 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
+from ..config import DEFAULT_LIMITS, ImplLimits
 from ..errors import MalformedError
 from ..opcodes import BY_NAME
-from ..types import GlobalType, Limits, MemoryType, TableType, intern_func_type
+from ..types import FUNCREF, GlobalType, Limits, MemoryType, RefType, TableType, intern_func_type
 from .instructions import read_const_expr, read_instrs, read_locals
+from .limits import check_module
 from .module import (
     FUNC,
     GLOBAL,
     MEMORY,
     TABLE,
+    TAG,
     DataSegment,
     ElemSegment,
     Export,
@@ -48,16 +51,22 @@ VERSION = b"\x01\x00\x00\x00"
 
 #: Position of each non-custom section id in the required order (data count, id 12, sits
 #: between element and code).
-_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+# Section order: the tag section (13) sits between memory and global sections.
+_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
-_EXTERN_KINDS = (FUNC, TABLE, MEMORY, GLOBAL)
-_EXPR_SECTIONS = frozenset((6, 9, 11))  # global, element and data sections
+_EXTERN_KINDS = (FUNC, TABLE, MEMORY, GLOBAL, TAG)
+_EXPR_SECTIONS = frozenset((4, 6, 9, 11))  # table, global, element and data sections
 _ZERO = (0,)  # seed of exact-size columns: array * count allocates exactly
 _REF_FUNC = BY_NAME["ref.func"]
+#: The element type of the function-index segment forms: (ref func) (spec 3.0 5.5.12).
+_FUNC_INDEX_TYPE = RefType(False, "func")
 
 
-def decode_module(data: bytes, features: Mapping[str, bool] | None = None) -> ModuleInfo:
-    """Decode a binary module into a ModuleInfo (bodies framed, not decoded).
+def decode_module(
+    data: bytes, features: Mapping[str, bool] | None = None, limits: ImplLimits | None = None
+) -> ModuleInfo:
+    """Decode a binary module into a ModuleInfo (bodies framed, not decoded); enforce the
+    module-level implementation ``limits`` (default: ``DEFAULT_LIMITS``).
 
     ``features``: the Config feature flags to decode with (None: every feature on).
     """
@@ -65,8 +74,10 @@ def decode_module(data: bytes, features: Mapping[str, bool] | None = None) -> Mo
     _check_header(data)
     info = ModuleInfo(data)
     info.features = features
+    info.limits = limits if limits is not None else DEFAULT_LIMITS
     try:
         _decode_sections(info, data)
+        check_module(info, info.limits)
     except IndexError:
         error = fail(EOS)
     except MalformedError as exc:
@@ -112,7 +123,7 @@ def _decode_sections(info: ModuleInfo, data: bytes) -> None:
         sid = data[pos]
         if sid != 0:
             order = _ORDER.get(sid)
-            if order is None:
+            if order is None or sid == 13 and not _on(info, "wasm_exceptions"):
                 raise fail("malformed section id")
             if order <= last:
                 raise fail("unexpected content after last section")
@@ -243,6 +254,8 @@ def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
             desc, pos = _memory_type(info, data, pos)
         elif kind == 3:
             desc, pos = _global_type(data, pos)
+        elif kind == 4 and _on(info, "wasm_exceptions"):
+            desc, pos = _tag_type(data, pos)
         else:
             raise fail("malformed import kind")
         imports.append(Import(module, name, _EXTERN_KINDS[kind], desc))  # type: ignore[arg-type]
@@ -274,7 +287,31 @@ def _read_vec(data: bytes, pos: int, read_item: Callable[[bytes, int], tuple[Any
 
 
 def _table_section(info: ModuleInfo, data: bytes, pos: int) -> int:
-    return _read_vec(data, pos, partial(_table_type, info), info.tables)
+    count, pos = read_len(data, pos)
+    for _ in range(count):
+        init = None
+        if data[pos] == 0x40 and _on(info, "wasm_function_references"):
+            # 0x40 0x00 tabletype expr: a table with an initializer expression.
+            if data[pos + 1] != 0x00:
+                raise fail("malformed table")
+            table, pos = _table_type(info, data, pos + 2)
+            init, pos = read_const_expr(data, pos, info.features)
+        else:
+            table, pos = _table_type(info, data, pos)
+        info.tables.append(table)
+        info.table_inits.append(init)
+    return pos
+
+
+def _tag_type(data: bytes, pos: int) -> tuple[int, int]:
+    """A tag type: attribute 0 (exception) and a function type index."""
+    if data[pos] != 0x00:
+        raise fail("malformed tag attribute")
+    return read_u32(data, pos + 1)
+
+
+def _tag_section(info: ModuleInfo, data: bytes, pos: int) -> int:
+    return _read_vec(data, pos, _tag_type, info.tags)
 
 
 def _memory_section(info: ModuleInfo, data: bytes, pos: int) -> int:
@@ -296,7 +333,7 @@ def _export_section(info: ModuleInfo, data: bytes, pos: int) -> int:
     for _ in range(count):
         name, pos = read_name(data, pos)
         kind = data[pos]
-        if kind > 3:
+        if kind > 3 and not (kind == 4 and _on(info, "wasm_exceptions")):
             raise fail("malformed export kind")
         index, pos = read_u32(data, pos + 1)
         info.exports.append(Export(name, _EXTERN_KINDS[kind], index))
@@ -344,8 +381,8 @@ def _elem_segment(info: ModuleInfo, data: bytes, pos: int) -> tuple[ElemSegment,
         if flags & 2:
             table, pos = read_u32(data, pos)
         offset, pos = read_const_expr(data, pos, info.features)
-    elem_type = "funcref"
     uses_exprs = bool(flags & 4)
+    elem_type = FUNCREF if uses_exprs else _FUNC_INDEX_TYPE
     if flags & 3:  # an explicit element kind / reference type is present
         if uses_exprs:
             elem_type, pos = read_reftype(data, pos)
@@ -422,4 +459,5 @@ _SECTIONS: dict[int, Callable[[ModuleInfo, bytes, int], int]] = {
     10: _code_section,
     11: _data_section,
     12: _data_count_section,
+    13: _tag_section,
 }

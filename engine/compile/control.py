@@ -9,16 +9,38 @@ guarded by ``if pc <= <index>:`` inside one ``while True:``, where a jump is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .stack import Entry, var
+
+#: A br_table with at most this many runs of equal labels becomes a bisection of ``if``s over
+#: the index; a larger one selects among its distinct targets through a constant table.
+BR_TABLE_RUNS = 16
+
+
+class Run(NamedTuple):
+    """A run of equal ``br_table`` labels starting at index ``first``."""
+
+    first: int
+    label: int
+
+
+class ForLoop(NamedTuple):
+    """A counted loop being translated (``Frame.for_``)."""
+
+    var: str  # the counter's Python name
+    bound: str  # Python text of the bound
+    step: str  # Python text of the step
+    mask: int  # the counter's width mask
+    mark: int  # the generator's line count after the ``for`` header
+    writes: frozenset  # locals the body writes
+    prelude: list[str]  # hoisted invariants, placed before the header
 
 
 class Frame:
     """A control construct being translated."""
 
     __slots__ = (
-        "below",
         "branched",
         "breaks_out",
         "dead",
@@ -30,6 +52,7 @@ class Frame:
         "height",
         "id",
         "kind",
+        "mark",
         "nparams",
         "nresults",
         "params",
@@ -43,60 +66,93 @@ class Frame:
         self.kind = kind
         self.start = start
         self.nparams = self.nresults = self.height = 0
-        self.below: list[Entry] = []
+        self.mark = 0  # the generator's trail length at entry (see OperandStack.restore)
         self.params: list[Entry] = []
         self.targeted = self.pyloop = self.branched = self.then_live = False
         self.has_else = self.dead = self.breaks_out = False
         self.exits: set[int] = set()
         self.end = self.else_ = -1
         self.id = 0
-        self.for_: tuple = ()
+        self.for_: ForLoop | None = None
 
 
-def scan(instrs: list) -> tuple[dict[int, int], dict[int, int], set[int], int, int]:
-    """Match block starts with their else/end, find branch targets, measure nesting."""
+class BodyFacts(NamedTuple):
+    """What one pass over a body finds (see :func:`scan`)."""
+
+    ends: dict[int, int]  # block/loop/if start -> its end
+    elses: dict[int, int]  # if start -> its else
+    targeted: set[int]  # starts of the constructs some branch targets
+    max_loops: int  # static nesting of Python loops in the structured form
+    max_indent: int  # static indentation of the structured form
+    costs: dict[int, int]  # loop start -> fuel of one iteration (see scan)
+    entry_cost: int  # fuel charged on function entry
+
+
+class _Open(NamedTuple):
+    """A construct being scanned."""
+
+    start: int
+    kind: str
+    sub: list[int]  # [max Python loops, max indentation] of what it contains
+    count: list[int] | None  # instruction counter of a loop (its fuel), else None
+
+
+def scan(instrs: list) -> BodyFacts:
+    """One pass over a body: match block starts with their else/end, find branch targets,
+    measure the structured form's nesting, and count the fuel of each loop iteration.
+
+    Fuel cost model: a function entry costs the number of its instructions outside loops, a
+    loop iteration the number of instructions of the loop outside nested loops (including
+    the loop's own ``end``); both count instructions of untaken arms too (an upper bound
+    fixed at translation time, like wasmtime's per-block fuel). Every nesting fact is known at
+    a construct's ``end``, since every branch to a construct lies inside it.
+    """
     ends: dict[int, int] = {}
     elses: dict[int, int] = {}
     targeted: set[int] = set()
-    ctrl: list[int] = [-1]
+    costs: dict[int, int] = {}
+    entry = [0]
+    func = _Open(-1, "func", [0, 0], entry)
+    opened: list[_Open] = [func]
+    counters = [entry]  # the counters of the enclosing loops, innermost last
+    counter = entry
     for i, (op, imm) in enumerate(instrs):
+        counter[0] += 1
         name = op.name
         if name in ("block", "loop", "if", "for"):
-            ctrl.append(i)
+            count = [0] if name in ("loop", "for") else None
+            opened.append(_Open(i, name, [0, 0], count))
+            if count is not None:
+                counters.append(count)
+                counter = count
         elif name == "else":
-            elses[ctrl[-1]] = i
+            elses[opened[-1].start] = i
         elif name == "end":
-            ends[ctrl.pop()] = i
-            if not ctrl:
+            fr = opened.pop()
+            ends[fr.start] = i
+            if not opened:
                 break
-        elif name in ("br", "br_if"):
-            if imm < len(ctrl):
-                targeted.add(ctrl[-1 - imm])
+            loop = fr.start in targeted or fr.kind == "for"
+            loops = fr.sub[0] + loop
+            indent = fr.sub[1] + loop + (fr.kind == "if")
+            parent = opened[-1].sub
+            parent[0] = max(parent[0], loops)
+            parent[1] = max(parent[1], indent)
+            if fr.count is not None:
+                costs[fr.start] = fr.count[0]
+                counters.pop()
+                counter = counters[-1]
+        elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
+            if imm < len(opened):
+                targeted.add(opened[-1 - imm].start)
         elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
-            if imm[0] < len(ctrl):
-                targeted.add(ctrl[-1 - imm[0]])
+            if imm[0] < len(opened):
+                targeted.add(opened[-1 - imm[0]].start)
         elif name == "br_table":
             for lab in (*imm[0], imm[1]):
-                if lab < len(ctrl):
-                    targeted.add(ctrl[-1 - lab])
-    # Static nesting of the structured form.
-    loops = indent = max_loops = max_indent = 0
-    stack: list[tuple[int, int]] = []
-    for i, (op, _imm) in enumerate(instrs):
-        name = op.name
-        if name in ("block", "loop", "if", "for"):
-            stack.append((loops, indent))
-            if i in targeted or name == "for":
-                loops += 1
-                indent += 1
-            if name == "if":
-                indent += 1
-            max_loops = max(max_loops, loops)
-            max_indent = max(max_indent, indent)
-        elif name == "end" and stack:
-            loops, indent = stack.pop()
-    return ends, elses, targeted, max_loops, max_indent
-
+                if lab < len(opened):
+                    targeted.add(opened[-1 - lab].start)
+    return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0])
 
 
 class Control:
@@ -121,7 +177,8 @@ class Control:
         return fr
 
     def results_to_stack(self, fr: Frame) -> None:
-        self.stack = fr.below + [var(f"s{fr.height + i}") for i in range(fr.nresults)]
+        self.restore(fr.height, fr.mark)
+        self.stack.extend(var(f"s{fr.height + i}") for i in range(fr.nresults))
 
     def bb(self, idx: int) -> None:
         """Flat mode: start a basic block (a jump target at instruction ``idx``)."""
@@ -140,12 +197,14 @@ class Control:
                     self.flush_effects()
             self.canon(len(self.stack) - fr.nparams if kind != "block" else len(self.stack))
         fr.height = len(self.stack) - fr.nparams
-        fr.below = self.stack[: fr.height]
+        fr.mark = len(self.trail)
         fr.params = self.stack[fr.height :]
         self.ctrl.append(fr)
         if self.flat:
             if kind == "loop" and fr.targeted:
                 self.bb(idx)
+            if kind == "loop":
+                self.meter_loop(idx)
             elif kind == "if":
                 target = fr.else_ if fr.else_ >= 0 else fr.end
                 self.emit(f"if not {self.cond_of(cond)}:")
@@ -156,6 +215,8 @@ class Control:
             fr.pyloop = True
             self.open("while True:")
             self.pyloops.append(fr)
+        if kind == "loop":
+            self.meter_loop(idx)
         if kind == "if":
             self.if_marks.append(self.open(f"if {self.cond_of(cond)}:"))
 
@@ -191,7 +252,8 @@ class Control:
         else:
             self.close(self.if_marks.pop())
             self.if_marks.append(self.open("else:"))
-        self.stack = fr.below + list(fr.params)
+        self.restore(fr.height, fr.mark)
+        self.stack.extend(fr.params)
         self.live = True
 
     def do_for(self, idx: int, imm: tuple[int, str, str, int, frozenset]) -> None:
@@ -199,7 +261,7 @@ class Control:
         fr = self.new_frame("for", idx, None)
         self.canon(len(self.stack))
         fr.height = len(self.stack)
-        fr.below = list(self.stack)
+        fr.mark = len(self.trail)
         fr.targeted = fr.pyloop = True
         self.ctrl.append(fr)
         counter, bound, step, mask, writes = imm
@@ -209,8 +271,14 @@ class Control:
             rng = f"range({var}, {bound})" if step == "1" else f"range({var}, {bound}, {step})"
         else:
             rng = f"crange({var}, {bound}, {step}, {mask:#x})"
+        if self.options.fuel:
+            # Fuel for every iteration up front (a plain range, enough fuel), refunded on an
+            # early exit (see ``refund``); otherwise charged per iteration by the iterator.
+            fuel = self.bind("FUEL", "rt.fuel")
+            rng = f"(R{fr.id} := fuel_range({fuel}, {self.facts.costs.get(idx, 1)}, {rng}))"
         mark = self.open(f"for {var} in {rng}:")
-        fr.for_ = (var, bound, step, mask, mark, writes, [])
+        self.meter_loop(idx, fuel=False)
+        fr.for_ = ForLoop(var, bound, step, mask, mark, writes, [])
         self.pyloops.append(fr)
 
     def hoist(self) -> None:
@@ -223,18 +291,18 @@ class Control:
         target = -1
         for p in range(len(self.pyloops) - 1, -1, -1):
             fr = self.pyloops[p]
-            if fr.kind != "for" or not all(self.invariant(r, fr.for_[5], p) for r in top.reads):
+            if fr.kind != "for" or not all(self.invariant(r, fr.for_.writes, p) for r in top.reads):
                 break
             target = p
         if target < 0:
             return
         fr = self.pyloops[target]
-        header = self.lines[fr.for_[4] - 1]
+        header = self.lines[fr.for_.mark - 1]
         name = f"h{len(self.hoisted)}"
         self.hoisted[name] = target
         indent = header[: len(header) - len(header.lstrip())]
-        fr.for_[6].append(f"{indent}{name} = {top.expr}")
-        self.stack[-1] = var(name)
+        fr.for_.prelude.append(f"{indent}{name} = {top.expr}")
+        self.set_entry(len(self.stack) - 1, var(name))
 
     def invariant(self, name: str, writes: frozenset, level: int) -> bool:
         if name in self.hoisted:
@@ -253,7 +321,7 @@ class Control:
         self.emit(f"        {var} = {nxt}")
         self.ind += 1
         self.close_pyloop(fr)
-        self.stack = list(fr.below)
+        self.restore(fr.height, fr.mark)
         self.live = True
 
     def do_end(self) -> None:
@@ -338,6 +406,7 @@ class Control:
         n = target.nparams if target.kind == "loop" else target.nresults
         vals = self.stack[len(self.stack) - n :] if n else []
         self.assign_slots(target.height, vals)
+        self.refund(target)
         if self.flat:
             self.emit(f"pc = {target.start if target.kind == 'loop' else target.end}")
             self.emit("continue")
@@ -368,10 +437,23 @@ class Control:
                 break
             p.exits.add(target.id)
 
+    def refund(self, target: Frame | None) -> None:
+        """Give back the fuel charged up front for the iterations that the counted loops
+        left before ``target`` (None: all, a return) will not run."""
+        if not self.options.fuel:
+            return
+        for p in reversed(self.pyloops):
+            if p is target:
+                break
+            if p.kind == "for":
+                cost = self.facts.costs.get(p.start, 1)
+                self.emit(f"fuel_refund(FUEL, {cost}, R{p.id}, {p.for_.var})")
+
     def do_return(self) -> None:
         n = len(self.ftype.results)
         self.flush_effects_below(n)
         vals = self.stack[len(self.stack) - n :] if n else []
+        self.refund(None)
         if n == 0:
             self.emit("return")
         elif n == 1:
@@ -389,24 +471,37 @@ class Control:
         else:
             key = idx.expr
         labels, default = imm
-        ranges: list[tuple[int, int]] = []  # (first index, label)
+        runs: list[Run] = []  # maximal runs of equal labels, then the default
         for i, lab in enumerate(labels):
-            if not ranges or ranges[-1][1] != lab:
-                ranges.append((i, lab))
-        if not ranges or ranges[-1][1] != default:
-            ranges.append((len(labels), default))
-        self.bisect(key, ranges)
-
-    def bisect(self, key: str, ranges: list[tuple[int, int]]) -> None:
-        if len(ranges) == 1:
-            self.branch(ranges[0][1])
+            if not runs or runs[-1].label != lab:
+                runs.append(Run(i, lab))
+        if not runs or runs[-1].label != default:
+            runs.append(Run(len(labels), default))
+        if len(runs) <= BR_TABLE_RUNS:
+            self.bisect(key, runs, 0, len(runs))
             return
-        mid = len(ranges) // 2
-        mark = self.open(f"if {key} < {ranges[mid][0]}:")
-        self.bisect(key, ranges[:mid])
+        # A large table: each distinct target's branch code once (a table alternating
+        # between two labels costs two branches, not one per entry), selected through a
+        # constant mapping index -> target ordinal.
+        targets = list(dict.fromkeys([*labels, default]))
+        ordinal = {lab: k for k, lab in enumerate(targets)}
+        mapping = [ordinal[lab] for lab in labels]
+        table = self.const(bytes(mapping) if len(targets) <= 256 else tuple(mapping), "BT")
+        sel = self.temp()
+        self.emit(f"{sel} = {table}[{key}] if {key} < {len(labels)} else {ordinal[default]}")
+        self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0, len(targets))
+
+    def bisect(self, key: str, runs: list[Run], lo: int, hi: int) -> None:
+        """Branch to the label of the run of ``runs[lo:hi]`` that contains ``key``."""
+        if hi - lo == 1:
+            self.branch(runs[lo].label)
+            return
+        mid = (lo + hi) // 2
+        mark = self.open(f"if {key} < {runs[mid].first}:")
+        self.bisect(key, runs, lo, mid)
         self.close(mark)
         mark = self.open("else:")
-        self.bisect(key, ranges[mid:])
+        self.bisect(key, runs, mid, hi)
         self.close(mark)
 
     # -- the body ------------------------------------------------------------------------

@@ -33,4 +33,4 @@ def tail_of(fn: Any) -> Any:
 HELPERS = {"TailCall": TailCall, "tail_of": tail_of}
 
 #: Instruction names that make a function need the trampoline.
-TAIL_CALLS = frozenset(("return_call", "return_call_indirect"))
+TAIL_CALLS = frozenset(("return_call", "return_call_indirect", "return_call_ref"))

@@ -1,7 +1,7 @@
 """Translate one validated function body into Python source, then into a factory.
 
 The generator is assembled from concerns, one file each: the symbolic operand stack
-(``stack.py``), control frames and branches (``control.py``), counted loops (``loops.py``),
+(``stack.py``), the variables with the stack entries that read them (``locals.py``), control frames and branches (``control.py``), counted loops (``loops.py``),
 the instruction visitors (``visit_*.py``) and the factory assembly (``assemble.py``).
 
 Values live in Python locals: ``l<i>`` for wasm locals, ``s<h>`` for operand-stack slot ``h``
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..binary.module import Body, ModuleInfo
+from ..config import NO_METERING, CodegenOptions
 from . import (
     control,
     visit_atomics,
@@ -26,19 +27,21 @@ from . import (
     visit_gc,
     visit_memory,
     visit_numeric,
+    visit_refs,
     visit_tables,
     visit_variables,
 )
 from . import numerics as N
 from .assemble import Factory, assemble, compile_factory
-from .control import Control, Frame, scan
+from .control import BodyFacts, Control, Frame, scan
 from .loops import counted_loops
-from .stack import Entry, OperandStack
+from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
 from .visit_gc import GcVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
+from .visit_refs import RefVisitors
 from .visit_simd import SimdVisitors
 from .visit_tables import TableVisitors
 from .visit_variables import VariableVisitors
@@ -57,21 +60,33 @@ class _Gen(
     TableVisitors,
     SimdVisitors,
     AtomicVisitors,
+    RefVisitors,
     GcVisitors,
 ):
     """Source generator for one function body."""
 
     handlers: dict[str, Callable[..., None]]
 
-    def __init__(self, info: ModuleInfo, func_index: int, body: Body, flat: bool) -> None:
+    def __init__(
+        self,
+        info: ModuleInfo,
+        func_index: int,
+        body: Body,
+        flat: bool,
+        facts: BodyFacts,
+        options: CodegenOptions = NO_METERING,
+    ) -> None:
         self.info = info
+        self.facts = facts
+        self.options = options
+        self.prologue: list[str] = []  # statements before the body (function-entry fuel)
         self.func_index = func_index
         self.body = body
         self.flat = flat
         self.ftype = info.func_type(func_index)
         self.lines: list[str] = []
         self.ind = 3
-        self.stack: list[Entry] = []
+        self.init_stack()
         self.ctrl: list[Frame] = []
         self.pyloops: list[Frame] = []
         self.ntemp = 0
@@ -120,14 +135,44 @@ class _Gen(
             self.consts[name] = value
         return name
 
+    # -- fuel and interruption ---------------------------------------------------------------
+
+    def meter(self, cost: int, fuel: bool = True) -> list[str]:
+        """Statements charging ``cost`` fuel / polling the interrupt flag (none when off).
+
+        The counters are one-element lists of the store bound in the factory (``FUEL =
+        rt.fuel``): a subscript is the cheapest shared mutable cell Python code can read."""
+        out = []
+        if fuel and self.options.fuel:
+            cell = self.bind("FUEL", "rt.fuel")
+            # One subscript load and one store (measured: 20-30% cheaper than `-=` then a
+            # test); ``refuel`` refills the chunk from the reserve or traps (numerics.py).
+            out.append(f"if (fuel := {cell}[0] - {cost}) < 0: fuel = refuel({cell}, {cost})")
+            out.append(f"{cell}[0] = fuel")
+        if self.options.epoch:
+            flag = self.bind("INTR", "rt.interrupt")
+            out.append(f'if {flag}[0]: raise Trap("interrupt")')
+        return out
+
+    def meter_loop(self, start: int, fuel: bool = True) -> None:
+        """Charge one iteration of the loop starting at instruction ``start``."""
+        for line in self.meter(self.facts.costs.get(start, 1), fuel):
+            self.emit(line)
+
     # -- the symbolic stack --------------------------------------------------------------
 
     def run(self) -> None:
         body = self.body
-        instrs = body.instrs if self.flat else counted_loops(body.instrs)
+        facts = self.facts
+        instrs = body.instrs
+        if not self.flat:
+            instrs = counted_loops(instrs, facts.ends)
+            if instrs is not body.instrs:  # rewritten: the branches to the loops are gone
+                facts = scan(instrs)._replace(costs=facts.costs, entry_cost=facts.entry_cost)
         self.instrs = instrs
-        self.ends, self.elses, self.targeted, _, _ = scan(instrs)
+        self.ends, self.elses, self.targeted = facts.ends, facts.elses, facts.targeted
         self.if_marks: list[int] = []
+        self.prologue.extend(self.meter(facts.entry_cost))
         fr = Frame("func", -1)
         fr.nresults = len(self.ftype.results)
         self.ctrl.append(fr)
@@ -137,7 +182,7 @@ class _Gen(
         for idx, (op, imm) in enumerate(instrs):
             name = op.name
             if not self.live:
-                if name in ("block", "loop", "if", "for"):
+                if name in ("block", "loop", "if", "for", "try_table"):
                     dead = Frame(name, idx)
                     dead.dead = True
                     self.ctrl.append(dead)
@@ -165,7 +210,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics, visit_gc):
+                visit_atomics, visit_refs, visit_gc):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 
@@ -173,8 +218,15 @@ def _handlers() -> dict[str, Callable[..., None]]:
 _Gen.handlers = _handlers()
 
 
-def _generate(info: ModuleInfo, func_index: int, body: Body, flat: bool) -> _Gen:
-    gen = _Gen(info, func_index, body, flat)
+def _generate(
+    info: ModuleInfo,
+    func_index: int,
+    body: Body,
+    flat: bool,
+    facts: BodyFacts,
+    options: CodegenOptions,
+) -> _Gen:
+    gen = _Gen(info, func_index, body, flat, facts, options)
     gen.run()
     return gen
 
@@ -183,31 +235,51 @@ def _generate(info: ModuleInfo, func_index: int, body: Body, flat: bool) -> _Gen
 FORCE_FLAT = False
 
 
-def _choose_flat(body: Body) -> bool:
+def _choose_flat(facts: BodyFacts) -> bool:
     if FORCE_FLAT:
         return True
-    _, _, _, loops, indent = scan(body.instrs)
-    return loops > MAX_PY_LOOPS or indent > MAX_INDENT
+    return facts.max_loops > MAX_PY_LOOPS or facts.max_indent > MAX_INDENT
 
 
-def translate_source(info: ModuleInfo, func_index: int, body: Body, flat: bool | None = None) -> str:
+def translate_source(
+    info: ModuleInfo,
+    func_index: int,
+    body: Body,
+    flat: bool | None = None,
+    options: CodegenOptions = NO_METERING,
+) -> str:
     """The Python source generated for one function (for debugging and tests)."""
+    facts = scan(body.instrs)
     if flat is None:
-        flat = _choose_flat(body)
-    return assemble(_generate(info, func_index, body, flat))
+        flat = _choose_flat(facts)
+    return assemble(_generate(info, func_index, body, flat, facts, options))
 
 
-def translate(info: ModuleInfo, func_index: int, body: Body) -> Factory:
-    """Translate one validated body into a factory ``factory(rt) -> callable``."""
-    flat = _choose_flat(body)
+def translate(
+    info: ModuleInfo, func_index: int, body: Body, options: CodegenOptions = NO_METERING
+) -> Factory:
+    """Translate one validated body into a factory ``factory(rt) -> callable``.
+
+    One pass over the body (``scan``) finds the facts every later step needs; a second one
+    only when counted loops were rewritten. Then one generating pass, and CPython's compile.
+    """
+    facts = scan(body.instrs)
+    flat = _choose_flat(facts)
     try:
-        return _compile(info, func_index, body, flat)
+        return _compile(info, func_index, body, flat, facts, options)
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
         if flat:
             raise
-        return _compile(info, func_index, body, True)
+        return _compile(info, func_index, body, True, facts, options)
 
 
-
-def _compile(info: ModuleInfo, func_index: int, body: Body, flat: bool) -> Factory:
-    return compile_factory(_generate(info, func_index, body, flat), func_index)
+def _compile(
+    info: ModuleInfo,
+    func_index: int,
+    body: Body,
+    flat: bool,
+    facts: BodyFacts,
+    options: CodegenOptions,
+) -> Factory:
+    gen = _generate(info, func_index, body, flat, facts, options)
+    return compile_factory(gen, func_index)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..types import intern_func_type
 from .stack import Entry, var
 from .tail import TAIL_CALLS
 
@@ -80,7 +79,8 @@ class CallVisitors:
         if top.depth or top.eff:
             self.spill(len(self.stack) - 1)  # the index is read twice below
         ops = self.take(n + 1)
-        ftname = self.const(intern_func_type(ft.params, ft.results), "FT")
+        # The instance's canonical type (rt.types): equal types are one object.
+        ftname = self.bind(f"FT{type_index}", f"rt.types[{type_index}]")
         elems = self.bind(f"E{table}", f"rt.tables[{table}].elements")
         k, ref = ops[-1].expr, self.temp()
         # The common case inline (an in-bounds, non-null entry of the interned type); the

@@ -187,6 +187,8 @@ _RAW_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+_ANY_REF = (lambda v: True, "a reference")
+
 _INT_BOUNDS = {I32: 1 << 32, I64: 1 << 64, V128: 1 << 128}
 
 
@@ -194,7 +196,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a raw host callable: exceptions carried, results range-checked."""
     results = ft.results
     n = len(results)
-    checks = [_RAW_CHECKS[t][0] for t in results]
+    checks = [_RAW_CHECKS.get(t, _ANY_REF)[0] for t in results]
 
     def bad(out: Any) -> HostError:
         if n > 1 and (not isinstance(out, tuple) or len(out) != n):
@@ -202,7 +204,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         else:
             values = (out,) if n == 1 else out
             k = next(i for i in range(n) if not checks[i](values[i]))
-            want = _RAW_CHECKS[results[k]][1]
+            want = _RAW_CHECKS.get(results[k], _ANY_REF)[1]
             why = f"result {k} ({results[k]}) must be {want}, got {values[k]!r}"
         return HostError(TypeError(f"raw host function {_name(func)!r} ({ft}): {why}"))
 

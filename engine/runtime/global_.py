@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EngineError, StoreMismatchError
-from ..types import VALUE_TYPES, GlobalType
+from ..types import VALUE_TYPES, GlobalType, is_ref
 from .func import Func
 from .values import from_bits, from_python, to_bits, to_python
 
@@ -27,7 +27,7 @@ class Global:
 
     def __init__(self, store: Any, gtype: GlobalType, value: Any) -> None:
         """A new global holding Python value ``value``."""
-        if gtype.content not in VALUE_TYPES:
+        if gtype.content not in VALUE_TYPES and not is_ref(gtype.content):
             raise EngineError("invalid global type")
         gtype = GlobalType(gtype.content, bool(gtype.mutable))
         self._store = store

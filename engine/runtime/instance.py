@@ -6,15 +6,25 @@ Nothing is created per function up front: ``rt.funcs`` and ``rt.func_refs`` are 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
-from ..binary.module import FUNC, MEMORY, TABLE, Expr, Import, ModuleInfo
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, Import, ModuleInfo
 from ..compile.numerics import f32_from_bits, f64_from_bits
 from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
-from ..types import FuncType, GlobalType, MemoryType, TableType, limits_match, memory_type_match
+from ..types import (
+    FuncType,
+    GlobalType,
+    MemoryType,
+    TableType,
+    limits_match,
+    memory_type_match,
+    runtime_resolve,
+    val_subtype,
+)
 from .calls import invoke
-from .func import Func, interned
+from .func import Func
 from .global_ import Global, GlobalCell
 from .memory import Memory, MemoryInst
 from .module import Module
@@ -34,8 +44,33 @@ class _Funcs(dict):
         if index < n:
             fn = rt.func_refs[index].fn
         else:
-            fn = rt.code.factory(index - n)(rt)
+            try:
+                factory = rt.code.factory(index - n)
+            except RecursionError:
+                # A first call (lazy modes) at the end of the wasm call budget: lend the
+                # compiler frames above the limit (no Python frame before the limit is
+                # raised), so the depth available to wasm does not depend on the mode.
+                limit = sys.getrecursionlimit()
+                sys.setrecursionlimit(limit + COMPILE_HEADROOM)
+                try:
+                    factory = _compile_deep(rt.code, index - n)
+                finally:
+                    if sys.getrecursionlimit() == limit + COMPILE_HEADROOM:
+                        sys.setrecursionlimit(limit)
+            fn = factory(rt)
         return self.setdefault(index, fn)
+
+
+#: Python frames lent to the compiler for a first call at the end of the wasm call budget;
+#: deeper needs are met on a fresh thread's stack.
+COMPILE_HEADROOM = 200
+
+
+def _compile_deep(code: Any, defined_index: int) -> Any:
+    try:
+        return code.factory(defined_index)
+    except RecursionError:
+        return code.factory_on_fresh_stack(defined_index)
 
 
 class _FuncRefs(dict):
@@ -57,10 +92,12 @@ class Runtime:
         "code",
         "datas",
         "elems",
+        "fuel",
         "func_refs",
         "funcs",
         "globals",
         "info",
+        "interrupt",
         "memories",
         "module",
         "num_imported_funcs",
@@ -75,7 +112,7 @@ class Runtime:
         self.info: ModuleInfo = module.info
         self.code = module.code
         self.num_imported_funcs = module.code.num_imported
-        self.types: list[FuncType] = [interned(t) for t in module.info.types]
+        self.types: list[FuncType] = module.canon.func_types
         self.funcs = _Funcs()
         self.funcs.rt = self
         self.func_refs = _FuncRefs()
@@ -85,6 +122,8 @@ class Runtime:
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
         self.datas: list[bytes] = []
+        self.fuel: list[int] = [0, 0]  # the store's cells, set by Instance
+        self.interrupt: list[bool] = [False]
 
 
 class Exports(Mapping[str, Extern]):
@@ -122,6 +161,8 @@ class Instance:
         self.module = module
         self._store = store
         rt = self._rt = Runtime(module, store)
+        rt.fuel = getattr(store, "fuel", rt.fuel)
+        rt.interrupt = getattr(store, "interrupt", rt.interrupt)
         self._tables: list[Table] = []
         self._memories: list[Memory] = []
         self._globals: list[Global] = []
@@ -161,6 +202,7 @@ class Instance:
         if len(imports) != len(info.imports):
             raise LinkError(f"expected {len(info.imports)} imports, found {len(imports)}")
         nfunc = 0
+        canon = self.module.canon
         for imp, ext in zip(info.imports, imports):
             owner = getattr(ext, "_store", None)
             if owner is not None and self._store is not None and owner is not self._store:
@@ -173,7 +215,8 @@ class Instance:
                     rt.func_refs[nfunc] = ext
                     nfunc += 1
             elif imp.kind == TABLE:
-                ok = isinstance(ext, Table) and ext._table.type.elem == imp.desc.elem  # type: ignore[union-attr]
+                want = canon.table_type(imp.desc)  # type: ignore[arg-type]
+                ok = isinstance(ext, Table) and ext._table.type.elem == want.elem
                 ok = ok and ext._table.type.is_64 == imp.desc.is_64  # type: ignore[union-attr]
                 ok = ok and limits_match(ext._table.limits(), imp.desc.limits)  # type: ignore[union-attr]
                 if ok:
@@ -185,8 +228,9 @@ class Instance:
                 if ok:
                     self._memories.append(ext)
                     rt.memories.append(ext._mem)
-            else:
-                ok = isinstance(ext, Global) and ext._cell.type == imp.desc
+            elif imp.kind == GLOBAL:
+                ok = isinstance(ext, Global) and global_type_match(
+                    ext._cell.type, canon.global_type(imp.desc))  # type: ignore[arg-type]
                 if ok:
                     self._globals.append(ext)
                     rt.globals.append(ext._cell)
@@ -200,8 +244,11 @@ class Instance:
         rt, info = self._rt, self.module.info
         store = self._store
         limits = getattr(store, "limits", None)
-        for ttype in info.tables:
-            table = TableInst(ttype, None, limits)
+        canon = self.module.canon
+        inits = info.table_inits or [None] * len(info.tables)
+        for ttype, init in zip(info.tables, inits):
+            value = None if init is None else eval_const(init, rt)
+            table = TableInst(canon.table_type(ttype), value, limits)
             rt.tables.append(table)
             self._tables.append(Table._wrap(table, store))
         for mtype in info.mems:
@@ -209,7 +256,7 @@ class Instance:
             rt.memories.append(mem)
             self._memories.append(Memory._wrap(mem, store))
         for gdef in info.globals:
-            cell = GlobalCell(gdef.type, eval_const(gdef.init, rt))
+            cell = GlobalCell(canon.global_type(gdef.type), eval_const(gdef.init, rt))
             rt.globals.append(cell)
             self._globals.append(Global._wrap(cell, store))
         rt.elems = [[eval_const(e, rt) for e in seg.init] for seg in info.elems]
@@ -239,6 +286,16 @@ class Instance:
 
     def __repr__(self) -> str:
         return f"<Instance of {self.module!r}>"
+
+
+def global_type_match(actual: GlobalType, expected: GlobalType) -> bool:
+    """Import matching of globals: same mutability; a mutable global's type is invariant,
+    an immutable one's covariant."""
+    if actual.mutable != expected.mutable:
+        return False
+    if actual.mutable:
+        return actual.content == expected.content
+    return val_subtype(actual.content, expected.content, runtime_resolve)
 
 
 def qualified(module: str, name: str) -> str:

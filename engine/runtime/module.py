@@ -10,6 +10,15 @@ from ..binary import decode_module
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, ModuleInfo
 from ..codemap import CodeSpan
 from ..config import features_snapshot
+from ..types import (
+    FuncType,
+    GlobalType,
+    RefType,
+    TableType,
+    canon_valtype,
+    canonical_ids,
+    intern_func_type,
+)
 from ..validate import validate_module
 from .engine import Engine
 
@@ -34,6 +43,36 @@ class ExportType:
     kind: str
 
 
+class Canonical:
+    """A module's types in runtime form: canonical ids instead of type indices."""
+
+    __slots__ = ("func_types", "ids", "plain")
+
+    def __init__(self, types: list[FuncType]) -> None:
+        self.ids = canonical_ids(types)
+        #: True when no type mentions a type index (every Wasm 2.0 module): nothing changes.
+        self.plain = not any(isinstance(t, RefType) and isinstance(t.heap, int)
+                             for ft in types for t in ft.params + ft.results)
+        self.func_types = [self.func_type(ft) for ft in types]
+
+    def val(self, t: Any) -> Any:
+        return canon_valtype(t, self.ids)
+
+    def func_type(self, ft: FuncType) -> FuncType:
+        if self.plain:
+            return intern_func_type(tuple(ft.params), tuple(ft.results))
+        return intern_func_type(tuple(self.val(t) for t in ft.params),
+                                tuple(self.val(t) for t in ft.results))
+
+    def global_type(self, gt: GlobalType) -> GlobalType:
+        content = self.val(gt.content)
+        return gt if content is gt.content else GlobalType(content, gt.mutable)
+
+    def table_type(self, tt: TableType) -> TableType:
+        elem = self.val(tt.elem)
+        return tt if elem is tt.elem else TableType(elem, tt.limits, tt.is_64)
+
+
 class Module:
     """``Module(engine, wasm_bytes)``: decode and validate; bodies per the compilation mode.
 
@@ -43,10 +82,14 @@ class Module:
 
     def __init__(self, engine: Engine, wasm: bytes | bytearray | memoryview) -> None:
         data = wasm if isinstance(wasm, bytes) else bytes(wasm)
-        info = decode_module(data, features_snapshot(engine.config.features))
+        info = decode_module(data, features_snapshot(engine.config.features),
+                             engine.config.limits)
         validate_module(info)
         self.engine = engine
         self.info: ModuleInfo = info
+        #: The module's types with type indices replaced by canonical ids (what instances,
+        #: their functions, tables and globals carry; see engine.types.canon_valtype).
+        self.canon = Canonical(info.types)
         self.code: CodeSpan = engine.code_map.register(info, self)
 
     @classmethod

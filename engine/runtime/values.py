@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..compile.numerics import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
-from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128
+from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, as_ref
 
 
 class ValType(str):
@@ -75,12 +75,22 @@ def _float_arg(t: str, value: Any) -> float:
 
 
 def check_ref(t: str, value: Any) -> Any:
-    """Check a reference for type ``t`` (funcref: a Func or None; externref: anything)."""
-    if t == FUNCREF and value is not None:
+    """Check a reference for type ``t`` (funcref: a Func or None; externref: anything;
+    a non-nullable type refuses None)."""
+    if t == EXTERNREF:
+        return value
+    r = as_ref(t)
+    if r is None:
+        return value
+    if value is None:
+        if not r.nullable:
+            raise TypeError(f"expected a non-null reference for {t}, got None")
+        return value
+    if r.heap == "func" or not isinstance(r.heap, str):
         from .func import Func
 
         if not isinstance(value, Func):
-            raise TypeError(f"expected a Func or None for funcref, got {type(value).__name__}")
+            raise TypeError(f"expected a Func for {t}, got {type(value).__name__}")
     return value
 
 

@@ -11,14 +11,28 @@ the rest are typed by name below.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from itertools import accumulate
 
-from ..binary.module import Body, ModuleInfo
-from ..errors import InvalidError, MalformedError
-from ..types import FUNCREF, I32, I64, REF_TYPES, V128, MemoryType
+from ..binary.module import CATCH_ALL, CATCH_REF, Body, ModuleInfo
+from ..config import DEFAULT_LIMITS, ImplLimits
+from ..errors import ImplementationLimitError, InvalidError, MalformedError
+from ..types import (
+    EXNREF,
+    FUNCREF,
+    I32,
+    I64,
+    V128,
+    MemoryType,
+    RefType,
+    as_ref,
+    is_defaultable,
+    val_subtype,
+)
 from . import optable as T
 from .context import Context, context_of
+from .module import check_valtype
 
 # Frame kinds.
 _BLOCK, _LOOP, _IF, _ELSE, _FUNC = 0, 1, 2, 3, 4
@@ -26,6 +40,11 @@ _NUMERIC = frozenset(("i32", "i64", "f32", "f64"))
 _MAX_LIST_LOCALS = 1 << 16
 
 _GENERIC = T.GENERIC
+#: The type of ``ref.as_non_null`` and friends applied to the bottom (Unknown) operand.
+_BOTTOM_REF = RefType(False, "bot")
+#: The resolver of the module being validated (per thread: lazy validation may run in
+#: several threads), read on the slow path of operand checks (subtyping).
+_STATE = threading.local()
 
 
 def _mismatch() -> InvalidError:
@@ -60,9 +79,26 @@ def _pop(stack: list, height: int, unreach: bool, expected: str | None) -> str |
             return None
         raise _mismatch()
     actual = stack.pop()
-    if actual != expected and actual is not None and expected is not None:
+    if (actual != expected and actual is not None and expected is not None
+            and not val_subtype(actual, expected, _STATE.resolve)):
         raise _mismatch()
     return actual
+
+
+def _sub(a, b) -> bool:
+    """``a <: b`` for the module being validated."""
+    return val_subtype(a, b, _STATE.resolve)
+
+
+def _pop_ref(stack: list, height: int, unreach: bool) -> RefType | None:
+    """Pop an operand of any reference type; None for the Unknown type."""
+    t = _pop(stack, height, unreach, None)
+    if t is None:
+        return None
+    r = as_ref(t)
+    if r is None:
+        raise _mismatch()
+    return r
 
 
 def _pop_vals(stack: list, height: int, unreach: bool, types) -> list:
@@ -86,16 +122,27 @@ def validate_body(info: ModuleInfo, func_index: int, body: Body) -> None:
     ftype = ctx.func_types[func_index]
     if ftype is None:
         raise InvalidError(f"unknown type {info.funcs[func_index - nimported]}")
+    # Iterative; a RecursionError (a first call deep in wasm recursion) propagates as such:
+    # it says nothing about the body, and the code map does not record it as a failure.
+    limits = info.limits if info.limits is not None else DEFAULT_LIMITS
+    _STATE.resolve = ctx.resolve
     try:
-        _run(ctx, ftype.params, ftype.results, body)
-    except RecursionError as exc:  # defensive: the algorithm itself is iterative
-        raise InvalidError("type mismatch") from exc
+        _run(ctx, ftype.params, ftype.results, body, limits, func_index)
+    finally:
+        _STATE.resolve = None  # keep nothing of the module alive
+
+
+def _type_at(ctx: Context, index: int):
+    if not 0 <= index < len(ctx.types):
+        raise InvalidError(f"unknown type {index}")
+    return ctx.types[index]
 
 
 def _block_type(ctx: Context, imm) -> tuple[tuple, tuple]:
     if imm is None:
         return (), ()
     if isinstance(imm, str):
+        check_valtype(ctx, imm)
         return (), (imm,)
     if not 0 <= imm < len(ctx.types):
         raise InvalidError(f"unknown type {imm}")
@@ -172,21 +219,33 @@ def _check_imm(ctx: Context, check: int, arg, imm) -> str | None:
         _memory(ctx, imm[1])
     elif check == T.CHK_TABLE_INIT:
         table_type = _table(ctx, imm[1])
-        if _elem(ctx, imm[0]) != table_type:
+        if not _sub(_elem(ctx, imm[0]), table_type):
             raise _mismatch()
     elif check == T.CHK_ELEM:
         _elem(ctx, imm)
-    elif check == T.CHK_TABLE_COPY and _table(ctx, imm[0]) != _table(ctx, imm[1]):
+    elif check == T.CHK_TABLE_COPY and not _sub(_table(ctx, imm[1]), _table(ctx, imm[0])):
         raise _mismatch()
     return None
 
 
-def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
+def _too_deep(limits: ImplLimits, depth: int, func_index: int, pos: int) -> None:
+    raise ImplementationLimitError("blocks nested too deeply", "max_nesting", depth,
+                                   limits.max_nesting, f"function {func_index}, instruction {pos}")
+
+
+def _run(
+    ctx: Context, params: tuple, results: tuple, body: Body, limits: ImplLimits, func_index: int
+) -> None:
     """The main loop; one long function so the hot state lives in fast locals."""
+    max_ctrls = limits.max_nesting + 1  # the function's own frame is not nesting
     local_types, nlocals = _local_types(params, body)
+    # Non-defaultable locals (non-nullable references): index -> set yet, and the indices
+    # set in the current blocks, undone at their ends (spec 3.0 local initialization).
+    uninit = _non_defaultable(len(params), body)
+    inits: list[int] = []
     generic = _GENERIC
     stack: list = []
-    ctrls: list[list] = [[_FUNC, (), results, 0, False]]
+    ctrls: list[list] = [[_FUNC, (), results, 0, False, 0]]
     height = 0
     unreach = False
     instrs = body.instrs
@@ -198,6 +257,8 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
         if name == "local.get":  # the most frequent instruction: before the table lookup
             if not 0 <= imm < nlocals:
                 raise InvalidError(f"unknown local {imm}")
+            if uninit is not None and uninit.get(imm) is False:
+                raise InvalidError("uninitialized local")
             stack.append(local_types[imm])
             continue
         g = generic.get(name)
@@ -232,6 +293,9 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             if not 0 <= imm < nlocals:
                 raise InvalidError(f"unknown local {imm}")
             t = local_types[imm]
+            if uninit is not None and uninit.get(imm) is False:
+                uninit[imm] = True
+                inits.append(imm)
             if len(stack) > height and stack[-1] == t:
                 if name == "local.set":
                     stack.pop()
@@ -249,8 +313,10 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
                 _pop_vals(stack, height, unreach, end)
                 if len(stack) != height:
                     raise _mismatch()
-            if kind == _IF and start != end:  # if without else: the implicit else is empty
-                raise _mismatch()
+            if kind == _IF and not _params_to_results(start, end):
+                raise _mismatch()  # if without else: the implicit else passes its params
+            if len(inits) > frame[5]:
+                _reset_inits(uninit, inits, frame[5])
             ctrls.pop()
             if not ctrls:
                 if pos != last:
@@ -264,7 +330,10 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             _pop_vals(stack, height, unreach, start)
             height = len(stack)
             unreach = False
-            ctrls.append([_BLOCK if name == "block" else _LOOP, start, end, height, False])
+            ctrls.append([_BLOCK if name == "block" else _LOOP, start, end, height, False,
+                          len(inits)])
+            if len(ctrls) > max_ctrls:
+                _too_deep(limits, len(ctrls) - 1, func_index, pos)
             stack.extend(start)
         elif name == "if":
             start, end = _block_type(ctx, imm)
@@ -272,7 +341,9 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             _pop_vals(stack, height, unreach, start)
             height = len(stack)
             unreach = False
-            ctrls.append([_IF, start, end, height, False])
+            ctrls.append([_IF, start, end, height, False, len(inits)])
+            if len(ctrls) > max_ctrls:
+                _too_deep(limits, len(ctrls) - 1, func_index, pos)
             stack.extend(start)
         elif name == "else":
             frame = ctrls[-1]
@@ -283,6 +354,8 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
                 raise _mismatch()
             frame[0] = _ELSE
             frame[4] = unreach = False
+            if len(inits) > frame[5]:
+                _reset_inits(uninit, inits, frame[5])
             stack.extend(frame[1])
         elif name == "br" or name == "br_if":
             if not 0 <= imm < len(ctrls):
@@ -298,6 +371,10 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
                 _pop_vals(stack, height, unreach, labels)
                 stack.extend(labels)
         elif name == "br_table":
+            if len(imm[0]) > limits.max_br_table_targets:
+                raise ImplementationLimitError(
+                    "too many br_table targets", "max_br_table_targets", len(imm[0]),
+                    limits.max_br_table_targets, f"function {func_index}, instruction {pos}")
             _br_table(stack, height, unreach, ctrls, imm)
             del stack[height:]
             unreach = ctrls[-1][4] = True
@@ -307,7 +384,7 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             stack.extend(ft.results)
         elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = imm
-            if _table(ctx, table_index) != FUNCREF:
+            if not _sub(_table(ctx, table_index), FUNCREF):
                 raise _mismatch()
             if not 0 <= type_index < len(ctx.types):
                 raise InvalidError(f"unknown type {type_index}")
@@ -335,6 +412,57 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
             unreach = ctrls[-1][4] = True
         elif name == "drop":
             _pop(stack, height, unreach, None)
+        elif name == "call_ref" or name == "return_call_ref":
+            ft = _type_at(ctx, imm)
+            _pop(stack, height, unreach, RefType(True, imm))
+            _pop_vals(stack, height, unreach, ft.params)
+            if name == "call_ref":
+                stack.extend(ft.results)
+            else:
+                _tail_call(ft, results)
+                del stack[height:]
+                unreach = ctrls[-1][4] = True
+        elif name == "ref.as_non_null":
+            r = _pop_ref(stack, height, unreach)
+            stack.append(_BOTTOM_REF if r is None else r.as_non_null())
+        elif name == "br_on_null" or name == "br_on_non_null":
+            if not 0 <= imm < len(ctrls):
+                raise InvalidError(f"unknown label {imm}")
+            target = ctrls[-1 - imm]
+            labels = target[1] if target[0] == _LOOP else target[2]
+            r = _pop_ref(stack, height, unreach)
+            if name == "br_on_null":
+                _pop_vals(stack, height, unreach, labels)
+                stack.extend(labels)
+                stack.append(_BOTTOM_REF if r is None else r.as_non_null())
+            else:
+                if not labels or as_ref(labels[-1]) is None:
+                    raise _mismatch()
+                if r is not None and not _sub(r.as_non_null(), labels[-1]):
+                    raise _mismatch()
+                _pop_vals(stack, height, unreach, labels[:-1])
+                stack.extend(labels[:-1])
+        elif name == "throw":
+            ft = _tag(ctx, imm)
+            _pop_vals(stack, height, unreach, ft.params)
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
+        elif name == "throw_ref":
+            _pop(stack, height, unreach, EXNREF)
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
+        elif name == "try_table":
+            block_type, catches = imm
+            start, end = _block_type(ctx, block_type)
+            for catch in catches:
+                _check_catch(ctx, ctrls, catch)
+            _pop_vals(stack, height, unreach, start)
+            height = len(stack)
+            unreach = False
+            ctrls.append([_BLOCK, start, end, height, False, len(inits)])
+            if len(ctrls) > max_ctrls:
+                _too_deep(limits, len(ctrls) - 1, func_index, pos)
+            stack.extend(start)
         elif name == "global.get":
             if not 0 <= imm < len(ctx.globals):
                 raise InvalidError(f"unknown global {imm}")
@@ -353,7 +481,53 @@ def _run(ctx: Context, params: tuple, results: tuple, body: Body) -> None:
 
 def _tail_call(callee, results: tuple) -> None:
     """A tail call returns the callee's results as the caller's: they must match."""
-    if tuple(callee.results) != tuple(results):
+    if len(callee.results) != len(results) or not all(
+            _sub(a, b) for a, b in zip(callee.results, results)):
+        raise _mismatch()
+
+
+def _params_to_results(start: tuple, end: tuple) -> bool:
+    return len(start) == len(end) and all(_sub(a, b) for a, b in zip(start, end))
+
+
+def _non_defaultable(nparams: int, body: Body) -> dict[int, bool] | None:
+    """Declared locals without a default value, all unset; None when there are none."""
+    out: dict[int, bool] | None = None
+    index = nparams
+    for count, t in body.locals:
+        if not is_defaultable(t):
+            if out is None:
+                out = {}
+            for i in range(index, index + count):
+                out[i] = False
+        index += count
+    return out
+
+
+def _reset_inits(uninit, inits: list[int], keep: int) -> None:
+    """Leaving a block forgets the locals it initialized."""
+    for i in inits[keep:]:
+        uninit[i] = False
+    del inits[keep:]
+
+
+def _tag(ctx: Context, index: int):
+    if not 0 <= index < len(ctx.tags):
+        raise InvalidError(f"unknown tag {index}")
+    return ctx.types[ctx.tags[index]]
+
+
+def _check_catch(ctx: Context, ctrls: list, catch) -> None:
+    """A catch clause's values (the tag's params, then an exnref for the _ref forms) must
+    match its label, which is counted from outside the try_table."""
+    if not 0 <= catch.label < len(ctrls):
+        raise InvalidError(f"unknown label {catch.label}")
+    target = ctrls[-1 - catch.label]
+    labels = target[1] if target[0] == _LOOP else target[2]
+    values = [] if catch.kind >= CATCH_ALL else list(_tag(ctx, catch.tag).params)
+    if catch.kind == CATCH_REF or catch.kind > CATCH_ALL:
+        values.append(RefType(False, "exn"))
+    if len(values) != len(labels) or not all(_sub(a, b) for a, b in zip(values, labels)):
         raise _mismatch()
 
 
@@ -407,23 +581,23 @@ def _other(ctx: Context, name: str, imm, stack: list, height: int, unreach: bool
         if len(imm) != 1:
             raise InvalidError("invalid result arity")
         t = imm[0]
+        check_valtype(ctx, t)
         _pop(stack, height, unreach, I32)
         _pop(stack, height, unreach, t)
         _pop(stack, height, unreach, t)
         stack.append(t)
     elif name == "ref.null":
+        check_valtype(ctx, imm)
         stack.append(imm)
     elif name == "ref.is_null":
-        t = _pop(stack, height, unreach, None)
-        if t is not None and t not in REF_TYPES:
-            raise _mismatch()
+        _pop_ref(stack, height, unreach)
         stack.append(I32)
     elif name == "ref.func":
         if not 0 <= imm < len(ctx.func_types):
             raise InvalidError(f"unknown function {imm}")
         if imm not in ctx.refs:
             raise InvalidError("undeclared function reference")
-        stack.append(FUNCREF)
+        stack.append(ctx.func_ref_type(imm))
     elif name.startswith("table."):
         _table_op(ctx, name, imm, stack, height, unreach)
     elif name.startswith("memory."):
@@ -441,14 +615,14 @@ def _table_op(ctx: Context, name: str, imm, stack: list, height: int, unreach: b
     """table.* instructions; indices, sizes and deltas have the table's index type."""
     if name == "table.copy":
         d, s = _table(ctx, imm[0]), _table(ctx, imm[1])
-        if d != s:
+        if not _sub(s, d):
             raise _mismatch()
         dt, st = ctx.tables[imm[0]].index_type, ctx.tables[imm[1]].index_type
         _pop_vals(stack, height, unreach, (dt, st, _min_index_type(dt, st)))
         return
     if name == "table.init":
         table_type = _table(ctx, imm[1])
-        if _elem(ctx, imm[0]) != table_type:
+        if not _sub(_elem(ctx, imm[0]), table_type):
             raise _mismatch()
         _pop_vals(stack, height, unreach, (ctx.tables[imm[1]].index_type, I32, I32))
         return

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
-from ..types import FuncType, GlobalType, MemoryType, TableType
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, ModuleInfo
+from ..errors import InvalidError
+from ..types import (
+    FuncType,
+    GlobalType,
+    MemoryType,
+    RefType,
+    TableType,
+    TypeInfo,
+    canonical_ids,
+)
 
 
 class FuncTypes:
@@ -42,17 +51,22 @@ class Context:
     """Index spaces of a module: types, functions, tables, memories, globals, segments."""
 
     __slots__ = (
+        "_funcs",
         "data_count",
         "elem_types",
         "features",
         "func_types",
         "globals",
+        "imported_func_type_indices",
         "mems",
         "num_datas",
         "num_imported_globals",
         "num_mems",
         "refs",
+        "resolve",
         "tables",
+        "tags",
+        "type_keys",
         "types",
     )
 
@@ -64,10 +78,13 @@ class Context:
         tables: list[TableType] = []
         mems: list[MemoryType] = []
         globals_: list[GlobalType] = []
+        tags: list[int] = []
+        imported_indices: list[int] = []
         for imp in info.imports:
             kind = imp.kind
             if kind == FUNC:
                 idx = imp.desc
+                imported_indices.append(idx)  # type: ignore[arg-type]
                 imported_funcs.append(types[idx] if 0 <= idx < ntypes else None)  # type: ignore[operator]
             elif kind == TABLE:
                 tables.append(imp.desc)  # type: ignore[arg-type]
@@ -75,6 +92,15 @@ class Context:
                 mems.append(imp.desc)  # type: ignore[arg-type]
             elif kind == GLOBAL:
                 globals_.append(imp.desc)  # type: ignore[arg-type]
+            elif kind == TAG:
+                tags.append(imp.desc)  # type: ignore[arg-type]
+        #: The tag index space: the function type index of each tag.
+        self.tags = tags + list(info.tags)
+        #: Canonical keys of the types (equal for equivalent types), and the resolver the
+        #: subtyping functions of engine.types take.
+        self.type_keys = type_keys(types)
+        keys = self.type_keys
+        self.resolve = lambda index: TypeInfo(keys[index], "func")
         self.num_imported_globals = len(globals_)
         self.func_types = FuncTypes(imported_funcs, info.funcs, types)
         self.tables = tables + list(info.tables)
@@ -87,6 +113,27 @@ class Context:
         self.num_datas = len(info.datas)
         self.data_count = info.data_count
         self.refs = _declared_refs(info)
+        self.imported_func_type_indices = imported_indices
+        self._funcs = info.funcs
+
+    def func_type_index(self, func_index: int) -> int:
+        """The type index of function ``func_index`` (in range)."""
+        imported = self.imported_func_type_indices
+        if func_index < len(imported):
+            return imported[func_index]
+        return self._funcs[func_index - len(imported)]
+
+    def func_ref_type(self, func_index: int) -> RefType:
+        """The type of ``ref.func func_index``: a non-null reference to its type."""
+        return RefType(False, self.func_type_index(func_index))
+
+
+def type_keys(types: list[FuncType]) -> list[int]:
+    """Canonical ids of the module's types (see ``engine.types.canonical_ids``)."""
+    try:
+        return canonical_ids(types)
+    except ValueError as exc:
+        raise InvalidError(str(exc)) from None
 
 
 def _expr_refs(expr: Expr | None, out: set[int]) -> None:

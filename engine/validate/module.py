@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, ModuleInfo
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, ModuleInfo
 from ..errors import InvalidError
-from ..types import MAX_TABLE_SIZE, MAX_TABLE_SIZE_64, Limits, MemoryType, TableType
+from ..types import (
+    MAX_TABLE_SIZE,
+    MAX_TABLE_SIZE_64,
+    Limits,
+    MemoryType,
+    RefType,
+    TableType,
+    val_subtype,
+)
 from .context import Context, context_of, feature_on
 
 _CONST_OPS = {"i32.const", "i64.const", "f32.const", "f64.const", "v128.const"}
@@ -16,8 +24,17 @@ def validate_module(info: ModuleInfo) -> None:
     ctx = context_of(info)
     _check_imports(info, ctx)
     _check_funcs(info, ctx)
-    for table in info.tables:
-        _check_table_type(table)
+    for ft in ctx.types:
+        for t in ft.params + ft.results:
+            check_valtype(ctx, t)
+    for table, init in zip(info.tables, info.table_inits or [None] * len(info.tables)):
+        _check_table_type(table, ctx)
+        if init is not None:
+            _check_const_expr(ctx, init, table.elem, ctx.num_imported_globals)
+        elif not as_nullable(table.elem):
+            raise InvalidError("type mismatch")  # a non-nullable table needs an initializer
+    for type_index in info.tags:
+        _check_tag_type(ctx, type_index)
     for mem in info.mems:
         _check_memory_type(mem)
     if ctx.num_mems > 1 and not feature_on(ctx, "wasm_multi_memory"):
@@ -26,6 +43,7 @@ def validate_module(info: ModuleInfo) -> None:
         raise InvalidError("multiple tables")  # Wasm 1.0 (e.g. the threads proposal's base)
     nimported = ctx.num_imported_globals
     for i, g in enumerate(info.globals):
+        check_valtype(ctx, g.type.content)
         _check_const_expr(ctx, g.init, g.type.content, nimported + i)
     _check_exports(info, ctx)
     _check_start(info, ctx)
@@ -40,9 +58,31 @@ def _check_imports(info: ModuleInfo, ctx: Context) -> None:
             if not 0 <= imp.desc < ntypes:  # type: ignore[operator]
                 raise InvalidError(f"unknown type {imp.desc}")
         elif imp.kind == TABLE:
-            _check_table_type(imp.desc)  # type: ignore[arg-type]
+            _check_table_type(imp.desc, ctx)  # type: ignore[arg-type]
         elif imp.kind == MEMORY:
             _check_memory_type(imp.desc)  # type: ignore[arg-type]
+        elif imp.kind == GLOBAL:
+            check_valtype(ctx, imp.desc.content)  # type: ignore[union-attr]
+        elif imp.kind == TAG:
+            _check_tag_type(ctx, imp.desc)  # type: ignore[arg-type]
+
+
+def as_nullable(t: str) -> bool:
+    """Whether value type ``t`` is defaultable (numbers, vectors, nullable references)."""
+    return not isinstance(t, RefType) or t.nullable
+
+
+def check_valtype(ctx: Context, t: str) -> None:
+    """A value type is valid if the type index it may mention exists."""
+    if isinstance(t, RefType) and isinstance(t.heap, int) and not t.heap < len(ctx.types):
+        raise InvalidError(f"unknown type {t.heap}")
+
+
+def _check_tag_type(ctx: Context, type_index: int) -> None:
+    if not 0 <= type_index < len(ctx.types):
+        raise InvalidError(f"unknown type {type_index}")
+    if ctx.types[type_index].results:
+        raise InvalidError("non-empty tag result type")
 
 
 def _check_funcs(info: ModuleInfo, ctx: Context) -> None:
@@ -58,7 +98,8 @@ def _check_limits(limits: Limits, bound: int, message: str) -> None:
         raise InvalidError("size minimum must not be greater than maximum")
 
 
-def _check_table_type(table: TableType) -> None:
+def _check_table_type(table: TableType, ctx: Context) -> None:
+    check_valtype(ctx, table.elem)
     if table.is_64:
         _check_limits(table.limits, MAX_TABLE_SIZE_64, "table size must be at most 2^64-1")
     else:
@@ -105,11 +146,12 @@ def _check_const_expr(ctx: Context, expr: Expr | None, expected: str,
                 raise InvalidError("type mismatch")
             stack.pop()
         elif name == "ref.null":
+            check_valtype(ctx, imm)
             stack.append(imm)
         elif name == "ref.func":
             if not 0 <= imm < nfuncs:
                 raise InvalidError(f"unknown function {imm}")
-            stack.append("funcref")
+            stack.append(ctx.func_ref_type(imm))
         elif name == "global.get":
             if not 0 <= imm < visible:
                 raise InvalidError(f"unknown global {imm}")
@@ -119,7 +161,7 @@ def _check_const_expr(ctx: Context, expr: Expr | None, expected: str,
             stack.append(gt.content)
         else:
             raise InvalidError("constant expression required")
-    if len(stack) != 1 or stack[0] != expected:
+    if len(stack) != 1 or not val_subtype(stack[0], expected, ctx.resolve):
         raise InvalidError("type mismatch")
 
 
@@ -129,6 +171,7 @@ def _check_exports(info: ModuleInfo, ctx: Context) -> None:
         TABLE: (len(ctx.tables), "table"),
         MEMORY: (ctx.num_mems, "memory"),
         GLOBAL: (len(ctx.globals), "global"),
+        TAG: (len(ctx.tags), "tag"),
     }
     seen: set[str] = set()
     for exp in info.exports:
@@ -152,12 +195,13 @@ def _check_start(info: ModuleInfo, ctx: Context) -> None:
 
 def _check_elems(info: ModuleInfo, ctx: Context) -> None:
     for seg in info.elems:
+        check_valtype(ctx, seg.elem_type)
         for expr in seg.init:
             _check_const_expr(ctx, expr, seg.elem_type)
         if seg.mode == "active":
             if not 0 <= seg.table < len(ctx.tables):
                 raise InvalidError(f"unknown table {seg.table}")
-            if ctx.tables[seg.table].elem != seg.elem_type:
+            if not val_subtype(seg.elem_type, ctx.tables[seg.table].elem, ctx.resolve):
                 raise InvalidError("type mismatch")
             _check_const_expr(ctx, seg.offset, ctx.tables[seg.table].index_type)
 

@@ -650,6 +650,21 @@ class Discrepancy:
         )
 
 
+@dataclass
+class Unjudged:
+    """A case the harness could not judge (no verdict either way), reported apart so that it
+    never counts as agreement: a failed generation, wasmtime's stack overflowing first, a
+    NaN-only difference without canonical NaNs (comparison stops there)."""
+
+    seed: int
+    mode: str
+    reason: str
+    index: int = 0
+
+    def summary(self) -> str:
+        return f"seed={self.seed} mode={self.mode} unjudged: {self.reason} (event #{self.index})"
+
+
 def _short(x: Any) -> str:
     s = repr(x)
     return s if len(s) < 600 else s[:600] + "..."
@@ -686,7 +701,12 @@ def _nan_only_difference(a: Sequence[Any], b: Sequence[Any], strict: bool) -> bo
 
 
 def compare(
-    seed: int, mode: str, ours: list[tuple], theirs: list[tuple], canonical_nans: bool = True
+    seed: int,
+    mode: str,
+    ours: list[tuple],
+    theirs: list[tuple],
+    canonical_nans: bool = True,
+    unjudged: list[Unjudged] | None = None,
 ) -> Discrepancy | None:
     """The first discrepancy between two event records, or None.
 
@@ -694,6 +714,8 @@ def compare(
     in NaN bits is then still reported, as kind "nan". Without it, NaN-only differences in
     results are accepted (the spec leaves NaN payloads nondeterministic) and comparison stops
     at the first such point, since memory or globals may then legitimately differ.
+    Where comparison stops without a verdict, an :class:`Unjudged` is appended to
+    ``unjudged`` (when given).
     """
     for i, (o, t) in enumerate(zip(ours, theirs)):
         if o == t:
@@ -710,7 +732,9 @@ def compare(
             return Discrepancy(seed, mode, "state", i, o, t)
         if t[3] == ("trap", "stack") and o[3][0] != "crash":
             # wasmtime's 2 MiB stack can overflow before smith's fuel runs out (frames with
-            # many v128 locals): a resource limit, not a semantic difference.
+            # many v128 locals): a resource limit, not a semantic difference, but no verdict.
+            if unjudged is not None:
+                unjudged.append(Unjudged(seed, mode, "wasmtime stack overflow", i))
             return None
         kind = _results_match(o[3], t[3], strict_nan=False)
         if kind is None:
@@ -718,6 +742,8 @@ def compare(
         if kind == "nan":
             if canonical_nans:
                 return Discrepancy(seed, mode, "nan", i, o, t)
+            if unjudged is not None:
+                unjudged.append(Unjudged(seed, mode, "NaN-only difference (raw NaNs)", i))
             return None
         return Discrepancy(seed, mode, kind, i, o, t)
     if len(ours) != len(theirs):
@@ -741,11 +767,16 @@ def check_seed(
     modes: Sequence[str] = MODES,
     calls_per_func: int = 3,
     canonical_nans: bool = True,
+    unjudged: list[Unjudged] | None = None,
 ) -> list[Discrepancy]:
-    """Generate the module of ``seed`` and compare our engine (each mode) with wasmtime."""
+    """Generate the module of ``seed`` and compare our engine (each mode) with wasmtime.
+
+    Cases without a verdict go to ``unjudged`` (when given), never into agreement."""
     # Odd seeds ask smith to guard trapping instructions, so more calls return values.
     wasm = generate(seed_bytes(seed, size), canonical_nans, disallow_traps=seed % 2 == 1)
     if wasm is None:
+        if unjudged is not None:
+            unjudged.append(Unjudged(seed, "-", "generation failed (wasm-tools smith)"))
         return []
     theirs = run_wasmtime(wasm, calls_per_func, seed)
     found = []
@@ -760,7 +791,7 @@ def check_seed(
                 continue
             found.append(Discrepancy(seed, mode, "wasmtime-rejects", 0, ours[:1], None, wasm))
             continue
-        d = compare(seed, mode, ours, theirs, canonical_nans)
+        d = compare(seed, mode, ours, theirs, canonical_nans, unjudged)
         if d is not None:
             d.wasm = wasm
             found.append(d)
@@ -903,7 +934,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.makedirs(ns.out, exist_ok=True)
     merge_smith_flags(ns.smith_extra.split())
     t0 = time.time()
-    total = 0
+    total = discrepancies = errors = 0
+    unjudged: list[Unjudged] = []
     for seed in range(ns.start, ns.start + ns.count):
         if ns.seconds and time.time() - t0 > ns.seconds:
             break
@@ -912,10 +944,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if ns.verdicts:
                 found = verdict_seed(seed, ns.size)
             else:
-                found = check_seed(seed, ns.size, ns.modes.split(","), ns.calls, not ns.raw_nans)
+                found = check_seed(seed, ns.size, ns.modes.split(","), ns.calls,
+                                   not ns.raw_nans, unjudged)
         except Exception as exc:  # noqa: BLE001 - a harness failure must not stop the run
             print(f"seed {seed}: harness error {exc!r}", flush=True)
+            errors += 1
             continue
+        discrepancies += len(found)
         for d in found:
             print(d.summary(), flush=True)
             base = os.path.join(ns.out, f"s{seed}_{d.mode}_{d.kind}")
@@ -935,8 +970,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f,
                     indent=1,
                 )
-    print(f"done: {total} seeds in {time.time() - t0:.0f} s", flush=True)
-    return 0
+    by_reason: dict[str, int] = {}
+    for u in unjudged:
+        by_reason[u.reason] = by_reason.get(u.reason, 0) + 1
+    print(f"done: {total} seeds in {time.time() - t0:.0f} s: {discrepancies} discrepancies, "
+          f"{errors} harness errors, {len(unjudged)} unjudged"
+          + "".join(f"; {n} {reason}" for reason, n in sorted(by_reason.items())), flush=True)
+    return 1 if discrepancies or errors else 0
 
 
 if __name__ == "__main__":

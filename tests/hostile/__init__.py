@@ -1,0 +1,1 @@
+"""Hostile-module corpus: shapes that made compilation super-linear (issue 12)."""
