@@ -30,20 +30,18 @@ import weakref
 from typing import Any, NamedTuple, Union
 
 from .errors import InvalidError
+from .types import (
+    ABSTRACT_HEAP_TYPES,
+    ANY_HIERARCHY,
+    EXN_HIERARCHY,
+    EXTERN_HIERARCHY,
+    FUNC_HIERARCHY,
+    HEAP_TYPE_CODES,
+    RefType,
+    as_ref,
+)
 
-#: The abstract heap types, grouped by hierarchy: (top, members..., bottom).
-ANY_HIERARCHY = ("any", "eq", "i31", "struct", "array", "none")
-FUNC_HIERARCHY = ("func", "nofunc")
-EXTERN_HIERARCHY = ("extern", "noextern")
-EXN_HIERARCHY = ("exn", "noexn")
-ABSTRACT_HEAP_TYPES = ANY_HIERARCHY + FUNC_HIERARCHY + EXTERN_HIERARCHY + EXN_HIERARCHY
-
-#: Binary encoding of abstract heap types (one-byte s33 values, spec 5.3.3).
-HEAP_TYPE_CODES = {
-    0x73: "nofunc", 0x72: "noextern", 0x71: "none", 0x70: "func", 0x6F: "extern",
-    0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct", 0x6A: "array", 0x69: "exn",
-    0x74: "noexn",
-}
+__all__ = ["ABSTRACT_HEAP_TYPES", "HEAP_TYPE_CODES", "RefType"]  # re-exported for GC code
 
 #: Top of each abstract heap type's hierarchy.
 _TOP = {h: hier[0] for hier in (ANY_HIERARCHY, FUNC_HIERARCHY, EXTERN_HIERARCHY, EXN_HIERARCHY)
@@ -65,18 +63,6 @@ class RecRef(NamedTuple):
     """A reference to member ``index`` of the rec group being canonicalized (in keys)."""
 
     index: int
-
-
-class RefType(NamedTuple):
-    """A reference type ``(ref null? heap)``."""
-
-    nullable: bool
-    heap: Any  # str | int | RecRef | DefType
-
-    def __str__(self) -> str:
-        h = self.heap
-        name = h if isinstance(h, str) else f"${h}" if isinstance(h, int) else str(h)
-        return f"(ref {'null ' if self.nullable else ''}{name})"
 
 
 #: A value or storage type: a type string ("i32", "i8", ...) or a RefType.
@@ -193,15 +179,8 @@ def interned_group_count() -> int:
 
 def as_reftype(t: Any) -> Any:
     """``"funcref"`` / ``"externref"`` (and the other shorthands) as RefTypes; others as is."""
-    if isinstance(t, str) and t.endswith("ref") and t[:-3] in ABSTRACT_HEAP_TYPES:
-        return RefType(True, t[:-3])
-    if t == "nullref":
-        return RefType(True, "none")
-    if t == "nullfuncref":
-        return RefType(True, "nofunc")
-    if t == "nullexternref":
-        return RefType(True, "noextern")
-    return t
+    r = as_ref(t)
+    return t if r is None else r
 
 
 # --- canonicalization -----------------------------------------------------------------
