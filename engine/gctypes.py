@@ -58,6 +58,12 @@ _KIND_SUPERS = {"struct": ("struct", "eq", "any"), "array": ("array", "eq", "any
 
 PACKED_TYPES = ("i8", "i16")
 
+#: GC instructions allowed in constant expressions (spec 3.3.10).
+GC_CONST_OPS = frozenset({
+    "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed",
+    "ref.i31", "any.convert_extern", "extern.convert_any",
+})
+
 
 class RecRef(NamedTuple):
     """A reference to member ``index`` of the rec group being canonicalized (in keys)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..gctypes import (
-    HEAP_TYPE_CODES,
     ArrayType,
     FieldType,
     FuncComp,
@@ -18,40 +17,12 @@ from ..gctypes import (
     StructType,
     SubType,
 )
-from ..types import VALTYPE_CODES
-from .reader import fail, read_len, read_sleb, read_u32
+from .reader import fail, read_heaptype, read_len, read_u32, read_valtype
 
-#: Abstract heap type shorthands of value types (``anyref`` = ``(ref null any)``, ...).
-_SHORTHANDS = {code: RefType(True, name) for code, name in HEAP_TYPE_CODES.items()}
-_NUMERIC = {code: t for code, t in VALTYPE_CODES.items() if code not in (0x70, 0x6F)}
 _PACKED = {0x78: "i8", 0x77: "i16"}
 
-
-def read_heaptype(data: bytes, pos: int) -> tuple[Any, int]:
-    """A heap type: an abstract name (one negative s33 byte) or a type index (s33 >= 0)."""
-    b = data[pos]
-    name = HEAP_TYPE_CODES.get(b)
-    if name is not None:
-        return name, pos + 1
-    idx, pos = read_sleb(data, pos, 33)
-    if idx < 0:
-        raise fail("malformed heap type")
-    return idx, pos
-
-
-def read_gc_valtype(data: bytes, pos: int) -> tuple[Any, int]:
-    """A value type with GC reference types: a type string or a RefType."""
-    b = data[pos]
-    t = _NUMERIC.get(b)
-    if t is not None:
-        return t, pos + 1
-    r = _SHORTHANDS.get(b)
-    if r is not None:
-        return r, pos + 1
-    if b in (0x63, 0x64):  # (ref null ht) / (ref ht)
-        heap, pos = read_heaptype(data, pos + 1)
-        return RefType(b == 0x63, heap), pos
-    raise fail("integer representation too long" if b & 0x80 else "malformed value type")
+#: Value types with every reference type (the typed-references reader).
+read_gc_valtype = read_valtype
 
 
 def read_storage(data: bytes, pos: int) -> tuple[Any, int]:

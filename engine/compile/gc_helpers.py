@@ -366,11 +366,6 @@ def ref_as_non_null(v: Any) -> Any:
 
 # --- constant expressions -------------------------------------------------------------------
 
-#: GC instructions allowed in constant expressions (spec 3.3.10).
-GC_CONST_OPS = frozenset({
-    "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed",
-    "ref.i31", "any.convert_extern", "extern.convert_any",
-})
 
 
 def eval_gc_const(name: str, imm: Any, stack: list, gc_types: list[DefType]) -> None:

@@ -11,8 +11,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, Import, ModuleInfo
+from ..compile.gc_helpers import eval_gc_const
 from ..compile.numerics import f32_from_bits, f64_from_bits
 from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
+from ..gctypes import GC_CONST_OPS
 from ..types import (
     FuncType,
     GlobalType,
@@ -95,6 +97,7 @@ class Runtime:
         "fuel",
         "func_refs",
         "funcs",
+        "gc_types",
         "globals",
         "info",
         "interrupt",
@@ -113,6 +116,8 @@ class Runtime:
         self.code = module.code
         self.num_imported_funcs = module.code.num_imported
         self.types: list[FuncType] = module.canon.func_types
+        #: Canonical GC types by type index (set by validation; generated code binds them).
+        self.gc_types: list[Any] = module.info.gc_types
         self.funcs = _Funcs()
         self.funcs.rt = self
         self.func_refs = _FuncRefs()
@@ -371,6 +376,8 @@ def eval_const(expr: Expr, rt: Runtime) -> Any:
             stack.append(rt.func_refs[imm])
         elif name == "global.get":
             stack.append(rt.globals[imm].value)
+        elif name in GC_CONST_OPS:
+            eval_gc_const(name, imm, stack, rt.gc_types)
         elif name in _BINOPS and len(stack) >= 2:
             fn, mask = _BINOPS[name]
             b = stack.pop()
