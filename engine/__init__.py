@@ -17,6 +17,7 @@ from .errors import (
     TrapCode,
     WasmError,
 )
+from .gcobjects import I31, GcArray, StructRef
 from .runtime import (
     Engine,
     ExportType,
@@ -32,9 +33,11 @@ from .runtime import (
     Table,
     ValType,
 )
+from .runtime.gc import ref_kind
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 __all__ = [
+    "I31",
     "CompileError",
     "Config",
     "Engine",
@@ -44,6 +47,7 @@ __all__ = [
     "Frame",
     "Func",
     "FuncType",
+    "GcArray",
     "Global",
     "GlobalType",
     "ImplementationLimitError",
@@ -62,10 +66,12 @@ __all__ = [
     "Store",
     "StoreLimits",
     "StoreMismatchError",
+    "StructRef",
     "Table",
     "TableType",
     "Trap",
     "TrapCode",
     "ValType",
     "WasmError",
+    "ref_kind",
 ]

@@ -14,15 +14,24 @@ from __future__ import annotations
 from typing import Any
 
 from ..compile.gc_helpers import make_test
-from ..gcobjects import from_host, to_host
+from ..gcobjects import I31, GcArray, StructRef, from_host, to_host
 from ..gctypes import RefType, as_reftype, heap_top
 
 
 def _any_ref(t: Any) -> RefType | None:
     r = as_reftype(t)
-    if isinstance(r, RefType) and heap_top(r.heap) == "any":
+    if isinstance(r, RefType) and is_any_ref(r):
         return r
     return None
+
+
+def is_any_ref(r: RefType) -> bool:
+    """Whether reference type ``r`` is in the ``any`` hierarchy (abstract heap types by name,
+    canonical GC types by kind; other runtime heap types are function types)."""
+    h = r.heap
+    if isinstance(h, str):
+        return heap_top(h) == "any"
+    return getattr(h, "kind", "func") != "func"
 
 
 def ref_from_python(t: Any, value: Any) -> Any:
@@ -45,3 +54,16 @@ def ref_to_python(t: Any, value: Any) -> Any:
     if value is None or _any_ref(t) is None:
         return value
     return to_host(value)
+
+
+def ref_kind(ref: Any) -> str:
+    """The kind of a non-null reference the host holds: "struct", "array", "i31", or
+    "extern" for any other object (used by the conformance runner's result patterns)."""
+    t = type(ref)
+    if t is StructRef:
+        return "struct"
+    if t is GcArray:
+        return "array"
+    if t is I31:
+        return "i31"
+    return "extern"

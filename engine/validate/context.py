@@ -10,7 +10,7 @@ from typing import Any
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, ModuleInfo
 from ..errors import InvalidError
-from ..gctypes import DefType, canonicalize
+from ..gctypes import DefType, FuncComp, SubType, canonicalize
 from ..types import (
     FuncType,
     GlobalType,
@@ -100,10 +100,14 @@ class Context:
         self.tags = tags + list(info.tags)
         #: Canonical keys of the types (equal for equivalent types), and the resolver the
         #: subtyping functions of engine.types take.
-        self.type_keys = type_keys(types)
         #: Canonical GC types (engine.gctypes.DefType) of the type index space; the
-        #: translator and the instance read them from ``info.gc_types``.
+        #: translator and the instance read them from ``info.gc_types``. They are the keys
+        #: (canonicalization also reports "unknown type" and "sub type").
+        if not info.rec_groups and types:  # a ModuleInfo built without the GC decoder
+            info.rec_groups = [(SubType(True, (), FuncComp(tuple(ft.params), tuple(ft.results))),)
+                               for ft in types]
         self.gc_types = info.gc_types = canonicalize(info.rec_groups)
+        self.type_keys = self.gc_types
         self.resolve = gc_resolver(self.gc_types)
         self.num_imported_globals = len(globals_)
         self.func_types = FuncTypes(imported_funcs, info.funcs, types)
