@@ -113,6 +113,24 @@ class HostAny:
         self.value = value
 
 
+class ExternAny:
+    """A wasm value converted to ``externref`` (``extern.convert_any``): an opaque host
+    reference that ``any.convert_extern`` turns back into the very value."""
+
+    __slots__ = ("__weakref__", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        v = self.value
+        return type(other) is ExternAny and (other.value is v or
+                                             (type(v) is int and other.value == v))
+
+    def __hash__(self) -> int:
+        return hash(self.value) if type(self.value) is int else id(self.value)
+
+
 def from_host(value: Any) -> Any:
     """A host value for an ``anyref``-family slot: boxes unboxed, other values boxed."""
     t = type(value)
@@ -120,7 +138,7 @@ def from_host(value: Any) -> Any:
         return value
     if t is StructRef:
         return value.obj
-    if t is I31:
+    if t is I31 or t is ExternAny:
         return value.value
     return HostAny(value)
 

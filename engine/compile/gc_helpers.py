@@ -20,13 +20,13 @@ from typing import Any
 
 from ..errors import Trap
 from ..gcobjects import (
+    ExternAny,
     GcArray,
     HostAny,
     from_host,
     layout_of,
     new_storage,
     storage_from,
-    to_host,
 )
 from ..gctypes import DefType
 from .numerics import f32_from_bits
@@ -287,8 +287,13 @@ def any_convert_extern(v: Any) -> Any:
 
 
 def extern_convert_any(v: Any) -> Any:
-    """``extern.convert_any``: the host's view of a wasm value (a host value unboxed)."""
-    return to_host(v)
+    """``extern.convert_any``: a host value unboxed; a wasm value as an opaque
+    :class:`~engine.gcobjects.ExternAny` (an external reference, whatever it holds)."""
+    if v is None:
+        return None
+    if type(v) is HostAny:
+        return v.value
+    return ExternAny(v)
 
 
 # --- casts ---------------------------------------------------------------------------------
