@@ -38,12 +38,17 @@ class Func:
     Store it belongs to (None: a store-free host function, usable in any store).
     """
 
-    __slots__ = ("_index", "_rt", "_store", "fn", "ftype")
+    __slots__ = ("_index", "_rt", "_store", "deftype", "fn", "ftype")
+
+    #: The canonical GC type (engine.gctypes.DefType) of a wasm function; None for host
+    #: functions (matched by signature).
+    deftype: Any
 
     def __init__(self, store: Any, ftype: FuncType, func: Callable[..., Any]) -> None:
         """A host function called with Python values and returning Python values
         (None, one value, or a list/tuple of values for several results)."""
         self.ftype = interned(ftype)
+        self.deftype = None
         self.fn = _python_host(self.ftype, func)
         self._rt = None
         self._index = -1
@@ -56,6 +61,7 @@ class Func:
         its results are range-checked (TypeError naming the function)."""
         self = cls.__new__(cls)
         self.ftype = interned(ftype)
+        self.deftype = None
         self.fn = _raw_host(self.ftype, func)
         self._rt = None
         self._index = -1
@@ -63,10 +69,11 @@ class Func:
         return self
 
     @classmethod
-    def _wasm(cls, rt: Any, index: int, ftype: FuncType) -> Func:
+    def _wasm(cls, rt: Any, index: int, ftype: FuncType, deftype: Any = None) -> Func:
         """Function ``index`` of the instance whose runtime record is ``rt`` (not yet bound)."""
         self = cls.__new__(cls)
         self.ftype = ftype
+        self.deftype = deftype
         self._rt = rt
         self._index = index
         self._store = rt.store

@@ -82,8 +82,9 @@ class _FuncRefs(dict):
 
     def __missing__(self, index: int) -> Func:
         rt = self.rt
-        ftype = rt.types[rt.info.funcs[index - rt.num_imported_funcs]]
-        return self.setdefault(index, Func._wasm(rt, index, ftype))
+        type_index = rt.info.funcs[index - rt.num_imported_funcs]
+        deftype = rt.gc_types[type_index] if rt.gc_types else None
+        return self.setdefault(index, Func._wasm(rt, index, rt.types[type_index], deftype))
 
 
 class Runtime:
@@ -215,7 +216,7 @@ class Instance:
                     f"import {qualified(imp.module, imp.name)}: the {type(ext).__name__} belongs to "
                     "another store")
             if imp.kind == FUNC:
-                ok = isinstance(ext, Func) and ext.ftype == rt.types[imp.desc]  # type: ignore[index]
+                ok = isinstance(ext, Func) and func_matches(ext, rt, imp.desc)  # type: ignore[arg-type]
                 if ok:
                     rt.func_refs[nfunc] = ext
                     nfunc += 1
@@ -357,6 +358,16 @@ _BINOPS = {
     "i64.sub": (lambda a, b: a - b, _M64),
     "i64.mul": (lambda a, b: a * b, _M64),
 }
+
+
+def func_matches(func: Func, rt: Runtime, type_index: int) -> bool:
+    """Import matching of a function: a wasm function's canonical type must be a (declared)
+    subtype of the import's; a host function's signature must equal it."""
+    want = rt.gc_types[type_index] if rt.gc_types else None
+    have = func.deftype
+    if want is not None and have is not None:
+        return have is want or have.is_subtype_of(want)
+    return func.ftype == rt.types[type_index]
 
 
 def eval_const(expr: Expr, rt: Runtime) -> Any:
