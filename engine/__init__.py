@@ -5,6 +5,7 @@ from .errors import (
     CompileError,
     EngineError,
     ExhaustionError,
+    ExitTrap,
     Frame,
     ImplementationLimitError,
     InvalidError,
@@ -16,9 +17,11 @@ from .errors import (
     Trap,
     TrapCode,
     WasmError,
+    WasmException,
 )
 from .gcobjects import I31, GcArray, StructRef
 from .runtime import (
+    Caller,
     Engine,
     ExportType,
     Func,
@@ -31,18 +34,21 @@ from .runtime import (
     Store,
     StoreLimits,
     Table,
+    Tag,
     ValType,
 )
 from .runtime.gc import ref_kind
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType
+from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 __all__ = [
     "I31",
+    "Caller",
     "CompileError",
     "Config",
     "Engine",
     "EngineError",
     "ExhaustionError",
+    "ExitTrap",
     "ExportType",
     "Frame",
     "Func",
@@ -69,9 +75,12 @@ __all__ = [
     "StructRef",
     "Table",
     "TableType",
+    "Tag",
+    "TagType",
     "Trap",
     "TrapCode",
     "ValType",
     "WasmError",
+    "WasmException",
     "ref_kind",
 ]

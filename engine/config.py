@@ -72,6 +72,14 @@ def features_snapshot(features: Mapping[str, bool]) -> Mapping[str, bool]:
     return snap
 
 
+def follows_wasm_2_0(features: Mapping[str, bool] | None) -> bool:
+    """Whether a feature set is a Wasm 2.0 one (the GC flag off, 3.0's defining feature): the
+    few rules and messages the 3.0 specification rewrote without a feature of their own
+    (limits flags read as a 1-bit LEB, constant expressions not bounded by their section,
+    "global is immutable") then follow 2.0, as the 2.0 testsuite pin expects."""
+    return features is not None and not features.get("wasm_gc", True)
+
+
 def wasm_2_0_features() -> dict[str, bool]:
     """The feature flags of Wasm 2.0 (with relaxed SIMD): every later feature off."""
     return {name: name not in POST_2_0_FEATURES for name in FEATURES}

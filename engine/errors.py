@@ -17,8 +17,10 @@ on purpose::
     |   +-- ResourceLimitError  a store limit (Store.set_limits) refused an allocation
     |   +-- StoreMismatchError  an object of one Store used with another
     |   +-- MemoryAccessError   Memory.write out of bounds (also an IndexError, as wasmtime-py)
+    |   +-- ExitTrap            a WASI program called proc_exit (carries ``code``)
     +-- Trap                    execution trapped; ``trap_code``, ``message``, ``frames``
-        +-- ExhaustionError     the call stack was exhausted
+    |   +-- ExhaustionError     the call stack was exhausted
+    +-- WasmException           a wasm exception (``throw``) not caught by wasm; ``tag``, ``payload``
 
 Nothing here imports a stage: the runtime hands frame information to ``Trap.frames``
 through the translated functions' globals (``FRAME_SOURCE``).
@@ -240,3 +242,42 @@ class ExhaustionError(Trap):
 
     def __init__(self, message: str = "call stack exhausted") -> None:
         super().__init__(message)
+
+
+class ExitTrap(EngineError):
+    """WASI ``proc_exit(code)``: unwinds the program, carrying the exit code (wasmtime-py's
+    ``ExitTrap``, a ``WasmtimeError`` there, so an ``EngineError`` here)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"Exited with i32 exit status {code}")
+        self.code = code
+
+
+class WasmException(WasmError):
+    """A WebAssembly exception (exception handling: ``throw`` / ``throw_ref``).
+
+    Raised by wasm code and not caught there, it reaches the host as this exception; a host
+    function may raise one (``WasmException(tag, [values])``) for wasm to catch. ``tag`` is
+    the ``engine.Tag`` it was thrown with (identity matters: a catch clause matches its tag
+    object, across instances), ``payload`` its values as Python values (``values``: the
+    internal representation). The object itself is the wasm ``exnref`` value, so rethrowing
+    (``throw_ref``) keeps its identity. Not a Trap: wasm's ``try_table`` catches it, while a
+    trap passes through every handler.
+    """
+
+    def __init__(self, tag: Any, payload: Any = (), *, values: tuple | None = None) -> None:
+        super().__init__("uncaught wasm exception")
+        self.tag = tag
+        if values is None:
+            values = tag._internal_payload(payload) if hasattr(tag, "_internal_payload") \
+                else tuple(payload)
+        self.values: tuple = values
+
+    @property
+    def payload(self) -> list[Any]:
+        """The values thrown with the exception, as Python values (i32/i64 signed)."""
+        external = getattr(self.tag, "_external_payload", None)
+        return external(self.values) if external is not None else list(self.values)
+
+    def __repr__(self) -> str:
+        return f"WasmException({self.tag!r}, {self.payload!r})"

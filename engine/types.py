@@ -310,6 +310,18 @@ def intern_func_type(params: tuple[str, ...], results: tuple[str, ...]) -> FuncT
 
 
 @dataclass(frozen=True)
+class TagType:
+    """A tag type (exception handling): the function type of its payload, with no results
+    (wasmtime-py's ``TagType``)."""
+
+    functype: FuncType
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(self.functype.params)
+
+
+@dataclass(frozen=True)
 class Limits:
     """Limits of a memory (pages) or table (elements); ``max`` is None when unbounded."""
 
@@ -354,6 +366,11 @@ class MemoryType:
     @property
     def page_size(self) -> int:
         return 1 << self.page_size_log2
+
+    @property
+    def min_bytes(self) -> int:
+        """The minimum size in bytes (what store limits count)."""
+        return self.limits.min << self.page_size_log2
 
     @property
     def max_pages(self) -> int:

@@ -167,6 +167,13 @@ def test_increment_epoch_from_another_thread_stops_a_loop(mode: str) -> None:
     assert time.perf_counter() - t0 < 30
     store.set_epoch_deadline(10)  # a new deadline: the store runs again
     assert ex["count"](store, 50) == 50
+    # A counted loop (a Python `for`, polled every EPOCH_CHUNK iterations) stops too.
+    store.set_epoch_deadline(1)
+    timer = threading.Thread(target=tick)
+    timer.start()
+    with pytest.raises(Trap, match="interrupt"):
+        ex["count"](store, 0x7FFFFFFF)
+    timer.join()
 
 
 def test_default_epoch_deadline_traps_at_once() -> None:
@@ -366,3 +373,18 @@ def test_dropped_modules_release_everything(mode: str) -> None:
     # A module with its compiled function costs several KiB: 1,000 leaked ones would be MiBs.
     # What remains is noise of bounded pools (measured: +-50 KiB, not growing over rounds).
     assert grown < 100 * 1024, f"{grown} bytes retained by 1,000 dropped modules"
+
+
+# -- the hostile corpus -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(corpus.CASES))
+def test_hostile_corpus_compiles(case: str) -> None:
+    """Every corpus shape is a valid module that compiles within the default limits, in the
+    structured and the lazy path alike (figures: tests/hostile/corpus.py, benchmarks)."""
+    gen, base = corpus.CASES[case]
+    wasm = gen(max(4, base // 20))
+    corpus.compile_case(wasm, "eager")
+    store = Store(Engine(Config(compilation_mode="lazy")))
+    module = Module(store.engine, wasm)
+    module.compile_all()

@@ -18,6 +18,7 @@ import pytest
 from engine import (
     Config,
     Engine,
+    EngineError,
     Func,
     FuncType,
     Instance,
@@ -342,3 +343,34 @@ def test_table64_grow_size_and_call_indirect(mode: str) -> None:
     assert ex["grow"](store, 1) == 2
     assert ex["grow"](store, 1) == -1  # an i64 -1, not a 32-bit mask of it
     assert ex["size"](store) == 3
+
+
+def test_store_memory_limit_counts_custom_pages_in_bytes() -> None:
+    store = Store(Engine())
+    store.set_limits(memory_size=1000)
+    mem = Memory(store, MemoryType(Limits(100, 2000), page_size_log2=0))  # 100 bytes fit
+    assert mem.grow(store, 800) == 100
+    assert mem.size(store) == 900 and mem.data_len(store) == 900
+    with pytest.raises(EngineError, match="failed to grow memory"):
+        mem.grow(store, 200)  # 1,100 bytes: past the store's limit
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tail_calling_function_keeps_full_depth_for_ordinary_recursion(mode: str) -> None:
+    # $down recurses with an ordinary call and also makes a tail call: each ordinary level
+    # must cost one Python frame, as for any function (150 levels under a limit of 200).
+    text = """
+    (module
+      (func $leaf (param i32) (result i32) (local.get 0))
+      (func $down (export "down") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+          (then (return_call $leaf (i32.const 7)))
+          (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1))))))))
+    """
+    config = Config()
+    config.compilation_mode = mode
+    config.max_call_depth = 200
+    engine = Engine(config)
+    store = Store(engine)
+    ex = Instance(store, Module(engine, wat(text)), []).exports(store)
+    assert ex["down"](store, 150) == 157

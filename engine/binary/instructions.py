@@ -36,6 +36,7 @@ from .reader import (
 MAX_LOCALS = 50_000
 
 _END = 0x0B
+_TRY_TABLE = 0x1F
 _ELSE = 0x05
 
 # --- immediate readers: (data, pos) -> (value, pos) ------------------------------------
@@ -367,8 +368,8 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
         else:
             imm, pos = reader(data, pos)
             append((op, imm))
-            if b < 5:  # block 0x02, loop 0x03, if 0x04 (prefixed ops have b >= 0xFC)
-                blocks.append(b == 4)
+            if b < 5 or b == _TRY_TABLE:  # block 0x02, loop 0x03, if 0x04, try_table 0x1F
+                blocks.append(b == 4)  # (prefixed ops have b >= 0xFC)
 
 
 def read_const_expr(data: bytes, pos: int,

@@ -200,6 +200,13 @@ class ModuleInfo:
     def func_type(self, func_index: int) -> FuncType:
         return self.types[self.func_type_index(func_index)]
 
+    def tag_type_index(self, tag_index: int) -> int:
+        """Type index of tag ``tag_index`` in the tag index space (imports first)."""
+        imported = [imp.desc for imp in self.imports if imp.kind == TAG]
+        if tag_index < len(imported):
+            return imported[tag_index]  # type: ignore[return-value]
+        return self.tags[tag_index - len(imported)]
+
     def all_func_type_indices(self) -> list[int]:
         return [imp.desc for imp in self.imported(FUNC)] + list(self.funcs)  # type: ignore[misc]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from ..config import DEFAULT_LIMITS, ImplLimits
+from ..config import DEFAULT_LIMITS, ImplLimits, follows_wasm_2_0
 from ..errors import MalformedError
 from ..gctypes import FuncComp, SubType
 from ..opcodes import BY_NAME
@@ -140,7 +140,8 @@ def _decode_sections(info: ModuleInfo, data: bytes) -> None:
             continue
         # Constant expressions end at their section's end, as in the reference interpreter
         # (a missing `end` is "unexpected end", not the next section's id read as an opcode).
-        view = data[:end] if sid in _EXPR_SECTIONS and end < n else data
+        bounded = sid in _EXPR_SECTIONS and end < n and not follows_wasm_2_0(info.features)
+        view = data[:end] if bounded else data
         pos = _SECTIONS[sid](info, view, pos)
         if pos != end:
             raise fail("section size mismatch")
@@ -217,8 +218,8 @@ def _limits_flags(info: ModuleInfo, data: bytes, pos: int, memory: bool) -> tupl
     if memory and _on(info, "wasm_custom_page_sizes"):
         allowed |= 0x08
     if flags & ~allowed:
-        if allowed == 0x01:  # Wasm 2.0 reads the flag as a 1-bit LEB
-            read_uleb(data, pos, 1)
+        if not _on(info, "wasm_memory64") or follows_wasm_2_0(info.features):
+            read_uleb(data, pos, 1)  # Wasm 2.0 reads the flag as a 1-bit LEB
         raise fail("malformed limits flags")
     return flags, pos + 1
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, tail, visit_refs, wide
+from . import atomics, tail, visit_exceptions, visit_refs, wide
 from . import numerics as N
 from .gc_helpers import GC_HELPERS
 
@@ -50,12 +50,13 @@ def trap_of(e: BaseException) -> BaseException:
 
 def base_globals() -> dict[str, Any]:
     g: dict[str, Any] = {"__builtins__": builtins}
-    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "indirect_gc", "crange", "fuel_range", "fuel_refund", "refuel", "NAN", "INF", "NINF"]:
+    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "indirect_gc", "crange", "fuel_range", "fuel_refund", "refuel", "epoch_range", "NAN", "INF", "NINF"]:
         g[name] = getattr(N, name)
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
     g.update(tail.HELPERS)
     g.update(visit_refs.HELPERS)
+    g.update(visit_exceptions.HELPERS)
     g.update(GC_HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
@@ -74,13 +75,42 @@ _ZERO = {F32: "0.0", F64: "0.0", "i32": "0", "i64": "0", V128: "0"}
 
 
 def assemble(gen: Any) -> str:
-    """Wrap the generated body into the factory source."""
-    ft = gen.ftype
-    nparams = len(ft.params)
+    """Wrap the generated body into the factory source.
+
+    A function with tail calls gets two variants of its body (see ``tail.py``): ``f``, what
+    callers call, which runs a tail call's chain in place (``trampoline``), and ``f_tail``,
+    what a tail call runs, which returns the next ``TailCall`` marker instead.
+    """
     out = ["def make(rt):"]
     for name, expr in gen.binds.items():
         out.append(f"    {name} = {expr}")
-    out.append(f"    def f({', '.join(f'l{i}' for i in range(nparams))}):")
+    body = [line for chunk in gen.lines for line in chunk.split("\n")]
+    if not gen.has_tail_calls():
+        out.extend(_function("f", gen, body))
+        out.append("    return f")
+        return "\n".join(out) + "\n"
+    if getattr(gen, "tail_in_try", False):
+        # A tail call inside a try_table must leave the handler before the callee runs
+        # (its exceptions are not the caller's to catch): the entry runs the tail variant
+        # in a trampoline, whose ``return TailCall(...)`` exits the ``try`` (one frame more,
+        # only for such functions).
+        params = ", ".join(f"l{i}" for i in range(len(gen.ftype.params)))
+        out.append(f"    def f({params}):")
+        out.append(f"        return trampoline(f_tail, ({params}{',' if params else ''}))")
+    else:
+        out.extend(_function("f", gen, [tail.in_entry(line) for line in body]))
+    out.extend(_function("f_tail", gen, [tail.in_body(line) for line in body]))
+    out.append("    f.tail = f_tail")
+    out.append("    return f")
+    return "\n".join(out) + "\n"
+
+
+def _function(name: str, gen: Any, body: list[str]) -> list[str]:
+    """The ``def`` of one variant: parameters, zeroed locals, the body (in a try when it may
+    raise an exception to map)."""
+    ft = gen.ftype
+    nparams = len(ft.params)
+    out = [f"    def {name}({', '.join(f'l{i}' for i in range(nparams))}):"]
     locals_ = gen.body.local_types(ft.params)[nparams:]
     groups: dict[str, list[str]] = {}
     for i, t in enumerate(locals_, nparams):
@@ -92,10 +122,8 @@ def assemble(gen: Any) -> str:
         out.append("        lab = 0")
     if gen.flat:
         out.append("        pc = -1")
-    body = [line for chunk in gen.lines for line in chunk.split("\n")]
     if gen.flat:
-        body.insert(0, "            while True:")
-        body.append('                raise Trap("unreachable")')
+        body = ["            while True:", *body, '                raise Trap("unreachable")']
     body[0:0] = ["            " + line for line in gen.prologue]  # function-entry fuel
     if gen.uses_try:
         out.append("        try:")
@@ -104,19 +132,7 @@ def assemble(gen: Any) -> str:
         out.append("            raise trap_of(e) from None")
     else:  # no handler needed: dedent the body out of the try
         out.extend(line[4:] for line in body)
-    if gen.has_tail_calls():
-        # The entry runs the tail-call trampoline around the body (see tail.py).
-        params = ", ".join(f"l{i}" for i in range(nparams))
-        out.append(f"    def entry({params}):")
-        out.append(f"        r = f({params})")
-        out.append("        while r.__class__ is TailCall:")
-        out.append("            r = r.fn(*r.args)")
-        out.append("        return r")
-        out.append("    entry.tail = f")
-        out.append("    return entry")
-        return "\n".join(out) + "\n"
-    out.append("    return f")
-    return "\n".join(out) + "\n"
+    return out
 
 
 

@@ -43,6 +43,7 @@ class Frame:
     __slots__ = (
         "branched",
         "breaks_out",
+        "catches",
         "dead",
         "else_",
         "end",
@@ -60,6 +61,7 @@ class Frame:
         "start",
         "targeted",
         "then_live",
+        "try_mark",
     )
 
     def __init__(self, kind: str, start: int) -> None:
@@ -74,6 +76,8 @@ class Frame:
         self.end = self.else_ = -1
         self.id = 0
         self.for_: ForLoop | None = None
+        self.catches: tuple = ()  # try_table: its catch clauses
+        self.try_mark = 0  # try_table: the generator's mark of its ``try:`` suite
 
 
 class BodyFacts(NamedTuple):
@@ -119,7 +123,11 @@ def scan(instrs: list) -> BodyFacts:
     for i, (op, imm) in enumerate(instrs):
         counter[0] += 1
         name = op.name
-        if name in ("block", "loop", "if", "for"):
+        if name == "try_table":  # catch labels count from outside the try_table
+            for catch in imm[1]:
+                if catch.label < len(opened):
+                    targeted.add(opened[-1 - catch.label].start)
+        if name in ("block", "loop", "if", "for", "try_table"):
             count = [0] if name in ("loop", "for") else None
             opened.append(_Open(i, name, [0, 0], count))
             if count is not None:
@@ -133,8 +141,9 @@ def scan(instrs: list) -> BodyFacts:
             if not opened:
                 break
             loop = fr.start in targeted or fr.kind == "for"
-            loops = fr.sub[0] + loop
-            indent = fr.sub[1] + loop + (fr.kind == "if")
+            handler = fr.kind == "try_table"  # its try: is one more static block
+            loops = fr.sub[0] + loop + handler
+            indent = fr.sub[1] + loop + (fr.kind == "if") + handler
             parent = opened[-1].sub
             parent[0] = max(parent[0], loops)
             parent[1] = max(parent[1], indent)
@@ -276,8 +285,11 @@ class Control:
             # early exit (see ``refund``); otherwise charged per iteration by the iterator.
             fuel = self.bind("FUEL", "rt.fuel")
             rng = f"(R{fr.id} := fuel_range({fuel}, {self.facts.costs.get(idx, 1)}, {rng}))"
+        if self.options.epoch:
+            # The interrupt flag is polled between chunks of iterations (C-level iteration
+            # inside a chunk), not in every iteration; see numerics.epoch_range.
+            rng = f"epoch_range({self.bind('INTR', 'rt.interrupt')}, {rng})"
         mark = self.open(f"for {var} in {rng}:")
-        self.meter_loop(idx, fuel=False)
         fr.for_ = ForLoop(var, bound, step, mask, mark, writes, [])
         self.pyloops.append(fr)
 
@@ -333,6 +345,9 @@ class Control:
         if kind == "func":
             if self.live:
                 self.do_return()
+            return
+        if kind == "try_table":
+            self.end_try(fr)
             return
         if kind == "if":
             if self.live and self.returns_from(fr):

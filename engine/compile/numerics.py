@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import struct
 from array import array
+from itertools import chain
 from math import isnan
 from typing import Any
 
@@ -546,3 +547,32 @@ def fuel_refund(fuel: list, cost: int, rng: Any, current: int) -> None:
     the iterations after it, when ``fuel_range`` charged them up front."""
     if type(rng) is range:
         fuel[0] = refuel(fuel, -cost * (len(rng) - rng.index(current) - 1))
+
+
+# -- interruption of counted loops (Config.epoch_interruption) -----------------------------
+
+#: Iterations of a counted loop between two polls of the interrupt flag. A counted loop's
+#: body has no loop of its own that is not polled itself, so this bounds the latency.
+EPOCH_CHUNK = 1024
+
+
+def epoch_range(flag: list, values: Any) -> Any:
+    """``values``, polling the store's interrupt flag every EPOCH_CHUNK iterations (a range
+    is iterated in C between polls: measured cheaper than a test in every iteration)."""
+    if type(values) is range:
+        return chain.from_iterable(_range_chunks(flag, values))
+    return _polled(flag, values)
+
+
+def _range_chunks(flag: list, rng: range) -> Any:
+    for k in range(0, len(rng), EPOCH_CHUNK):
+        if flag[0]:
+            raise Trap("interrupt")
+        yield rng[k : k + EPOCH_CHUNK]
+
+
+def _polled(flag: list, values: Any) -> Any:
+    for v in values:
+        if flag[0]:
+            raise Trap("interrupt")
+        yield v

@@ -24,6 +24,7 @@ from . import (
     control,
     visit_atomics,
     visit_calls,
+    visit_exceptions,
     visit_gc,
     visit_memory,
     visit_numeric,
@@ -38,6 +39,7 @@ from .loops import counted_loops
 from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
+from .visit_exceptions import ExceptionVisitors
 from .visit_gc import GcVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
@@ -61,6 +63,7 @@ class _Gen(
     SimdVisitors,
     AtomicVisitors,
     RefVisitors,
+    ExceptionVisitors,
     GcVisitors,
 ):
     """Source generator for one function body."""
@@ -94,6 +97,8 @@ class _Gen(
         self.live = True
         self.uses_lab = False
         self.uses_try = False
+        self.try_depth = 0  # open try_table constructs
+        self.tail_in_try = False  # a tail call inside a try_table (see assemble)
         self.hoisted: dict[str, int] = {}  # hoisted invariant -> index of its loop in pyloops
         self.binds: dict[str, str] = {}  # factory-time bindings: name -> expression over rt
         self.consts: dict[str, Any] = {}  # exec globals specific to this function
@@ -210,7 +215,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics, visit_refs, visit_gc):
+                visit_atomics, visit_refs, visit_exceptions, visit_gc):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .stack import Entry, var
-from .tail import TAIL_CALLS
+from .tail import SELF_TAIL, TAIL_CALLS, TAILCALL
 
 
 class CallVisitors:
@@ -26,7 +26,7 @@ class CallVisitors:
         self.stack.extend(var(n) for n in names)
 
     def has_tail_calls(self) -> bool:
-        """Whether this body makes tail calls (then ``f`` is its body, not its entry)."""
+        """Whether this body makes tail calls (then it is assembled in two variants)."""
         found = getattr(self, "_has_tail", None)
         if found is None:
             found = self._has_tail = any(op.name in TAIL_CALLS for op, _ in self.body.instrs)
@@ -35,8 +35,8 @@ class CallVisitors:
     def h_call(self, idx: int, op: Any, imm: int) -> None:
         ft = self.info.func_type(imm)
         ops = self.take(len(ft.params))
-        if imm == self.func_index and not self.has_tail_calls():
-            callee = "f"
+        if imm == self.func_index:
+            callee = "f"  # the entry variant when the function tail-calls
         else:
             callee = f"funcs[{imm}]"
             self.bind("funcs", "rt.funcs")
@@ -45,7 +45,9 @@ class CallVisitors:
     def tail_call(self, target: str, ops: list[Entry]) -> None:
         """End the body with a tail call: return the marker to the trampoline."""
         args = "".join(f"{o.expr}, " for o in ops)
-        self.emit(f"return TailCall({target}, ({args}))")
+        if self.try_depth:
+            self.tail_in_try = True  # see assemble: the entry trampolines the tail variant
+        self.emit(f"return {TAILCALL}{target}, ({args}))")
         self.live = False
 
     def h_return_call(self, idx: int, op: Any, imm: int) -> None:
@@ -54,7 +56,7 @@ class CallVisitors:
         self.flush_effects()
         ops = self.take(len(ft.params))
         if imm == self.func_index:
-            target = "f"
+            target = SELF_TAIL
         else:
             target = f"tail_of({self.bind('funcs', 'rt.funcs')}[{imm}])"
         self.tail_call(target, ops)

@@ -1,5 +1,6 @@
 """The runtime: Engine/Store, modules, instances, functions, memories, tables, globals."""
 
+from .caller import Caller
 from .engine import Engine, Store, StoreLimits
 from .func import Func
 from .global_ import Global, GlobalCell
@@ -8,9 +9,11 @@ from .linker import Linker
 from .memory import Memory, MemoryInst
 from .module import ExportType, ImportType, Module
 from .table import Table, TableInst
+from .tag import Tag
 from .values import ValType
 
 __all__ = [
+    "Caller",
     "Engine",
     "ExportType",
     "Exports",
@@ -28,5 +31,6 @@ __all__ = [
     "StoreLimits",
     "Table",
     "TableInst",
+    "Tag",
     "ValType",
 ]

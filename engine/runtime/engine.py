@@ -90,13 +90,16 @@ class StoreLimits:
         return self.table_elements is None or elements <= self.table_elements
 
     def reserve(self, instances: int, memories: int, tables: int,
-                min_pages: list[int], min_elements: list[int]) -> None:
+                min_bytes: list[int], min_elements: list[int]) -> None:
         """Check that one instantiation (or one host object) fits, then count it; raise
-        ResourceLimitError naming the first limit it would pass, counting nothing."""
-        for pages in min_pages:
-            if not self.memory_fits(pages * PAGE_SIZE):
+        ResourceLimitError naming the first limit it would pass, counting nothing.
+        ``min_bytes``: the memories' minimum sizes in bytes (pages may be custom-sized)."""
+        for nbytes in min_bytes:
+            if not self.memory_fits(nbytes):
+                size = f"{nbytes // PAGE_SIZE} pages" if nbytes % PAGE_SIZE == 0 \
+                    else f"{nbytes} bytes"
                 raise ResourceLimitError(
-                    f"memory minimum size of {pages} pages exceeds memory limits "
+                    f"memory minimum size of {size} exceeds memory limits "
                     f"({self.memory_size} bytes)")
         for elements in min_elements:
             if not self.table_fits(elements):
@@ -129,6 +132,8 @@ class Store:
         self.engine = engine if engine is not None else Engine()
         self.data = data
         self.limits = StoreLimits()
+        self.wasi_config: Any = None
+        self.wasi_state: Any = None
         #: Remaining fuel and the interrupt flag, one-element lists that translated code
         #: binds (``rt.fuel``, ``rt.interrupt``).
         self.fuel = [0, 0]  # [chunk, reserve]: see engine.compile.numerics.refuel
@@ -160,6 +165,13 @@ class Store:
     def __repr__(self) -> str:
         return f"<Store of {self.engine!r}>"
 
+    def set_wasi(self, config: Any) -> None:
+        """Give this store a WASI configuration (``engine.wasi.WasiConfig``); the WASI state
+        (fd table, preopens) is created from it on the first WASI call of the store."""
+        if self.wasi_state is not None:
+            self.wasi_state.close()  # the previous configuration's open files
+        self.wasi_config = config
+        self.wasi_state = None
 
     # -- fuel (Config.consume_fuel) -------------------------------------------------------
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
-from ..errors import StoreMismatchError, Trap
+from ..errors import StoreMismatchError, Trap, WasmException
 from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, FuncType, intern_func_type
+from .caller import Caller
 from .calls import HostError, invoke
 from .values import from_bits, from_python, results_list, to_bits, to_python
 
@@ -38,35 +40,63 @@ class Func:
     Store it belongs to (None: a store-free host function, usable in any store).
     """
 
-    __slots__ = ("_index", "_rt", "_store", "deftype", "fn", "ftype")
+    __slots__ = ("_caller_fn", "_default_caller", "_index", "_rt", "_store", "deftype",
+                 "fn", "ftype")
 
     #: The canonical GC type (engine.gctypes.DefType) of a wasm function; None for host
     #: functions (matched by signature).
     deftype: Any
 
-    def __init__(self, store: Any, ftype: FuncType, func: Callable[..., Any]) -> None:
+    def __init__(
+        self, store: Any, ftype: FuncType, func: Callable[..., Any], access_caller: bool = False
+    ) -> None:
         """A host function called with Python values and returning Python values
-        (None, one value, or a list/tuple of values for several results)."""
+        (None, one value, or a list/tuple of values for several results). With
+        ``access_caller`` it is called as ``func(caller, *args)`` (see ``Caller``)."""
         self.ftype = interned(ftype)
         self.deftype = None
-        self.fn = _python_host(self.ftype, func)
         self._rt = None
         self._index = -1
         self._store = store
+        if access_caller:
+            self._set_caller_fn(store, _python_host(self.ftype, func, True))
+        else:
+            self.fn = _python_host(self.ftype, func)
 
     @classmethod
-    def from_raw(cls, store: Any, ftype: FuncType, func: Callable[..., Any]) -> Func:
+    def from_raw(
+        cls, store: Any, ftype: FuncType, func: Callable[..., Any], access_caller: bool = False
+    ) -> Func:
         """A host function using the internal calling convention and internal values
         (i32/i64 unsigned ints, f32/f64 floats, v128 an unsigned int, refs as objects);
-        its results are range-checked (TypeError naming the function)."""
+        its results are range-checked (TypeError naming the function). With
+        ``access_caller`` it is called as ``func(caller, *args)``."""
         self = cls.__new__(cls)
         self.ftype = interned(ftype)
         self.deftype = None
-        self.fn = _raw_host(self.ftype, func)
         self._rt = None
         self._index = -1
         self._store = store
+        if access_caller:
+            self._set_caller_fn(store, _raw_host(self.ftype, func))
+        else:
+            self.fn = _raw_host(self.ftype, func)
         return self
+
+    def _set_caller_fn(self, store: Any, func: Callable[..., Any]) -> None:
+        self._caller_fn = func
+        self._default_caller = Caller(None, store)
+        self.fn = partial(func, self._default_caller)
+
+    def _bind_caller(self, rt: Any, store: Any) -> Callable[..., Any]:
+        """The internal callable for instance ``rt`` importing this caller-taking function:
+        the caller is bound here, once. Calls through ``fn`` (tables, Python) then see this
+        instance too, the last one that imported the function."""
+        default = self._default_caller
+        store = store if store is not None else default.store
+        caller = Caller(rt, store)
+        default.__init__(rt, store)
+        return partial(self._caller_fn, caller)
 
     @classmethod
     def _wasm(cls, rt: Any, index: int, ftype: FuncType, deftype: Any = None) -> Func:
@@ -153,16 +183,21 @@ def _name(func: Callable[..., Any]) -> str:
     return getattr(func, "__qualname__", None) or repr(func)
 
 
-def _python_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a Python-valued callable into the internal calling convention."""
+def _python_host(
+    ft: FuncType, func: Callable[..., Any], with_caller: bool = False
+) -> Callable[..., Any]:
+    """Wrap a Python-valued callable into the internal calling convention (taking the
+    caller first, passed through unconverted, when ``with_caller``)."""
     params, results = ft.params, ft.results
     n = len(results)
 
     def host(*args: Any) -> Any:
-        values = [to_python(t, a) for t, a in zip(params, args)]
         try:
-            out = func(*values)
-        except Trap:
+            if with_caller:
+                out = func(args[0], *[to_python(t, a) for t, a in zip(params, args[1:])])
+            else:
+                out = func(*[to_python(t, a) for t, a in zip(params, args)])
+        except (Trap, WasmException):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
             raise _carry(exc) from None
@@ -219,7 +254,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         def raw(*args: Any) -> Any:
             try:
                 return func(*args)
-            except Trap:
+            except (Trap, WasmException):
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
@@ -231,7 +266,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
         def raw_int(*args: Any) -> Any:
             try:
                 out = func(*args)
-            except Trap:
+            except (Trap, WasmException):
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
                 raise _carry(exc) from None
@@ -246,7 +281,7 @@ def _raw_host(ft: FuncType, func: Callable[..., Any]) -> Callable[..., Any]:
     def raw_results(*args: Any) -> Any:
         try:
             out = func(*args)
-        except Trap:
+        except (Trap, WasmException):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised unchanged at the boundary
             raise _carry(exc) from None

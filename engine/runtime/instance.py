@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
-from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, Expr, Import, ModuleInfo
+from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, Import, ModuleInfo
 from ..compile.gc_helpers import eval_gc_const
 from ..compile.numerics import f32_from_bits, f64_from_bits
 from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
@@ -20,6 +20,7 @@ from ..types import (
     GlobalType,
     MemoryType,
     TableType,
+    TagType,
     limits_match,
     memory_type_match,
     runtime_resolve,
@@ -31,8 +32,9 @@ from .global_ import Global, GlobalCell
 from .memory import Memory, MemoryInst
 from .module import Module
 from .table import Table, TableInst
+from .tag import Tag
 
-Extern = Union[Func, Memory, Table, Global]  # noqa: UP007 - runtime value, Python 3.9
+Extern = Union[Func, Memory, Table, Global, Tag]  # noqa: UP007 - runtime value, Python 3.9
 
 
 class _Funcs(dict):
@@ -107,6 +109,7 @@ class Runtime:
         "num_imported_funcs",
         "store",
         "tables",
+        "tags",
         "types",
     )
 
@@ -124,6 +127,7 @@ class Runtime:
         self.func_refs = _FuncRefs()
         self.func_refs.rt = self
         self.tables: list[TableInst] = []
+        self.tags: list[Tag] = []  # the tag index space (exception handling)
         self.memories: list[MemoryInst] = []
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
@@ -173,12 +177,13 @@ class Instance:
         self._memories: list[Memory] = []
         self._globals: list[Global] = []
         self._exports: Exports | None = None
-        self._link(list(imports))
+        self._link(list(imports), store)
         info = module.info
         limits = getattr(store, "limits", None)
         if limits is not None:  # before any allocation, so a refusal costs nothing
             limits.reserve(1, len(info.mems), len(info.tables),
-                           [m.limits.min for m in info.mems], [t.limits.min for t in info.tables])
+                           [m.min_bytes for m in info.mems],
+                           [t.limits.min for t in info.tables])
         self._allocate()
         self._init_segments()
         start = module.info.start
@@ -196,6 +201,8 @@ class Instance:
                     items[exp.name] = self._tables[exp.index]
                 elif exp.kind == MEMORY:
                     items[exp.name] = self._memories[exp.index]
+                elif exp.kind == TAG:
+                    items[exp.name] = rt.tags[exp.index]
                 else:
                     items[exp.name] = self._globals[exp.index]
             self._exports = Exports(items)
@@ -203,7 +210,7 @@ class Instance:
 
     # -- instantiation steps ------------------------------------------------------------
 
-    def _link(self, imports: list[Extern]) -> None:
+    def _link(self, imports: list[Extern], store: Any = None) -> None:
         rt, info = self._rt, self.module.info
         if len(imports) != len(info.imports):
             raise LinkError(f"expected {len(info.imports)} imports, found {len(imports)}")
@@ -219,6 +226,8 @@ class Instance:
                 ok = isinstance(ext, Func) and func_matches(ext, rt, imp.desc)  # type: ignore[arg-type]
                 if ok:
                     rt.func_refs[nfunc] = ext
+                    if getattr(ext, "_caller_fn", None) is not None:  # access_caller=True
+                        rt.funcs[nfunc] = ext._bind_caller(rt, store)
                     nfunc += 1
             elif imp.kind == TABLE:
                 want = canon.table_type(imp.desc)  # type: ignore[arg-type]
@@ -234,6 +243,11 @@ class Instance:
                 if ok:
                     self._memories.append(ext)
                     rt.memories.append(ext._mem)
+            elif imp.kind == TAG:
+                want_type = rt.types[imp.desc]  # type: ignore[index]
+                ok = isinstance(ext, Tag) and ext._type.functype == want_type
+                if ok:
+                    rt.tags.append(ext)
             elif imp.kind == GLOBAL:
                 ok = isinstance(ext, Global) and global_type_match(
                     ext._cell.type, canon.global_type(imp.desc))  # type: ignore[arg-type]
@@ -257,6 +271,8 @@ class Instance:
             table = TableInst(canon.table_type(ttype), value, limits)
             rt.tables.append(table)
             self._tables.append(Table._wrap(table, store))
+        for type_index in info.tags:
+            rt.tags.append(Tag._wasm(store, rt.types[type_index]))
         for mtype in info.mems:
             mem = MemoryInst(mtype, limits)
             rt.memories.append(mem)
@@ -314,6 +330,8 @@ def import_type(info: ModuleInfo, imp: Import) -> FuncType | TableType | MemoryT
     """The type an import declares (a func import's type index resolved)."""
     if imp.kind == FUNC:
         return info.types[imp.desc]  # type: ignore[index]
+    if imp.kind == TAG:
+        return TagType(info.types[imp.desc])  # type: ignore[index]
     return imp.desc  # type: ignore[return-value]
 
 
@@ -329,6 +347,8 @@ def _describe(t: Any) -> str:
         return f"memory {'i64 ' if t.is_64 else ''}{_limits(t.limits)}{extra}"
     if isinstance(t, GlobalType):
         return f"global {'mut ' if t.mutable else ''}{t.content}"
+    if isinstance(t, TagType):
+        return f"tag {t.functype}"
     return repr(t)
 
 
@@ -346,6 +366,8 @@ def _describe_extern(ext: Any) -> str:
         return _describe(ext._mem.current_type())
     if isinstance(ext, Global):
         return _describe(ext._cell.type)
+    if isinstance(ext, Tag):
+        return _describe(ext._type)
     return f"a {type(ext).__name__}, not an extern"
 
 

@@ -13,8 +13,9 @@ from .instance import Extern, Instance, qualified
 from .memory import Memory
 from .module import Module
 from .table import Table
+from .tag import Tag
 
-_EXTERNS = (Func, Memory, Table, Global)
+_EXTERNS = (Func, Memory, Table, Global, Tag)
 
 
 class Linker:
@@ -41,10 +42,23 @@ class Linker:
         self._defs[key] = item
 
     def define_func(
-        self, module: str, name: str, ftype: FuncType, func: Callable[..., Any]
+        self,
+        module: str,
+        name: str,
+        ftype: FuncType,
+        func: Callable[..., Any],
+        access_caller: bool = False,
     ) -> None:
-        """Define a host function taking and returning Python values."""
-        self.define(None, module, name, Func(None, ftype, func))
+        """Define a host function taking and returning Python values (called as
+        ``func(caller, *args)`` with ``access_caller``; see ``engine.runtime.caller``)."""
+        self.define(None, module, name, Func(None, ftype, func, access_caller))
+
+    def define_wasi(self) -> None:
+        """Define every ``wasi_snapshot_preview1`` function; each call uses the WASI state of
+        the calling store (``store.set_wasi(config)``)."""
+        from ..wasi import define_wasi  # the WASI layer sits after the runtime
+
+        define_wasi(self)
 
     def define_instance(self, store: Any, name: str, instance: Instance) -> None:
         """Define every export of ``instance`` under module name ``name``."""

@@ -130,7 +130,7 @@ class Memory:
         """A new memory of ``store``; ResourceLimitError past the store's limits."""
         limits = getattr(store, "limits", None)
         if limits is not None:
-            limits.reserve(0, 1, 0, [mtype.limits.min], [])
+            limits.reserve(0, 1, 0, [mtype.min_bytes], [])
         try:
             self._mem = MemoryInst(mtype, limits)
         except EngineError:

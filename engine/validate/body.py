@@ -16,7 +16,7 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from ..binary.module import CATCH_ALL, CATCH_REF, Body, ModuleInfo
-from ..config import DEFAULT_LIMITS, ImplLimits
+from ..config import DEFAULT_LIMITS, ImplLimits, follows_wasm_2_0
 from ..errors import ImplementationLimitError, InvalidError, MalformedError
 from ..types import (
     EXNREF,
@@ -126,6 +126,8 @@ def validate_body(info: ModuleInfo, func_index: int, body: Body) -> None:
     # Iterative; a RecursionError (a first call deep in wasm recursion) propagates as such:
     # it says nothing about the body, and the code map does not record it as a failure.
     limits = info.limits if info.limits is not None else DEFAULT_LIMITS
+    for _, t in body.locals:
+        check_valtype(ctx, t)
     _STATE.resolve = ctx.resolve
     try:
         _run(ctx, ftype.params, ftype.results, body, limits, func_index)
@@ -462,7 +464,13 @@ def _run(
                         ctx.elem_types, ctx.num_datas)
         elif name == "throw":
             ft = _tag(ctx, imm)
-            _pop_vals(stack, height, unreach, ft.params)
+            have = stack[max(height, len(stack) - len(ft.params)):]
+            try:
+                _pop_vals(stack, height, unreach, ft.params)
+            except InvalidError:
+                raise InvalidError(  # the reference interpreter's detailed wording
+                    f"type mismatch: instruction requires [{' '.join(ft.params)}] but stack "
+                    f"has [{' '.join(t or 'bot' for t in have)}]") from None
             del stack[height:]
             unreach = ctrls[-1][4] = True
         elif name == "throw_ref":
@@ -490,7 +498,8 @@ def _run(
                 raise InvalidError(f"unknown global {imm}")
             gt = ctx.globals[imm]
             if not gt.mutable:
-                raise InvalidError("immutable global")
+                raise InvalidError("global is immutable" if follows_wasm_2_0(ctx.features)
+                                   else "immutable global")
             _pop(stack, height, unreach, gt.content)
         else:
             _other(ctx, name, imm, stack, height, unreach)

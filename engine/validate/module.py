@@ -126,14 +126,17 @@ def _check_const_expr(ctx: Context, expr: Expr | None, expected: str,
                       visible_globals: int | None = None) -> None:
     """A constant expression producing exactly one value of type ``expected``.
 
-    Wasm 2.0 (d76759e): ``global.get`` may only name an immutable *imported* global.
-    Extended constants (3.0): also ``i32/i64.add/sub/mul``, and ``global.get`` of any
-    immutable global before ``visible_globals`` (a global's initializer sees the globals
-    before it; segment offsets see them all).
+    Wasm 2.0 (d76759e): ``global.get`` may only name an immutable *imported* global. Wasm 3.0:
+    extended constants (``wasm_extended_const``) add ``i32/i64.add/sub/mul``, and since the
+    GC proposal (``wasm_gc``) ``global.get`` may name any immutable global before
+    ``visible_globals`` (a global's initializer sees the globals before it; segment offsets
+    see them all).
     """
     extended = feature_on(ctx, "wasm_extended_const")
-    if not extended or visible_globals is None:
-        visible = ctx.num_imported_globals if not extended else len(ctx.globals)
+    if not feature_on(ctx, "wasm_gc"):
+        visible = ctx.num_imported_globals
+    elif visible_globals is None:
+        visible = len(ctx.globals)
     else:
         visible = visible_globals
     stack: list[str] = []
