@@ -246,6 +246,9 @@ class Instance:
             elif imp.kind == TAG:
                 want_type = rt.types[imp.desc]  # type: ignore[index]
                 ok = isinstance(ext, Tag) and ext._type.functype == want_type
+                want_def = rt.gc_types[imp.desc] if rt.gc_types else None  # type: ignore[index]
+                if ok and want_def is not None and ext._deftype is not None:
+                    ok = ext._deftype is want_def  # tag types match by (canonical) equality
                 if ok:
                     rt.tags.append(ext)
             elif imp.kind == GLOBAL:
@@ -272,7 +275,8 @@ class Instance:
             rt.tables.append(table)
             self._tables.append(Table._wrap(table, store))
         for type_index in info.tags:
-            rt.tags.append(Tag._wasm(store, rt.types[type_index]))
+            deftype = rt.gc_types[type_index] if rt.gc_types else None
+            rt.tags.append(Tag._wasm(store, rt.types[type_index], deftype))
         for mtype in info.mems:
             mem = MemoryInst(mtype, limits)
             rt.memories.append(mem)
