@@ -19,6 +19,7 @@ from .errors import (
     WasmError,
     WasmException,
 )
+from .gcobjects import I31, GcArray, StructRef
 from .runtime import (
     Caller,
     Engine,
@@ -37,9 +38,11 @@ from .runtime import (
     ValType,
 )
 from .text import TextError, wat2wasm
+from .runtime.gc import ref_kind
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 __all__ = [
+    "I31",
     "Caller",
     "CompileError",
     "Config",
@@ -51,6 +54,7 @@ __all__ = [
     "Frame",
     "Func",
     "FuncType",
+    "GcArray",
     "Global",
     "GlobalType",
     "ImplementationLimitError",
@@ -69,6 +73,7 @@ __all__ = [
     "Store",
     "StoreLimits",
     "StoreMismatchError",
+    "StructRef",
     "Table",
     "TableType",
     "Tag",
@@ -79,5 +84,6 @@ __all__ = [
     "ValType",
     "WasmError",
     "WasmException",
+    "ref_kind",
     "wat2wasm",
 ]

@@ -38,6 +38,26 @@ Immediate kinds (``Op.imm``) and the Python value the decoder yields for them:
     "memory_copy"   destination memory, source memory     (int, int)
     "reserved_zero" one reserved 0x00 byte (atomic.fence)  None
 
+GC (prefix 0xFB, Wasm 3.0; decoded by ``engine.binary.gc_immediates``). A heap type is an
+abstract name (``"any"``, ``"eq"``, ``"i31"``, ``"struct"``, ``"array"``, ``"none"``,
+``"func"``, ``"nofunc"``, ``"extern"``, ``"noextern"``, ``"exn"``, ``"noexn"``) or a type
+index ``int``; a reference type is ``engine.gctypes.RefType(nullable, heap)``:
+
+    "type"          type index                            int
+    "type_field"    type index, field index               (int, int)
+    "type_count"    type index, operand count (new_fixed) (int, int)
+    "type_data"     type index, data index                (int, int)
+    "type_elem"     type index, element index             (int, int)
+    "type_type"     destination type, source type (copy)  (int, int)
+    "ref_nonnull"   heap type of ``(ref ht)``              RefType(False, heap)
+    "ref_null"      heap type of ``(ref null ht)``         RefType(True, heap)
+    "br_on_cast"    flags byte (bit 0: source nullable, bit 1: target nullable), label,
+                    source heap type, target heap type    (int, RefType, RefType)
+
+``ref.test`` / ``ref.cast`` have two encodings each, by the nullability of the target: the
+rows are named ``ref.test`` / ``ref.cast`` (``(ref ht)``) and ``ref.test_null`` /
+``ref.cast_null`` (``(ref null ht)``); a text parser picks the row from the written type.
+
 Rows of a proposal carry its feature flag (``Op.feature``, a name of ``engine.config
 .FEATURES``); the decoder treats them as illegal opcodes while the flag is off.
 Atomic memory accesses (prefix 0xFE) use "memarg" like plain loads and stores; their
@@ -55,7 +75,7 @@ from .compat import SLOTS
 class Op:
     """One opcode: encoding, name, immediate kind and (if fixed) its stack signature."""
 
-    prefix: int  # 0 for single-byte opcodes, 0xFC / 0xFD for prefixed ones
+    prefix: int  # 0 for single-byte opcodes, 0xFB..0xFE for prefixed ones
     code: int  # the byte, or the LEB-encoded sub-opcode after a prefix
     name: str
     imm: str
@@ -335,6 +355,44 @@ def _atomic_rmw_rows() -> str:
             rows.append(f"FE:{code:X} {t}.atomic.{rmw}.{op}{suffix} memarg i32 {vals} -> {vt}")
             code += 1
     return "\n".join(rows)
+
+
+# GC (prefix 0xFB, sub-opcodes in decimal), plus ref.eq (0xD3). Typed by name in the
+# validator (their types involve reference types).
+_GC_TABLE = """
+D3 ref.eq - -
+FB:0 struct.new type -
+FB:1 struct.new_default type -
+FB:2 struct.get type_field -
+FB:3 struct.get_s type_field -
+FB:4 struct.get_u type_field -
+FB:5 struct.set type_field -
+FB:6 array.new type -
+FB:7 array.new_default type -
+FB:8 array.new_fixed type_count -
+FB:9 array.new_data type_data -
+FB:10 array.new_elem type_elem -
+FB:11 array.get type -
+FB:12 array.get_s type -
+FB:13 array.get_u type -
+FB:14 array.set type -
+FB:15 array.len - -
+FB:16 array.fill type -
+FB:17 array.copy type_type -
+FB:18 array.init_data type_data -
+FB:19 array.init_elem type_elem -
+FB:20 ref.test ref_nonnull -
+FB:21 ref.test_null ref_null -
+FB:22 ref.cast ref_nonnull -
+FB:23 ref.cast_null ref_null -
+FB:24 br_on_cast br_on_cast -
+FB:25 br_on_cast_fail br_on_cast -
+FB:26 any.convert_extern - -
+FB:27 extern.convert_any - -
+FB:28 ref.i31 - -
+FB:29 i31.get_s - -
+FB:30 i31.get_u - -
+"""
 
 
 # SIMD (prefix 0xFD, Wasm 2.0 and relaxed SIMD). Same format, the "FD:" prefix omitted: the
@@ -634,12 +692,13 @@ ALL_OPS: list[Op] = (
     + _parse(_EXCEPTIONS_TABLE, "wasm_exceptions")
     + _parse(_WIDE_ARITHMETIC_TABLE, "wasm_wide_arithmetic")
     + _parse(_ATOMIC_TABLE + _atomic_rmw_rows(), "wasm_threads", hex_sub=True)
+    + _parse(_GC_TABLE, "wasm_gc")
 )
 
 #: Single-byte opcodes, indexed by byte (None where the byte is not an opcode).
 SINGLE: list[Op | None] = [None] * 256
 #: Prefixed opcodes: PREFIXED[prefix][sub-opcode] -> Op.
-PREFIXED: dict[int, dict[int, Op]] = {0xFC: {}, 0xFD: {}, 0xFE: {}}
+PREFIXED: dict[int, dict[int, Op]] = {0xFB: {}, 0xFC: {}, 0xFD: {}, 0xFE: {}}
 #: Opcodes by name.
 BY_NAME: dict[str, Op] = {}
 

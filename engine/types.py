@@ -78,7 +78,7 @@ class RefType(str):
 
     def __new__(cls, nullable: bool, heap: Any) -> RefType:  # noqa: PYI034
         key = (bool(nullable), heap)
-        t = _REF_CACHE.get(key)
+        t = _REF_CACHE.get(key) if isinstance(heap, (str, int, tuple)) else None
         if t is None:
             if isinstance(heap, str):
                 text = _SHORT.get(heap, f"(ref null {heap})") if nullable else f"(ref {heap})"
@@ -86,7 +86,10 @@ class RefType(str):
                 text = f"(ref {'null ' if nullable else ''}{heap})"
             t = str.__new__(cls, text)
             t.nullable, t.heap = key
-            t = _REF_CACHE.setdefault(key, t)
+            # Canonical GC types (engine.gctypes.DefType) are not cached: the cache would
+            # keep them alive; equal such types have equal text (their repr names the group).
+            if isinstance(heap, (str, int, tuple)):
+                t = _REF_CACHE.setdefault(key, t)
         return t
 
     def __reduce__(self) -> tuple:
@@ -204,8 +207,10 @@ def canon_valtype(t: Any, ids: list[int]) -> Any:
 
 
 def runtime_resolve(heap: Any) -> TypeInfo:
-    """The resolver of runtime types (canonical heap types of function types)."""
-    return TypeInfo(heap, "func")
+    """The resolver of runtime types (canonical heap types of function types; canonical GC
+    types, engine.gctypes.DefType, carry their kind)."""
+    kind = getattr(heap, "kind", None)
+    return TypeInfo(heap, "func" if kind is None else kind)
 
 
 class TypeInfo(NamedTuple):
@@ -242,7 +247,12 @@ def heap_subtype(a: Any, b: Any, resolve: Resolver) -> bool:
     ia = resolve(a)
     if isinstance(b, str):
         return b in KIND_SUPERS.get(ia.kind, ())
-    return ia.key == resolve(b).key
+    ka, kb = ia.key, resolve(b).key
+    if ka == kb:
+        return True
+    # Canonical GC types (engine.gctypes.DefType): declared subtyping, O(1).
+    declared = getattr(ka, "is_subtype_of", None)
+    return declared is not None and type(kb) is type(ka) and declared(kb)
 
 
 def val_subtype(a: Any, b: Any, resolve: Resolver) -> bool:

@@ -15,6 +15,7 @@ from ..config import FEATURES
 from ..errors import ImplementationLimitError
 from ..opcodes import ALL_OPS, PREFIXED, Op
 from ..types import SHORTHAND_CODES, VALTYPE_CODES, RefType
+from .gc_immediates import GC_READERS
 from .module import Body, Catch, Expr, Instr, ModuleInfo
 from .reader import (
     EOS,
@@ -234,6 +235,8 @@ _READERS: dict[str, Any] = {
     "elem": _U32,
     "reserved_zero": _imm_reserved,
 }
+# GC immediates ("type": one u32, read inline).
+_READERS.update({k: _U32 if v is None else v for k, v in GC_READERS.items()})
 
 #: The flags that change how instructions decode (beyond enabling their rows).
 _DECODE_FLAGS = ("wasm_multi_memory", "wasm_memory64")
@@ -340,7 +343,7 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
         pos += 1
         entry = single[b]
         if entry is None:
-            if b >= 0xFC and b in prefixed:
+            if b >= 0xFB and b in prefixed:
                 entry, pos = _prefixed(data, pos, b, need_data_count, prefixed)
             else:
                 raise fail(f"illegal opcode {b:02x}")

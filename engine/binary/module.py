@@ -137,6 +137,12 @@ class ModuleInfo:
 
     data: bytes
     types: list[FuncType] = field(default_factory=list)
+    #: The canonical GC types of the type section (engine.gctypes.DefType per type index),
+    #: empty until GC type sections are decoded into it.
+    gc_types: list = field(default_factory=list)
+    #: The type section as rec groups (engine.gctypes.SubType tuples), canonicalized into
+    #: ``gc_types`` by validation; a plain function type is a group of one.
+    rec_groups: list = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     #: Type index of each *defined* function (imports not included).
     funcs: array = field(default_factory=lambda: array("I"))

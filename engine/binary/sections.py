@@ -12,8 +12,10 @@ from typing import Any
 
 from ..config import DEFAULT_LIMITS, ImplLimits, follows_wasm_2_0
 from ..errors import MalformedError
+from ..gctypes import FuncComp, SubType
 from ..opcodes import BY_NAME
 from ..types import FUNCREF, GlobalType, Limits, MemoryType, RefType, TableType, intern_func_type
+from .gc_immediates import read_rec_group
 from .instructions import read_const_expr, read_instrs, read_locals
 from .limits import check_module
 from .module import (
@@ -166,16 +168,36 @@ def _custom(info: ModuleInfo, data: bytes, pos: int, end: int) -> None:
 # --- sections: (info, data, pos) -> pos --------------------------------------------------
 
 
+#: What a struct or array type index holds in ``ModuleInfo.types``: a signature no operand
+#: matches, so using it as a block or call type is a type mismatch.
+_NOT_A_FUNC = intern_func_type(("<struct or array type>",), ())
+#: First bytes of the GC type forms: rec, sub, sub final, struct, array.
+_GC_TYPE_FORMS = frozenset((0x4E, 0x50, 0x4F, 0x5F, 0x5E))
+
+
 def _type_section(info: ModuleInfo, data: bytes, pos: int) -> int:
     count, pos = read_len(data, pos)
     types = info.types
+    groups = info.rec_groups
+    gc = _on(info, "wasm_gc")
     for _ in range(count):
+        if gc and data[pos] in _GC_TYPE_FORMS:
+            group, pos = read_rec_group(data, pos)
+            groups.append(group)
+            for st in group:
+                comp = st.comp
+                # Struct and array types have no signature: an empty placeholder keeps the
+                # function-type list indexed by type index.
+                types.append(intern_func_type(comp.params, comp.results)
+                             if comp.kind == "func" else _NOT_A_FUNC)
+            continue
         form, pos = read_sleb(data, pos, 7)  # the 0x60 tag is an s7 LEB (-0x20)
         if form != -0x20:
             raise fail("malformed function type")
         params, pos = read_valtypes(data, pos)
         results, pos = read_valtypes(data, pos)
         types.append(intern_func_type(params, results))
+        groups.append((SubType(True, (), FuncComp(tuple(params), tuple(results))),))
     return pos
 
 

@@ -27,6 +27,7 @@ from ..types import F32, F64, V128
 from . import atomics, tail, visit_exceptions, visit_refs, wide
 from . import numerics as N
 from .codeobj import build_factory
+from .gc_helpers import GC_HELPERS
 
 Factory = Callable[[Any], Callable[..., Any]]
 
@@ -51,13 +52,14 @@ def trap_of(e: BaseException) -> BaseException:
 
 def base_globals() -> dict[str, Any]:
     g: dict[str, Any] = {"__builtins__": builtins}
-    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "crange", "fuel_range", "fuel_refund", "refuel", "epoch_range", "NAN", "INF", "NINF"]:
+    for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "indirect_gc", "crange", "fuel_range", "fuel_refund", "refuel", "epoch_range", "NAN", "INF", "NINF"]:
         g[name] = getattr(N, name)
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
     g.update(tail.HELPERS)
     g.update(visit_refs.HELPERS)
     g.update(visit_exceptions.HELPERS)
+    g.update(GC_HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
         s = struct.Struct("<" + fmt)

@@ -154,6 +154,9 @@ def scan(instrs: list) -> BodyFacts:
         elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
             if imm < len(opened):
                 targeted.add(opened[-1 - imm].start)
+        elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
+            if imm[0] < len(opened):
+                targeted.add(opened[-1 - imm[0]].start)
         elif name == "br_table":
             for lab in (*imm[0], imm[1]):
                 if lab < len(opened):

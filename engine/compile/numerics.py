@@ -465,6 +465,23 @@ def indirect(elems: list, i: int, ftype):
     return f.fn
 
 
+def indirect_gc(elems: list, i: int, ftype, deftype):
+    """call_indirect against a canonical GC type: a wasm function's type must be a declared
+    subtype (iso-recursive identity first); a host function's signature must equal it."""
+    if i >= len(elems):
+        raise Trap("undefined element")
+    f = elems[i]
+    if f is None:
+        raise Trap(f"uninitialized element {i}")
+    have = f.deftype
+    if have is not None:
+        if have is not deftype and not have.is_subtype_of(deftype):
+            raise Trap("indirect call type mismatch")
+    elif f.ftype is not ftype and f.ftype != ftype:
+        raise Trap("indirect call type mismatch")
+    return f.fn
+
+
 # ---------------------------------------------------------------------------------------
 # counted loops
 

@@ -25,6 +25,7 @@ from . import (
     visit_atomics,
     visit_calls,
     visit_exceptions,
+    visit_gc,
     visit_memory,
     visit_numeric,
     visit_refs,
@@ -39,6 +40,7 @@ from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
 from .visit_exceptions import ExceptionVisitors
+from .visit_gc import GcVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
 from .visit_refs import RefVisitors
@@ -62,6 +64,7 @@ class _Gen(
     AtomicVisitors,
     RefVisitors,
     ExceptionVisitors,
+    GcVisitors,
 ):
     """Source generator for one function body."""
 
@@ -101,6 +104,8 @@ class _Gen(
         self.consts: dict[str, Any] = {}  # exec globals specific to this function
         self.const_names: dict[Any, str] = {}
         self.global_types = info.all_global_types()
+        # The module's canonical GC types (engine.gctypes), when it has any.
+        self.gc_types = getattr(info, "gc_types", None) or []
 
     # -- emission ---------------------------------------------------------------------------
 
@@ -210,7 +215,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics, visit_refs, visit_exceptions):
+                visit_atomics, visit_refs, visit_exceptions, visit_gc):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 

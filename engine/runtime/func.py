@@ -40,7 +40,12 @@ class Func:
     Store it belongs to (None: a store-free host function, usable in any store).
     """
 
-    __slots__ = ("_caller_fn", "_default_caller", "_index", "_rt", "_store", "fn", "ftype")
+    __slots__ = ("_caller_fn", "_default_caller", "_index", "_rt", "_store", "deftype",
+                 "fn", "ftype")
+
+    #: The canonical GC type (engine.gctypes.DefType) of a wasm function; None for host
+    #: functions (matched by signature).
+    deftype: Any
 
     def __init__(
         self, store: Any, ftype: FuncType, func: Callable[..., Any], access_caller: bool = False
@@ -49,6 +54,7 @@ class Func:
         (None, one value, or a list/tuple of values for several results). With
         ``access_caller`` it is called as ``func(caller, *args)`` (see ``Caller``)."""
         self.ftype = interned(ftype)
+        self.deftype = None
         self._rt = None
         self._index = -1
         self._store = store
@@ -67,6 +73,7 @@ class Func:
         ``access_caller`` it is called as ``func(caller, *args)``."""
         self = cls.__new__(cls)
         self.ftype = interned(ftype)
+        self.deftype = None
         self._rt = None
         self._index = -1
         self._store = store
@@ -92,10 +99,11 @@ class Func:
         return partial(self._caller_fn, caller)
 
     @classmethod
-    def _wasm(cls, rt: Any, index: int, ftype: FuncType) -> Func:
+    def _wasm(cls, rt: Any, index: int, ftype: FuncType, deftype: Any = None) -> Func:
         """Function ``index`` of the instance whose runtime record is ``rt`` (not yet bound)."""
         self = cls.__new__(cls)
         self.ftype = ftype
+        self.deftype = deftype
         self._rt = rt
         self._index = index
         self._store = rt.store

@@ -11,8 +11,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, Import, ModuleInfo
+from ..compile.gc_helpers import eval_gc_const
 from ..compile.numerics import f32_from_bits, f64_from_bits
 from ..errors import InvalidError, LinkError, StoreMismatchError, Trap
+from ..gctypes import GC_CONST_OPS
 from ..types import (
     FuncType,
     GlobalType,
@@ -82,8 +84,9 @@ class _FuncRefs(dict):
 
     def __missing__(self, index: int) -> Func:
         rt = self.rt
-        ftype = rt.types[rt.info.funcs[index - rt.num_imported_funcs]]
-        return self.setdefault(index, Func._wasm(rt, index, ftype))
+        type_index = rt.info.funcs[index - rt.num_imported_funcs]
+        deftype = rt.gc_types[type_index] if rt.gc_types else None
+        return self.setdefault(index, Func._wasm(rt, index, rt.types[type_index], deftype))
 
 
 class Runtime:
@@ -97,6 +100,7 @@ class Runtime:
         "fuel",
         "func_refs",
         "funcs",
+        "gc_types",
         "globals",
         "info",
         "interrupt",
@@ -116,6 +120,8 @@ class Runtime:
         self.code = module.code
         self.num_imported_funcs = module.code.num_imported
         self.types: list[FuncType] = module.canon.func_types
+        #: Canonical GC types by type index (set by validation; generated code binds them).
+        self.gc_types: list[Any] = module.info.gc_types
         self.funcs = _Funcs()
         self.funcs.rt = self
         self.func_refs = _FuncRefs()
@@ -217,7 +223,7 @@ class Instance:
                     f"import {qualified(imp.module, imp.name)}: the {type(ext).__name__} belongs to "
                     "another store")
             if imp.kind == FUNC:
-                ok = isinstance(ext, Func) and ext.ftype == rt.types[imp.desc]  # type: ignore[index]
+                ok = isinstance(ext, Func) and func_matches(ext, rt, imp.desc)  # type: ignore[arg-type]
                 if ok:
                     rt.func_refs[nfunc] = ext
                     if getattr(ext, "_caller_fn", None) is not None:  # access_caller=True
@@ -240,6 +246,9 @@ class Instance:
             elif imp.kind == TAG:
                 want_type = rt.types[imp.desc]  # type: ignore[index]
                 ok = isinstance(ext, Tag) and ext._type.functype == want_type
+                want_def = rt.gc_types[imp.desc] if rt.gc_types else None  # type: ignore[index]
+                if ok and want_def is not None and ext._deftype is not None:
+                    ok = ext._deftype is want_def  # tag types match by (canonical) equality
                 if ok:
                     rt.tags.append(ext)
             elif imp.kind == GLOBAL:
@@ -266,7 +275,8 @@ class Instance:
             rt.tables.append(table)
             self._tables.append(Table._wrap(table, store))
         for type_index in info.tags:
-            rt.tags.append(Tag._wasm(store, rt.types[type_index]))
+            deftype = rt.gc_types[type_index] if rt.gc_types else None
+            rt.tags.append(Tag._wasm(store, rt.types[type_index], deftype))
         for mtype in info.mems:
             mem = MemoryInst(mtype, limits)
             rt.memories.append(mem)
@@ -376,6 +386,16 @@ _BINOPS = {
 }
 
 
+def func_matches(func: Func, rt: Runtime, type_index: int) -> bool:
+    """Import matching of a function: a wasm function's canonical type must be a (declared)
+    subtype of the import's; a host function's signature must equal it."""
+    want = rt.gc_types[type_index] if rt.gc_types else None
+    have = func.deftype
+    if want is not None and have is not None:
+        return have is want or have.is_subtype_of(want)
+    return func.ftype == rt.types[type_index]
+
+
 def eval_const(expr: Expr, rt: Runtime) -> Any:
     """Evaluate a (validated) constant expression to an internal value."""
     stack: list[Any] = []
@@ -393,6 +413,8 @@ def eval_const(expr: Expr, rt: Runtime) -> Any:
             stack.append(rt.func_refs[imm])
         elif name == "global.get":
             stack.append(rt.globals[imm].value)
+        elif name in GC_CONST_OPS:
+            eval_gc_const(name, imm, stack, rt.gc_types)
         elif name in _BINOPS and len(stack) >= 2:
             fn, mask = _BINOPS[name]
             b = stack.pop()

@@ -46,16 +46,22 @@ class ExportType:
 class Canonical:
     """A module's types in runtime form: canonical ids instead of type indices."""
 
-    __slots__ = ("func_types", "ids", "plain")
+    __slots__ = ("func_types", "gc", "ids", "plain")
 
-    def __init__(self, types: list[FuncType]) -> None:
-        self.ids = canonical_ids(types)
+    def __init__(self, types: list[FuncType], gc_types: list | None = None) -> None:
+        # With the canonical GC types (engine.gctypes.DefType, one per type index) a type
+        # index becomes its DefType: iso-recursive identity and declared subtyping.
+        self.ids: list[Any] = list(gc_types) if gc_types else canonical_ids(types)
+        self.gc = bool(gc_types)
         #: True when no type mentions a type index (every Wasm 2.0 module): nothing changes.
         self.plain = not any(isinstance(t, RefType) and isinstance(t.heap, int)
                              for ft in types for t in ft.params + ft.results)
         self.func_types = [self.func_type(ft) for ft in types]
 
     def val(self, t: Any) -> Any:
+        if self.gc and isinstance(t, RefType) and isinstance(t.heap, int) \
+                and t.heap < len(self.ids):
+            return RefType(t.nullable, self.ids[t.heap])
         return canon_valtype(t, self.ids)
 
     def func_type(self, ft: FuncType) -> FuncType:
@@ -93,7 +99,7 @@ class Module:
         self.info: ModuleInfo = info
         #: The module's types with type indices replaced by canonical ids (what instances,
         #: their functions, tables and globals carry; see engine.types.canon_valtype).
-        self.canon = Canonical(info.types)
+        self.canon = Canonical(info.types, info.gc_types)
         self.code: CodeSpan = engine.code_map.register(info, self)
 
     @classmethod

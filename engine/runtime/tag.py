@@ -18,7 +18,7 @@ class Tag:
     """A tag (wasmtime-py shaped): made by the host or by an instance, importable and
     exportable; ``type(store)`` gives its TagType."""
 
-    __slots__ = ("__weakref__", "_store", "_type")
+    __slots__ = ("__weakref__", "_deftype", "_store", "_type")
 
     def __init__(self, store: Any, tag_type: TagType) -> None:
         ft = tag_type.functype if isinstance(tag_type, TagType) else tag_type
@@ -28,13 +28,16 @@ class Tag:
             raise EngineError("non-empty tag result type")
         self._store = store
         self._type = TagType(intern_func_type(tuple(ft.params), ()))
+        self._deftype = None  # a host tag matches by signature
 
     @classmethod
-    def _wasm(cls, store: Any, functype: FuncType) -> Tag:
-        """A tag defined by an instance (``functype``: its canonical runtime type)."""
+    def _wasm(cls, store: Any, functype: FuncType, deftype: Any = None) -> Tag:
+        """A tag defined by an instance (``functype``: its canonical runtime type;
+        ``deftype``: its canonical GC type, for iso-recursive import matching)."""
         self = cls.__new__(cls)
         self._store = store
         self._type = TagType(functype)
+        self._deftype = deftype
         return self
 
     def type(self, store: Any = None) -> TagType:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..compile.numerics import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
-from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, as_ref
+from ..types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, RefType, as_ref
+from .gc import is_any_ref, ref_from_python, ref_to_python
 
 
 class ValType(str):
@@ -82,6 +83,8 @@ def check_ref(t: str, value: Any) -> Any:
     r = as_ref(t)
     if r is None:
         return value
+    if is_any_ref(r):  # GC: opaque boxes unboxed, host values boxed (engine/runtime/gc.py)
+        return ref_from_python(r, value)
     if value is None:
         if not r.nullable:
             raise TypeError(f"expected a non-null reference for {t}, got None")
@@ -115,7 +118,7 @@ def to_python(t: str, value: Any) -> Any:
         return value - (1 << 32) if value & 0x80000000 else value
     if t == I64:
         return value - (1 << 64) if value >> 63 else value
-    return value
+    return ref_to_python(t, value) if isinstance(t, RefType) else value
 
 
 def from_bits(t: str, bits: Any) -> Any:
@@ -139,7 +142,7 @@ def to_bits(t: str, value: Any) -> Any:
         return f32_to_bits(value)
     if t == F64:
         return f64_to_bits(value)
-    return value
+    return ref_to_python(t, value) if isinstance(t, RefType) else value
 
 
 def results_list(count: int, result: Any) -> list[Any]:

@@ -32,6 +32,7 @@ from ..types import (
 )
 from . import optable as T
 from .context import Context, context_of
+from .gc import GC_INSTRUCTIONS, br_on_cast_types, validate_gc
 from .module import check_valtype
 
 # Frame kinds.
@@ -444,6 +445,23 @@ def _run(
                     raise _mismatch()
                 _pop_vals(stack, height, unreach, labels[:-1])
                 stack.extend(labels[:-1])
+        elif name == "br_on_cast" or name == "br_on_cast_fail":
+            label, rt1, rt2 = imm
+            if not 0 <= label < len(ctrls):
+                raise InvalidError(f"unknown label {label}")
+            target = ctrls[-1 - label]
+            labels = target[1] if target[0] == _LOOP else target[2]
+            operand, to_label, fall = br_on_cast_types(ctx.gc_types, rt1, rt2,
+                                                       name == "br_on_cast_fail")
+            if not labels or not _sub(to_label, labels[-1]):
+                raise _mismatch()
+            _pop(stack, height, unreach, operand)
+            _pop_vals(stack, height, unreach, labels[:-1])
+            stack.extend(labels[:-1])
+            stack.append(fall)
+        elif name in GC_INSTRUCTIONS:
+            validate_gc(name, imm, _GcOperands(stack, height, unreach), ctx.gc_types,
+                        ctx.elem_types, ctx.num_datas)
         elif name == "throw":
             ft = _tag(ctx, imm)
             have = stack[max(height, len(stack) - len(ft.params)):]
@@ -571,6 +589,21 @@ def _br_table(stack: list, height: int, unreach: bool, ctrls: list, imm) -> None
             checked.add(key)
             stack.extend(_pop_vals(stack, height, unreach, types))
     _pop_vals(stack, height, unreach, default_types)
+
+
+class _GcOperands:
+    """The body validator's operand stack as engine.validate.gc's Operands."""
+
+    __slots__ = ("height", "stack", "unreach")
+
+    def __init__(self, stack: list, height: int, unreach: bool) -> None:
+        self.stack, self.height, self.unreach = stack, height, unreach
+
+    def pop(self, expected):
+        return _pop(self.stack, self.height, self.unreach, expected)
+
+    def push(self, t) -> None:
+        self.stack.append(t)
 
 
 def _other(ctx: Context, name: str, imm, stack: list, height: int, unreach: bool) -> None:

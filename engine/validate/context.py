@@ -10,6 +10,7 @@ from typing import Any
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, ModuleInfo
 from ..errors import InvalidError
+from ..gctypes import DefType, FuncComp, SubType, canonicalize
 from ..types import (
     FuncType,
     GlobalType,
@@ -56,6 +57,7 @@ class Context:
         "elem_types",
         "features",
         "func_types",
+        "gc_types",
         "globals",
         "imported_func_type_indices",
         "mems",
@@ -98,9 +100,15 @@ class Context:
         self.tags = tags + list(info.tags)
         #: Canonical keys of the types (equal for equivalent types), and the resolver the
         #: subtyping functions of engine.types take.
-        self.type_keys = type_keys(types)
-        keys = self.type_keys
-        self.resolve = lambda index: TypeInfo(keys[index], "func")
+        #: Canonical GC types (engine.gctypes.DefType) of the type index space; the
+        #: translator and the instance read them from ``info.gc_types``. They are the keys
+        #: (canonicalization also reports "unknown type" and "sub type").
+        if not info.rec_groups and types:  # a ModuleInfo built without the GC decoder
+            info.rec_groups = [(SubType(True, (), FuncComp(tuple(ft.params), tuple(ft.results))),)
+                               for ft in types]
+        self.gc_types = info.gc_types = canonicalize(info.rec_groups)
+        self.type_keys = self.gc_types
+        self.resolve = gc_resolver(self.gc_types)
         self.num_imported_globals = len(globals_)
         self.func_types = FuncTypes(imported_funcs, info.funcs, types)
         self.tables = tables + list(info.tables)
@@ -126,6 +134,17 @@ class Context:
     def func_ref_type(self, func_index: int) -> RefType:
         """The type of ``ref.func func_index``: a non-null reference to its type."""
         return RefType(False, self.func_type_index(func_index))
+
+
+def gc_resolver(gc_types: list) -> Any:
+    """The subtyping resolver over canonical types: a type index or a DefType (field types
+    and the results of GC instructions) to its canonical DefType and kind."""
+
+    def resolve(heap: Any) -> TypeInfo:
+        t = heap if type(heap) is DefType else gc_types[heap]
+        return TypeInfo(t, t.kind)
+
+    return resolve
 
 
 def type_keys(types: list[FuncType]) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, ModuleInfo
 from ..errors import InvalidError
+from ..gctypes import GC_CONST_OPS
 from ..types import (
     MAX_TABLE_SIZE,
     MAX_TABLE_SIZE_64,
@@ -14,6 +15,7 @@ from ..types import (
     val_subtype,
 )
 from .context import Context, context_of, feature_on
+from .gc import validate_gc
 
 _CONST_OPS = {"i32.const", "i64.const", "f32.const", "f64.const", "v128.const"}
 _EXTENDED_OPS = {"i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"}
@@ -155,6 +157,9 @@ def _check_const_expr(ctx: Context, expr: Expr | None, expected: str,
             if not 0 <= imm < nfuncs:
                 raise InvalidError(f"unknown function {imm}")
             stack.append(ctx.func_ref_type(imm))
+        elif name in GC_CONST_OPS:
+            validate_gc(name, imm, _ConstOperands(stack, ctx), ctx.gc_types, ctx.elem_types,
+                        ctx.num_datas)
         elif name == "global.get":
             if not 0 <= imm < visible:
                 raise InvalidError(f"unknown global {imm}")
@@ -166,6 +171,24 @@ def _check_const_expr(ctx: Context, expr: Expr | None, expected: str,
             raise InvalidError("constant expression required")
     if len(stack) != 1 or not val_subtype(stack[0], expected, ctx.resolve):
         raise InvalidError("type mismatch")
+
+
+class _ConstOperands:
+    """A constant expression's type stack as engine.validate.gc's Operands."""
+
+    def __init__(self, stack: list, ctx: Context) -> None:
+        self.stack, self.ctx = stack, ctx
+
+    def pop(self, expected):
+        if not self.stack:
+            raise InvalidError("type mismatch")
+        actual = self.stack.pop()
+        if expected is not None and not val_subtype(actual, expected, self.ctx.resolve):
+            raise InvalidError("type mismatch")
+        return actual
+
+    def push(self, t) -> None:
+        self.stack.append(t)
 
 
 def _check_exports(info: ModuleInfo, ctx: Context) -> None:
