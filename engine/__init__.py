@@ -1,4 +1,4 @@
-"""A WebAssembly 2.0 engine in pure Python, with a wasmtime-py shaped public API."""
+"""A WebAssembly 3.0 engine in pure Python, with a wasmtime-py shaped public API."""
 
 from .config import Config
 from .errors import (
@@ -37,8 +37,8 @@ from .runtime import (
     Tag,
     ValType,
 )
-from .text import TextError, wat2wasm
 from .runtime.gc import ref_kind
+from .text import TextError, wat2wasm
 from .types import FuncType, GlobalType, Limits, MemoryType, TableType, TagType
 
 __all__ = [

@@ -195,10 +195,9 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
     filename = f"<wasm function {func_index}>"
     own = {k: v for k, v in consts.items() if shared.get(k, shared) is not v}
     steps = {name: _step(expr) for name, expr in binds.items()}
-    # make returns f itself unless the function tail-calls (it then defines a second
-    # variant, ``f_tail``, and links it as ``f.tail``, see tail.py): only the plain shape
-    # gets a recipe; the other runs make itself.
-    plain = "\n    def entry(" not in source and "\n    def f_tail(" not in source
+    # make returns f itself; a function that tail-calls also defines f_tail and sets
+    # f.tail (see tail.py): only the plain shape gets a recipe.
+    plain = "\n    def f_tail(" not in source
     if _CELLS and plain and None not in steps.values():
         if own:
             head, sep, rest = source.partition("\n")
