@@ -87,7 +87,12 @@ def u32(cursor: Cursor) -> int:
     try:
         return parse_uint(text, 32)
     except ValueError as err:
-        raise cursor.fail(str(err), i) from None
+        # The reference interpreter's wording names the literal's width ("i32 constant out
+        # of range"); it still contains the generic text.
+        message = str(err)
+        if message == "constant out of range":
+            message = "i32 constant out of range"
+        raise cursor.fail(message, i) from None
 
 
 def u64(cursor: Cursor) -> int:
@@ -97,4 +102,9 @@ def u64(cursor: Cursor) -> int:
     try:
         return parse_uint(text, 64)
     except ValueError as err:
-        raise cursor.fail(str(err), i) from None
+        # The reference interpreter's wording names the literal's width ("i64 constant out
+        # of range"); it still contains the generic text.
+        message = str(err)
+        if message == "constant out of range":
+            message = "i64 constant out of range"
+        raise cursor.fail(message, i) from None
