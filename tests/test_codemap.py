@@ -78,6 +78,11 @@ def _retained(make: object) -> int:
     return after - before
 
 
+#: What one Module keeps whatever its function count (ModuleInfo, feature snapshot, code
+#: span, limits): 17.1 B per function in all at n = 1,000 against 13.0 at 100,000.
+MODULE_FIXED = 4096
+
+
 @pytest.mark.parametrize("mode", ["lazy", "lazy-translation"])
 @pytest.mark.parametrize("n", [1_000, 10_000, 100_000])
 def test_module_budget(mode: str, n: int) -> None:
@@ -89,7 +94,9 @@ def test_module_budget(mode: str, n: int) -> None:
     # objects (xdist workers run many tests) must not count against this module.
     retained = min(_retained(lambda: Module(engine, data)) for _ in range(3))
     print(f"{mode} n={n}: {retained / n:.2f} bytes per function")
-    assert retained / n <= 16, f"{retained / n:.2f} bytes per function"
+    # The budget is per function (16 B, measured 13.0 at 100,000 functions) plus the
+    # module's fixed records (MODULE_FIXED), which dominate at small n.
+    assert retained <= 16 * n + MODULE_FIXED, f"{retained / n:.2f} bytes per function"
 
 
 @pytest.mark.parametrize("n", [1_000, 100_000])

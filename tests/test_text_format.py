@@ -166,7 +166,9 @@ def _fake_rows(monkeypatch, rows: dict[str, str]) -> None:
     """Table rows for Wasm 3.0 instructions not yet in engine/opcodes.py, with made-up
     sub-opcodes (0xFB prefix, 200 +): only the immediate kinds are under test."""
     from engine import opcodes
+    from engine.text import instructions
 
+    monkeypatch.setattr(instructions, "_ENCODED", {})  # encodings cached from the real rows
     for i, (name, kind) in enumerate(rows.items()):
         monkeypatch.setitem(opcodes.BY_NAME, name, opcodes.Op(0xFB, 200 + i, name, kind, None,
                                                               None))

@@ -297,7 +297,7 @@ class InstrParser:
         reader = _IMMEDIATES.get(op.imm)
         if reader is None:
             raise cur.fail(f"unsupported immediate kind {op.imm!r}", at)
-        if op.imm == "cast":
+        if op.imm in ("cast", "ref_nonnull", "ref_null"):
             nullable, imm = reader(self, op)
             op = BY_NAME.get(word + "_null", op) if nullable else op
             out += opcode_bytes(op)
@@ -619,5 +619,17 @@ _IMMEDIATES = {
     "br_on_cast": _br_on_cast,
     "fence": lambda p, op: b"\0",
 }
+# The GC rows of engine/opcodes.py name their immediate kinds after what they hold; they are
+# the same immediates as above.
+_IMMEDIATES_GC = {
+    "type_field": "struct_field",
+    "type_count": "array_fixed",
+    "type_data": "array_data",
+    "type_elem": "array_elem",
+    "type_type": "array_copy",
+    "ref_nonnull": "cast",
+    "ref_null": "cast",
+}
+_IMMEDIATES.update({kind: _IMMEDIATES[same] for kind, same in _IMMEDIATES_GC.items()})
 
 __all__ = ["FuncScope", "InstrParser", "natural_alignment"]
