@@ -58,7 +58,8 @@ def test_trap_traceback_formats() -> None:
     store, ex = _instance("eager")
     with pytest.raises(Trap) as info:
         ex["load"](store, 70000)
-    text = "".join(traceback.format_exception(info.value))
+    exc = info.value
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     assert "out of bounds memory access" in text
     if CPY311:
         assert 'File "<wasm function 4>"' in text and ", in f" in text
