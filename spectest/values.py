@@ -180,10 +180,13 @@ def _ref_matches(t: str, value: object, got: object, kind: Callable[[object], st
         if got is None or isinstance(got, (int, bool)):
             return False
         return REF_HEAP[t] in KIND_BELOW.get(kind(got) or default_kind(got), set())
-    if t == "externref":
-        return got is ExternRef.of(int(value))
-    if t == "anyref":
-        return got is HostRef.of(int(value))
+    if t in ("externref", "anyref"):
+        # One host address N in two forms: the reference interpreter's (ref.extern N) is the
+        # externalized (ref.host N), so extern.convert_any / any.convert_extern keep N; an
+        # engine that keeps the host object itself through the conversion returns the
+        # argument's form.
+        n = int(value)
+        return got is ExternRef.of(n) or got is HostRef.of(n)
     raise ValueError_(f"unsupported expected reference {t} {value!r}")
 
 
