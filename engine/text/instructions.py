@@ -619,9 +619,10 @@ _IMMEDIATES = {
     "br_on_cast": _br_on_cast,
     "fence": lambda p, op: b"\0",
 }
-# The GC rows of engine/opcodes.py name their immediate kinds after what they hold; they are
-# the same immediates as above.
-_IMMEDIATES_GC = {
+# Rows of engine/opcodes.py (GC, atomics) that name their immediate kinds after what they
+# hold; they are the same immediates as above.
+_IMMEDIATES_ALIASES = {
+    "reserved_zero": "fence",  # atomic.fence's zero byte
     "type_field": "struct_field",
     "type_count": "array_fixed",
     "type_data": "array_data",
@@ -630,6 +631,6 @@ _IMMEDIATES_GC = {
     "ref_nonnull": "cast",
     "ref_null": "cast",
 }
-_IMMEDIATES.update({kind: _IMMEDIATES[same] for kind, same in _IMMEDIATES_GC.items()})
+_IMMEDIATES.update({kind: _IMMEDIATES[same] for kind, same in _IMMEDIATES_ALIASES.items()})
 
 __all__ = ["FuncScope", "InstrParser", "natural_alignment"]
