@@ -215,7 +215,12 @@ class Collector:
                 for name, p in manifest.pins.items()}
         modes = sorted({e.mode for e in self.entries}, key=lambda m: (
             manifest.modes.index(m) if m in manifest.modes else 99, m))
-        return rep.build(config.getoption("spectest_engine"), modes, self.entries, pins)
+        # the manifest's order of pins and suites, not the order items finished in
+        pin_order = {name: i for i, name in enumerate(manifest.pins)}
+        suite_order = {name: i for i, name in enumerate(manifest.suites)}
+        entries = sorted(self.entries, key=lambda e: (
+            pin_order.get(e.pin, 99), suite_order.get(e.suite, 99), e.script, e.mode))
+        return rep.build(config.getoption("spectest_engine"), modes, entries, pins)
 
 
 def pytest_configure(config: pytest.Config) -> None:
