@@ -77,7 +77,7 @@ class Manifest:
             for r in self.data.get("reasons") or []]
         path_suite = self.data.get("path_suite") or {}
         self.path_converters: tuple[str, ...] = tuple(
-            path_suite.get("converters", ("wasm-tools", "wabt")))
+            path_suite.get("converters", ("wasm-tools", "wabt", "own")))
         self.path_features: dict[str, bool] = {
             str(k): bool(v) for k, v in (path_suite.get("features") or {}).items()}
         self._index = self._build_index()

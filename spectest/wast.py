@@ -32,7 +32,9 @@ _NULL_TYPES = {
 _REF_RESULTS = {"ref.func": "funcref", "ref.extern": "externref", "ref.any": "anyref",
                 "ref.eq": "eqref", "ref.i31": "i31ref", "ref.struct": "structref",
                 "ref.array": "arrayref", "ref.exn": "exnref", "ref.host": "anyref"}
-_MODULE_ASSERTIONS = {"assert_malformed", "assert_invalid", "assert_unlinkable"}
+_MODULE_ASSERTIONS = {"assert_malformed", "assert_invalid", "assert_unlinkable",
+                      "assert_malformed_custom", "assert_invalid_custom"}
+_UNPARSED_QUOTES = {"assert_malformed", "assert_malformed_custom"}  # left to the consumer
 
 
 class ScriptWriter:
@@ -136,7 +138,7 @@ class ScriptWriter:
         text = _text(cur.string())
         cur.close()
         out: dict[str, Any] = {"type": kind, "line": line}
-        out.update(self.write_module(form, parse_quote=kind != "assert_malformed"))
+        out.update(self.write_module(form, parse_quote=kind not in _UNPARSED_QUOTES))
         out["text"] = text
         return out
 

@@ -148,6 +148,14 @@ def test_custom_sections_and_annotations() -> None:
     assert wasm.endswith(b"\x00\x04\x01byz")
 
 
+def test_branch_hint_annotation_is_ignored_once_and_refused_twice() -> None:
+    hinted = '(func (param i32) (@metadata.code.branch_hint "\\01") (if (local.get 0) (then)))'
+    assert wat2wasm(hinted) == wat2wasm("(func (param i32) (if (local.get 0) (then)))")
+    twice = hinted.replace("(if", '(@metadata.code.branch_hint "\\00") (if')
+    with pytest.raises(TextError, match="branch_hint annotation: duplicate annotation"):
+        wat2wasm(twice)
+
+
 def test_memory64_multi_memory_and_page_size() -> None:
     wasm = wat2wasm("(memory i64 1) (memory $m 1 2 shared) (memory 0 (pagesize 1)) "
                     "(func (drop (i32.load $m offset=8 (i32.const 0))))")

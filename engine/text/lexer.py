@@ -282,6 +282,9 @@ def _skip_block_comment(source: str, pos: int, fail: callable) -> int:
     return len(source)
 
 
+_BRANCH_HINT = "metadata.code.branch_hint"
+
+
 def strip_annotations(tokens: Tokens, keep: frozenset[str] = frozenset({"custom"})) -> Tokens:
     """The tokens without annotations (``(@name ...)`` spans), except those named in
     ``keep``, which stay whole for the module parser (``@custom`` becomes a custom section)."""
@@ -297,7 +300,13 @@ def strip_annotations(tokens: Tokens, keep: frozenset[str] = frozenset({"custom"
     while i < n:
         kind = kinds[i]
         if kind == ANNOT and texts[i] not in keep:
-            i = match[i] + 1
+            after = match[i] + 1
+            if (texts[i] == _BRANCH_HINT and after < n and kinds[after] == ANNOT
+                    and texts[after] == _BRANCH_HINT):
+                # Custom annotations appendix: at most one branch hint per instruction.
+                raise TextError(f"@{_BRANCH_HINT} annotation: duplicate annotation",
+                                *tokens.where(after))
+            i = after
             continue
         if kind == LPAREN or kind == ANNOT:
             open_stack.append(len(new_kinds))
