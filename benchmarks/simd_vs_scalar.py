@@ -13,26 +13,20 @@ from __future__ import annotations
 
 import argparse
 import struct
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from benchmarks.build import wat2wasm_path
 from benchmarks.timing import median_time
 
 SIMD_DIR = Path(__file__).parent / "kernels" / "simd"
 
 
 def wasm_bytes(name: str) -> bytes:
-    """Assemble ``kernels/simd/<name>.wat`` with wat2wasm (SIMD is on by default)."""
-    tool = wat2wasm_path()
-    if tool is None:
-        raise SystemExit("wat2wasm not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"{name}.wasm"
-        subprocess.run([tool, str(SIMD_DIR / f"{name}.wat"), "-o", str(out)], check=True)
-        return out.read_bytes()
+    """Assemble ``kernels/simd/<name>.wat`` with the engine's own text front end (the same
+    bytes wabt's wat2wasm writes, up to the name section; no external tool needed)."""
+    from engine import wat2wasm
+
+    return wat2wasm((SIMD_DIR / f"{name}.wat").read_text())
 
 
 def instantiate(name: str, mode: str):

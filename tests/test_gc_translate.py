@@ -8,11 +8,11 @@ Each body runs in the structured and the flat translation.
 
 from __future__ import annotations
 
-import subprocess
 import types as pytypes
 
 import pytest
 
+from engine import wat2wasm
 from engine.binary.instructions import read_instrs
 from engine.binary.module import Body
 from engine.binary.sections import decode_module
@@ -54,8 +54,7 @@ def fb(sub: int, *imms: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def info():
-    wasm = subprocess.run(["wasm-tools", "parse", "-"], input=WAT.encode(),
-                          capture_output=True, check=True).stdout
+    wasm = wat2wasm(WAT)
     m = decode_module(wasm)
     m.gc_types = GC_TYPES
     return m

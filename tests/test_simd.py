@@ -260,7 +260,7 @@ def _arg(v: dict) -> object:
         w = int(v["lane_type"][1:])
         return vec([int(x) for x in v["value"]], w)
     if t in ("i32", "i64"):
-        return int(v["value"])
+        return int(v["value"]) & ((1 << int(t[1:])) - 1)  # wast2json: unsigned, own: signed
     if t == "f32":
         return _f32_bits_to_val(int(v["value"]))
     if t == "f64":
@@ -278,7 +278,7 @@ def _lane_matches(bits: int, expect: str, w: int) -> bool:
         if expect == "nan:canonical":
             return bits & frac == quiet
         return bool(bits & quiet)
-    return bits == int(expect)
+    return bits == int(expect) & ((1 << w) - 1)  # wast2json writes lanes unsigned, own signed
 
 
 def _result_matches(got: object, exp: dict) -> bool:
@@ -289,7 +289,7 @@ def _result_matches(got: object, exp: dict) -> bool:
         w = int(exp["lane_type"][1:])
         return all(_lane_matches(x, e, w) for x, e in zip(lanes(got, w), exp["value"]))
     if t in ("i32", "i64"):
-        return got == int(exp["value"])
+        return got == int(exp["value"]) & ((1 << int(t[1:])) - 1)
     if t == "f32":
         return _lane_matches(f32_to_bits(got), exp["value"], 32)
     if t == "f64":
