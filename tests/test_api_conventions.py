@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from test_api import MODES, instantiate, wat
+from text_suites import strip_name_sections
 
 from engine import (
     CompileError,
@@ -149,29 +150,9 @@ def test_frames_name_functions_innermost_first(store: Store) -> None:
     assert offsets == sorted(offsets)  # inner is defined first: its body comes first
 
 
-def without_name_section(wasm: bytes) -> bytes:
-    """The module without its "name" custom section (sections: id byte, u32 size, body)."""
-    out, pos = bytearray(wasm[:8]), 8
-    while pos < len(wasm):
-        start, size, shift = pos, 0, 0
-        pos += 1
-        while True:
-            byte = wasm[pos]
-            pos += 1
-            size |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        body = wasm[pos:pos + size]
-        if not (wasm[start] == 0 and body[:5] == b"\x04name"):
-            out += wasm[start:pos + size]
-        pos += size
-    return bytes(out)
-
-
 def test_frames_without_name_section(store: Store) -> None:
     host = Func(store, FuncType([], []), lambda: None)
-    data = without_name_section(wat(FRAMES))
+    data = strip_name_sections(wat(FRAMES))
     assert b"\x04name" not in data and len(data) < len(wat(FRAMES))
     ex = Instance(store, Module(store.engine, data), [host]).exports(store)
     with pytest.raises(Trap) as info:
