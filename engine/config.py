@@ -24,7 +24,7 @@ COMPILATION_MODES = (EAGER, LAZY_TRANSLATION, LAZY)
 DEFAULT_MAX_CALL_DEPTH = 3000
 
 #: Standard feature flags, with wasmtime-py's names, and their defaults: every standard
-#: Wasm 3.0 feature is on. The decoder and validator consult them (``engine.features``);
+#: Wasm 3.0 feature is on (the legacy exception handling, not a standard, is off). The decoder and validator consult them (``engine.features``);
 #: the conformance manifest turns some off for a pin whose expectations follow an older rule.
 FEATURES: dict[str, bool] = {
     "wasm_bulk_memory": True,
@@ -42,6 +42,10 @@ FEATURES: dict[str, bool] = {
     "wasm_function_references": True,
     "wasm_exceptions": True,
     "wasm_gc": True,
+    # The legacy (phase 3, pre-3.0) exception handling instructions: try / catch /
+    # catch_all / delegate / rethrow. Never standardised, still shipped by browsers; off by
+    # default, as in wasmparser (whose name it keeps: wasmtime-py has no such flag).
+    "legacy_exceptions": False,
 }
 
 #: Features standardised after Wasm 2.0 (or still proposals): a Wasm 2.0 pin turns them off.
@@ -56,6 +60,7 @@ POST_2_0_FEATURES = (
     "wasm_function_references",
     "wasm_exceptions",
     "wasm_gc",
+    "legacy_exceptions",
 )
 
 
@@ -65,7 +70,7 @@ _SNAPSHOTS: dict[tuple[bool, ...], Mapping[str, bool]] = {}
 def features_snapshot(features: Mapping[str, bool]) -> Mapping[str, bool]:
     """A read-only copy of a feature-flag set, shared by every module decoded with the same
     flags (a module keeps its flags for lazy decoding and validation without a dict each)."""
-    key = tuple(bool(features.get(name, True)) for name in FEATURES)
+    key = tuple(bool(features.get(name, FEATURES[name])) for name in FEATURES)
     snap = _SNAPSHOTS.get(key)
     if snap is None:
         snap = _SNAPSHOTS.setdefault(key, MappingProxyType(dict(zip(FEATURES, key))))

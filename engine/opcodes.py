@@ -312,6 +312,19 @@ _EXCEPTIONS_TABLE = """
 1F try_table try_table -
 """
 
+# Legacy exception handling (phase 3, never standardised): ``try`` opens a block whose
+# ``catch x`` / ``catch_all`` start handler bodies (like ``else``); ``delegate l`` ends a try
+# instead of ``end`` and hands its exceptions to label ``l``; ``rethrow l`` re-raises what
+# the catch of label ``l`` caught. ``catch`` and ``delegate`` read their u32 outside the
+# decoder's inline index path (they change the block structure).
+_LEGACY_EXCEPTIONS_TABLE = """
+06 try block -
+07 catch tag -
+09 rethrow label -
+18 delegate label -
+19 catch_all - -
+"""
+
 _WIDE_ARITHMETIC_TABLE = """
 FC:19 i64.add128 - i64 i64 i64 i64 -> i64 i64
 FC:20 i64.sub128 - i64 i64 i64 i64 -> i64 i64
@@ -690,6 +703,7 @@ ALL_OPS: list[Op] = (
     + _parse(_TAIL_CALL_TABLE, "wasm_tail_call")
     + _parse(_FUNCTION_REFERENCES_TABLE, "wasm_function_references")
     + _parse(_EXCEPTIONS_TABLE, "wasm_exceptions")
+    + _parse(_LEGACY_EXCEPTIONS_TABLE, "legacy_exceptions")
     + _parse(_WIDE_ARITHMETIC_TABLE, "wasm_wide_arithmetic")
     + _parse(_ATOMIC_TABLE + _atomic_rmw_rows(), "wasm_threads", hex_sub=True)
     + _parse(_GC_TABLE, "wasm_gc")

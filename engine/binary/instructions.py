@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from ..config import FEATURES
 from ..errors import ImplementationLimitError
-from ..opcodes import ALL_OPS, PREFIXED, Op
+from ..opcodes import ALL_OPS, PREFIXED, SINGLE, Op
 from ..types import SHORTHAND_CODES, VALTYPE_CODES, RefType
 from .gc_immediates import GC_READERS
 from .module import Body, Catch, Expr, Instr, ModuleInfo
@@ -38,6 +38,13 @@ MAX_LOCALS = 50_000
 _END = 0x0B
 _TRY_TABLE = 0x1F
 _ELSE = 0x05
+# Legacy exception handling: try opens a block, catch / catch_all / delegate continue or end it.
+_TRY, _CATCH, _DELEGATE, _CATCH_ALL = 0x06, 0x07, 0x18, 0x19
+_CLAUSES = frozenset((_CATCH, _DELEGATE, _CATCH_ALL))
+# What an open block may still take (``read_instrs``' block stack): nothing but ``end``; an
+# ``else`` (an if before its else); catch / catch_all / delegate (a try before any clause);
+# catch / catch_all (a try after a catch).
+_PLAIN, _IF_OPEN, _TRY_OPEN, _TRY_CAUGHT = 0, 1, 2, 3
 
 # --- immediate readers: (data, pos) -> (value, pos) ------------------------------------
 
@@ -260,11 +267,19 @@ class _Tables(NamedTuple):
     prefixed: dict[int, dict[int, Any]]  # prefix -> sub-opcode -> entry
 
 
+def _no_immediate(data: bytes, pos: int) -> tuple[Any, int]:
+    return None, pos
+
+
 def _entry(op: Op, readers: dict[str, Any]) -> tuple[Op, Any, Any]:
     """(op, reader, shared instruction tuple for immediate-less ops)."""
     if op.imm not in readers:
         raise KeyError(f"decoder has no reader for immediate kind {op.imm!r} of {op.name}")
     reader = readers[op.imm]
+    if not op.prefix and op.code in _CLAUSES:
+        # Legacy catch / catch_all / delegate change the block structure: a real reader
+        # sends them down the loop's general path, where structure is checked.
+        reader = read_u32 if reader is _U32 else _no_immediate
     return op, reader, (op, None) if reader is None else None
 
 
@@ -275,7 +290,8 @@ _BY_ID: dict[int, tuple[Any, _Tables]] = {}
 
 
 def tables_for(features: Mapping[str, bool] | None) -> _Tables:
-    """The decoding tables for a feature set (None: every feature on); built once per set."""
+    """The decoding tables for a feature set (None, or a flag it lacks: the defaults of
+    ``engine.config.FEATURES``, every standard feature on); built once per set."""
     if features is None:
         features = FEATURES
     hit = _BY_ID.get(id(features))
@@ -289,7 +305,7 @@ def tables_for(features: Mapping[str, bool] | None) -> _Tables:
 
 
 def _build_tables(features: Mapping[str, bool]) -> _Tables:
-    key = tuple(bool(features.get(name, True)) for name in FEATURES)
+    key = tuple(bool(features.get(name, FEATURES[name])) for name in FEATURES)
     tables = _TABLES.get(key)
     if tables is None:
         on = dict(zip(FEATURES, key))
@@ -336,8 +352,8 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
     append = instrs.append
     single, prefixed = tables_for(features)
     u32 = _U32
-    # One entry per open block: True while it is an `if` that may still take an `else`.
-    blocks: list[bool] = []
+    # One entry per open block: what it may still take besides `end` (_PLAIN, _IF_OPEN, ...).
+    blocks: list[int] = []
     while True:
         b = data[pos]
         pos += 1
@@ -346,7 +362,7 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
             if b >= 0xFB and b in prefixed:
                 entry, pos = _prefixed(data, pos, b, need_data_count, prefixed)
             else:
-                raise fail(f"illegal opcode {b:02x}")
+                raise _illegal(b)
         op, reader, shared = entry
         if shared is not None:
             append(shared)
@@ -355,9 +371,9 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
                     return instrs, pos
                 blocks.pop()
             elif b == _ELSE:
-                if not blocks or not blocks[-1]:
+                if not blocks or blocks[-1] != _IF_OPEN:
                     raise fail("END opcode expected")
-                blocks[-1] = False
+                blocks[-1] = _PLAIN
         elif reader is u32:
             v = data[pos]
             if v < 0x80:
@@ -368,8 +384,32 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
         else:
             imm, pos = reader(data, pos)
             append((op, imm))
-            if b < 5 or b == _TRY_TABLE:  # block 0x02, loop 0x03, if 0x04, try_table 0x1F
-                blocks.append(b == 4)  # (prefixed ops have b >= 0xFC)
+            # block 0x02, loop 0x03, if 0x04, try 0x06, try_table 0x1F (prefixed: b >= 0xFB)
+            if b < 7 or b == _TRY_TABLE:
+                blocks.append(_IF_OPEN if b == 4 else _TRY_OPEN if b == _TRY else _PLAIN)
+            elif b in _CLAUSES:
+                _clause(blocks, b)
+
+
+def _illegal(b: int) -> Exception:
+    """The error for an opcode byte the feature set lacks: a row of a feature that is off
+    says which flag would enable it."""
+    op = SINGLE[b]
+    if op is not None and op.feature:
+        return fail(f"illegal opcode {b:02x} ({op.name} needs the {op.feature} feature)")
+    return fail(f"illegal opcode {b:02x}")
+
+
+def _clause(blocks: list[int], b: int) -> None:
+    """A legacy catch / catch_all / delegate: only inside a try, catch_all at most once and
+    last, delegate only before any catch (it ends the try)."""
+    state = blocks[-1] if blocks else _PLAIN
+    if state < _TRY_OPEN or (b == _DELEGATE and state != _TRY_OPEN):
+        raise fail("END opcode expected")
+    if b == _DELEGATE:
+        blocks.pop()
+    else:
+        blocks[-1] = _TRY_CAUGHT if b == _CATCH else _PLAIN
 
 
 def read_const_expr(data: bytes, pos: int,

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, tail, visit_exceptions, visit_refs, wide
+from . import atomics, tail, visit_exceptions, visit_legacy, visit_refs, wide
 from . import numerics as N
 from .codeobj import build_factory
 from .gc_helpers import GC_HELPERS
@@ -59,6 +59,7 @@ def base_globals() -> dict[str, Any]:
     g.update(tail.HELPERS)
     g.update(visit_refs.HELPERS)
     g.update(visit_exceptions.HELPERS)
+    g.update(visit_legacy.HELPERS)
     g.update(GC_HELPERS)
     g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
@@ -127,11 +128,16 @@ def _function(name: str, gen: Any, body: list[str]) -> list[str]:
     if gen.flat:
         body = ["            while True:", *body, '                raise Trap("unreachable")']
     body = ["            " + line for line in gen.prologue] + body  # function-entry fuel
-    if gen.uses_try:
+    to_caller = gen.delegates_to_caller()  # a legacy delegate to the caller (visit_legacy)
+    if gen.uses_try or to_caller:
         out.append("        try:")
         out.extend(body)
-        out.append("        except CATCH as e:")
-        out.append("            raise trap_of(e) from None")
+        if gen.uses_try:
+            out.append("        except CATCH as e:")
+            out.append("            raise trap_of(e) from None")
+        if to_caller:
+            out.append("        except Delegation as d:")
+            out.append("            raise rethrow(d.exc) from None")
     else:  # no handler needed: dedent the body out of the try
         out.extend(line[4:] for line in body)
     return out

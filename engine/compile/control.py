@@ -49,6 +49,7 @@ class Frame:
         "end",
         "exits",
         "for_",
+        "handler",
         "has_else",
         "height",
         "id",
@@ -78,6 +79,7 @@ class Frame:
         self.for_: ForLoop | None = None
         self.catches: tuple = ()  # try_table: its catch clauses
         self.try_mark = 0  # try_table: the generator's mark of its ``try:`` suite
+        self.handler: Any = None  # a legacy try: its handler's state (visit_legacy.py)
 
 
 class BodyFacts(NamedTuple):
@@ -90,6 +92,9 @@ class BodyFacts(NamedTuple):
     max_indent: int  # static indentation of the structured form
     costs: dict[int, int]  # loop start -> fuel of one iteration (see scan)
     entry_cost: int  # fuel charged on function entry
+    # Legacy ``delegate``: instruction index -> the handler region its exceptions go to
+    # (the start of a try / try_table whose handler catches them, -1: the caller).
+    delegates: dict[int, int] = {}
 
 
 class _Open(NamedTuple):
@@ -99,6 +104,9 @@ class _Open(NamedTuple):
     kind: str
     sub: list[int]  # [max Python loops, max indentation] of what it contains
     count: list[int] | None  # instruction counter of a loop (its fuel), else None
+    # Where an exception thrown directly inside goes: the start of the innermost try (in
+    # its body) / try_table around it, -1 for the caller (legacy ``delegate``'s target).
+    region: list[int]
 
 
 def scan(instrs: list) -> BodyFacts:
@@ -116,7 +124,8 @@ def scan(instrs: list) -> BodyFacts:
     targeted: set[int] = set()
     costs: dict[int, int] = {}
     entry = [0]
-    func = _Open(-1, "func", [0, 0], entry)
+    delegates: dict[int, int] = {}
+    func = _Open(-1, "func", [0, 0], entry, [-1])
     opened: list[_Open] = [func]
     counters = [entry]  # the counters of the enclosing loops, innermost last
     counter = entry
@@ -127,21 +136,30 @@ def scan(instrs: list) -> BodyFacts:
             for catch in imm[1]:
                 if catch.label < len(opened):
                     targeted.add(opened[-1 - catch.label].start)
-        if name in ("block", "loop", "if", "for", "try_table"):
+        if name in ("block", "loop", "if", "for", "try_table", "try"):
             count = [0] if name in ("loop", "for") else None
-            opened.append(_Open(i, name, [0, 0], count))
+            handler = name == "try_table" or name == "try"
+            region = [i] if handler else [opened[-1].region[0]]
+            opened.append(_Open(i, name, [0, 0], count, region))
             if count is not None:
                 counters.append(count)
                 counter = count
         elif name == "else":
             elses[opened[-1].start] = i
-        elif name == "end":
+        elif name == "catch" or name == "catch_all":
+            # a catch body is no longer covered by its try's handler
+            opened[-1].region[0] = opened[-2].region[0]
+        elif name == "end" or name == "delegate":
             fr = opened.pop()
             ends[fr.start] = i
             if not opened:
                 break
+            if name == "delegate" and imm < len(opened):
+                delegates[i] = opened[-1 - imm].region[0]
             loop = fr.start in targeted or fr.kind == "for"
-            handler = fr.kind == "try_table"  # its try: is one more static block
+            # try_table: its try: is one more static block; a legacy try's handler bodies
+            # sit in an ``except ... as`` (two blocks) and an if/elif arm
+            handler = 1 if fr.kind == "try_table" else 2 if fr.kind == "try" else 0
             loops = fr.sub[0] + loop + handler
             indent = fr.sub[1] + loop + (fr.kind == "if") + handler
             parent = opened[-1].sub
@@ -161,7 +179,8 @@ def scan(instrs: list) -> BodyFacts:
             for lab in (*imm[0], imm[1]):
                 if lab < len(opened):
                     targeted.add(opened[-1 - lab].start)
-    return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0])
+    return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
+                     delegates)
 
 
 class Control:
@@ -348,6 +367,9 @@ class Control:
             return
         if kind == "try_table":
             self.end_try(fr)
+            return
+        if kind == "try":
+            self.end_legacy_try(fr)
             return
         if kind == "if":
             if self.live and self.returns_from(fr):

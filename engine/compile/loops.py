@@ -86,7 +86,7 @@ def _body_writes(instrs: list, start: int, stop: int, fixed: set[str]) -> set[st
             depth += 1
         elif name == "end":
             depth -= 1
-        elif name in ("br_on_null", "br_on_non_null", "try_table"):
+        elif name in ("br_on_null", "br_on_non_null", "try_table", "try"):
             return None  # branches of these forms: leave the loop as it is
         elif name in ("br", "br_if", "br_table"):
             labels = (*imm[0], imm[1]) if name == "br_table" else (imm,)

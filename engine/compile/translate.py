@@ -26,6 +26,7 @@ from . import (
     visit_calls,
     visit_exceptions,
     visit_gc,
+    visit_legacy,
     visit_memory,
     visit_numeric,
     visit_refs,
@@ -41,6 +42,7 @@ from .visit_atomics import AtomicVisitors
 from .visit_calls import CallVisitors
 from .visit_exceptions import ExceptionVisitors
 from .visit_gc import GcVisitors
+from .visit_legacy import LegacyVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
 from .visit_refs import RefVisitors
@@ -64,6 +66,7 @@ class _Gen(
     AtomicVisitors,
     RefVisitors,
     ExceptionVisitors,
+    LegacyVisitors,
     GcVisitors,
 ):
     """Source generator for one function body."""
@@ -97,7 +100,7 @@ class _Gen(
         self.live = True
         self.uses_lab = False
         self.uses_try = False
-        self.try_depth = 0  # open try_table constructs
+        self.try_depth = 0  # open try_table / legacy try constructs
         self.tail_in_try = False  # a tail call inside a try_table (see assemble)
         self.hoisted: dict[str, int] = {}  # hoisted invariant -> index of its loop in pyloops
         self.binds: dict[str, str] = {}  # factory-time bindings: name -> expression over rt
@@ -187,16 +190,16 @@ class _Gen(
         for idx, (op, imm) in enumerate(instrs):
             name = op.name
             if not self.live:
-                if name in ("block", "loop", "if", "for", "try_table"):
+                if name in ("block", "loop", "if", "for", "try_table", "try"):
                     dead = Frame(name, idx)
                     dead.dead = True
                     self.ctrl.append(dead)
                     continue
-                if name == "end":
+                if name == "end" or name == "delegate":
                     if self.ctrl[-1].dead:
                         self.ctrl.pop()
                         continue
-                elif name == "else":
+                elif name == "else" or name == "catch" or name == "catch_all":
                     if self.ctrl[-1].dead:
                         continue
                 else:
@@ -215,7 +218,7 @@ class _Gen(
 def _handlers() -> dict[str, Callable[..., None]]:
     table: dict[str, Callable[..., None]] = {}
     for mod in (control, visit_numeric, visit_variables, visit_calls, visit_memory, visit_tables,
-                visit_atomics, visit_refs, visit_exceptions, visit_gc):
+                visit_atomics, visit_refs, visit_exceptions, visit_legacy, visit_gc):
         table.update({name: getattr(_Gen, meth) for name, meth in mod.HANDLERS.items()})
     return table
 

@@ -83,8 +83,7 @@ class ExceptionVisitors:
         live_after = self.live or fr.branched
         self.close(fr.try_mark)
         self.try_depth -= 1
-        exc = f"x{fr.id}"
-        mark = self.open(f"except WasmException as {exc}:")
+        exc, mark = self.open_handler(fr)  # visit_legacy: also takes delegated exceptions
         caught_all = False
         for catch in fr.catches:
             self.restore(fr.height, fr.mark)
@@ -107,7 +106,7 @@ class ExceptionVisitors:
                 break
         self.restore(fr.height, fr.mark)
         if not caught_all:
-            self.emit("raise")
+            self.emit(self.reraise(fr))
         self.close(mark)
         if fr.pyloop:
             self.close_pyloop(fr)

@@ -11,6 +11,12 @@ Immediate kinds known beyond those of the Wasm 2.0 table (for Wasm 3.0 rows as t
 "heaptype" (a heap type), "cast" (a reference type: ref.test/ref.cast, whose nullable form
 is the row named "<name>_null"), "br_on_cast" (label, two reference types -> flags byte),
 "try_table" (block type and catch clauses), "fence" (a zero byte).
+
+Legacy exception handling (the ``legacy_exceptions`` feature; the text parser reads it
+always, the decoder rejects it while the feature is off): flat ``try bt instr* (catch x
+instr*)* (catch_all instr*)? end`` and ``try bt instr* delegate l``, folded ``(try bt (do
+instr*) (catch x instr*)* (catch_all instr*)?)`` and ``(try bt (do instr*) (delegate l))``.
+A delegate's label is read after the try's own label is closed (it names an outer one).
 """
 
 from __future__ import annotations
@@ -26,8 +32,14 @@ from .numbers import F32, F64, parse_float, parse_int, parse_uint
 from .types import heap_type, ref_type, resolve_type_use, type_use, val_type
 
 #: Instruction-table rows that are not words of the text format (reached another way).
-_NOT_TEXT = {"select_t"}
-_BLOCK_WORDS = {"block", "loop", "if", "try_table"}
+_NOT_TEXT = {"select_t", "catch", "catch_all", "delegate"}
+_BLOCK_WORDS = {"block", "loop", "if", "try_table", "try"}
+#: Words that continue or end a legacy ``try`` (flat form) rather than being instructions.
+_TRY_CLAUSES = {"catch", "catch_all", "delegate"}
+# States of a folded legacy try (``Frame.state``): before (do), after it, after a catch,
+# after catch_all, after delegate. A flat try: 0 in its body, 1 after a catch, 2 after
+# catch_all.
+_BEFORE_DO, _AFTER_DO, _AFTER_CATCH, _AFTER_CATCH_ALL, _DELEGATED = range(5)
 _WIDTH = re.compile(r"(?:load|store|rmw|wait)(\d+)(?:x(\d+))?")
 _TYPE_BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64, "v128": 128, "memory": 32}
 _SHAPES = {"i8x16": (16, 8), "i16x8": (8, 16), "i32x4": (4, 32), "i64x2": (2, 64),
@@ -67,12 +79,13 @@ def natural_alignment(name: str) -> int:
 class Frame:
     """An open structured instruction or folded form."""
 
-    kind: str  # "flat" (block/loop/if/try_table), "fold", "fold_block", "if", "then", "else"
+    kind: str  # "flat" (block/loop/if/try_table/try), "fold", "fold_block", "if", "try",
+    # "then" (also a folded try's do / catch / catch_all), "else"
     close: int = -1  # index of the ")" that ends a folded form
     label: str | None = None
     pending: bytes = b""  # bytes to emit when a folded plain form closes
     word: str = ""
-    state: int = 0  # for "if": 0 condition, 1 after then, 2 after else
+    state: int = 0  # "if": 0 condition, 1 after then, 2 after else; try: see _BEFORE_DO
     labels_pushed: bool = False
 
 
@@ -128,6 +141,8 @@ class InstrParser:
             elif kind == LPAREN:
                 if stack and stack[-1].kind == "if":
                     self._if_part(stack)
+                elif stack and stack[-1].kind == "try":
+                    self._try_part(stack)
                 else:
                     self._open_fold(stack)
                 limit = self._limit(stack, end)
@@ -145,8 +160,9 @@ class InstrParser:
     def _flat(self, word: str, stack: list[Frame]) -> None:
         cur = self.cur
         at = cur.i
-        if stack and stack[-1].kind == "if":
-            raise cur.unexpected(at)  # a folded if holds folded conditions and then/else only
+        if stack and stack[-1].kind in ("if", "try"):
+            # a folded if holds folded conditions and then/else only; a folded try do/catch
+            raise cur.unexpected(at)
         if word == "end" or word == "else":
             cur.i += 1
             top = stack[-1] if stack else None
@@ -168,7 +184,30 @@ class InstrParser:
             label = self._block_start(word)
             stack.append(Frame("flat", label=label, word=word))
             return
+        if word in _TRY_CLAUSES:
+            self._flat_clause(word, stack)
+            return
         self._plain(word, self.out)
+
+    def _flat_clause(self, word: str, stack: list[Frame]) -> None:
+        """Flat ``catch x`` / ``catch_all`` / ``delegate l`` of the innermost (flat) try."""
+        cur = self.cur
+        at = cur.i
+        cur.i += 1
+        top = stack[-1] if stack else None
+        if top is None or top.kind != "flat" or top.word != "try" or top.state == 2 \
+                or (word == "delegate" and top.state):
+            raise cur.fail("unexpected token", at)
+        if word == "catch":
+            self.out += _opcode("catch") + uleb(self.ctx.index(cur, "tag"))
+            top.state = 1
+        elif word == "catch_all":
+            self.out += _opcode("catch_all")
+            top.state = 2
+        else:
+            stack.pop()
+            self._pop_label()  # delegate names a label outside the try
+            self.out += _opcode("delegate") + uleb(self._label_index())
 
     def _check_label(self, label: str | None) -> None:
         """An identifier after ``end``/``else`` must repeat the block's label."""
@@ -230,6 +269,10 @@ class InstrParser:
         close = cur.match[i]
         if word in _BLOCK_WORDS and word in BY_NAME:
             cur.i = i + 2
+            if word == "try":
+                label = self._block_start(word)
+                stack.append(Frame("try", close, label, word=word))
+                return
             if word == "if":
                 label = cur.id()
                 bt = self._block_type()
@@ -239,7 +282,8 @@ class InstrParser:
             label = self._block_start(word)
             stack.append(Frame("fold_block", close, label, word=word))
             return
-        if word in ("then", "else", "end") or word not in BY_NAME and word in _BLOCK_WORDS:
+        if word in ("then", "else", "end", "do") or word in _TRY_CLAUSES \
+                or word not in BY_NAME and word in _BLOCK_WORDS:
             raise cur.unexpected(i + 1)
         cur.i = i + 1
         pending = bytearray()
@@ -270,6 +314,35 @@ class InstrParser:
             return
         raise cur.unexpected(cur.i + 1)
 
+    def _try_part(self, stack: list[Frame]) -> None:
+        """Inside a folded try: ``(do ...)``, then ``(catch x ...)``* ``(catch_all ...)``?
+        or ``(delegate l)``."""
+        cur = self.cur
+        frame = stack[-1]
+        word = cur.open_word()
+        state = frame.state
+        if word == "do" and state == _BEFORE_DO:
+            close = cur.open("do")
+            frame.state = _AFTER_DO
+        elif word == "catch" and state in (_AFTER_DO, _AFTER_CATCH):
+            close = cur.open("catch")
+            self.out += _opcode("catch") + uleb(self.ctx.index(cur, "tag"))
+            frame.state = _AFTER_CATCH
+        elif word == "catch_all" and state in (_AFTER_DO, _AFTER_CATCH):
+            close = cur.open("catch_all")
+            self.out += _opcode("catch_all")
+            frame.state = _AFTER_CATCH_ALL
+        elif word == "delegate" and state == _AFTER_DO:
+            cur.open("delegate")
+            self._pop_label()  # delegate names a label outside the try
+            self.out += _opcode("delegate") + uleb(self._label_index())
+            cur.close()
+            frame.state = _DELEGATED
+            return
+        else:
+            raise cur.unexpected(cur.i + 1 if word else cur.i)
+        stack.append(Frame("then", close))
+
     def _close_fold(self, frame: Frame, stack: list[Frame]) -> None:
         if frame.kind == "fold":
             self.out += frame.pending
@@ -281,6 +354,12 @@ class InstrParser:
                 raise self.cur.fail("unexpected token", self.cur.i - 1)
             self._pop_label()
             self.out.append(0x0B)
+        elif frame.kind == "try":
+            if frame.state == _BEFORE_DO:
+                raise self.cur.fail("unexpected token", self.cur.i - 1)
+            if frame.state != _DELEGATED:  # delegate ended the try and closed its label
+                self._pop_label()
+                self.out.append(0x0B)
         # "then" / "else" emit nothing on close
 
     # -- plain instructions -------------------------------------------------------------------

@@ -35,8 +35,9 @@ from .context import Context, context_of
 from .gc import GC_INSTRUCTIONS, br_on_cast_types, validate_gc
 from .module import check_valtype
 
-# Frame kinds.
-_BLOCK, _LOOP, _IF, _ELSE, _FUNC = 0, 1, 2, 3, 4
+# Frame kinds. Legacy exception handling: a try's body, then its catch / catch_all bodies
+# (labels with the spec's ``catch`` flag: what ``rethrow`` may name).
+_BLOCK, _LOOP, _IF, _ELSE, _FUNC, _TRY, _CATCH, _CATCH_ALL = 0, 1, 2, 3, 4, 5, 6, 7
 _NUMERIC = frozenset(("i32", "i64", "f32", "f64"))
 _MAX_LIST_LOCALS = 1 << 16
 
@@ -312,6 +313,8 @@ def _run(
             n_end = len(end)
             if len(stack) - height == n_end and (not n_end or n_end == 1 and stack[-1] == end[0]):
                 del stack[height:]  # fast path: zero or one exactly matching result
+            elif kind >= _TRY:
+                _end_of_body(stack, height, unreach, end)
             else:
                 _pop_vals(stack, height, unreach, end)
                 if len(stack) != height:
@@ -489,6 +492,47 @@ def _run(
             if len(ctrls) > max_ctrls:
                 _too_deep(limits, len(ctrls) - 1, func_index, pos)
             stack.extend(start)
+        elif name == "try":
+            start, end = _block_type(ctx, imm)
+            _pop_vals(stack, height, unreach, start)
+            height = len(stack)
+            unreach = False
+            ctrls.append([_TRY, start, end, height, False, len(inits)])
+            if len(ctrls) > max_ctrls:
+                _too_deep(limits, len(ctrls) - 1, func_index, pos)
+            stack.extend(start)
+        elif name == "catch" or name == "catch_all":
+            frame = ctrls[-1]
+            if frame[0] != _TRY and frame[0] != _CATCH:
+                raise MalformedError(f"{name} without matching try")
+            _end_of_body(stack, height, unreach, frame[2])
+            frame[0] = _CATCH if name == "catch" else _CATCH_ALL
+            frame[4] = unreach = False
+            if len(inits) > frame[5]:
+                _reset_inits(uninit, inits, frame[5])
+            if name == "catch":  # the handler body starts with the tag's payload
+                stack.extend(_tag(ctx, imm).params)
+        elif name == "delegate":
+            frame = ctrls[-1]
+            if frame[0] != _TRY:
+                raise MalformedError("delegate without matching try")
+            _end_of_body(stack, height, unreach, frame[2])
+            if len(inits) > frame[5]:
+                _reset_inits(uninit, inits, frame[5])
+            ctrls.pop()
+            # The label is counted from outside the try: any enclosing label (or the
+            # function's) names where its exceptions are thrown on.
+            if not 0 <= imm < len(ctrls):
+                raise InvalidError(f"unknown label {imm}")
+            stack.extend(frame[2])
+            height, unreach = ctrls[-1][3], ctrls[-1][4]
+        elif name == "rethrow":
+            if not 0 <= imm < len(ctrls):
+                raise InvalidError(f"unknown label {imm}")
+            if ctrls[-1 - imm][0] < _CATCH:
+                raise InvalidError("invalid rethrow label")
+            del stack[height:]
+            unreach = ctrls[-1][4] = True
         elif name == "global.get":
             if not 0 <= imm < len(ctx.globals):
                 raise InvalidError(f"unknown global {imm}")
@@ -504,6 +548,21 @@ def _run(
         else:
             _other(ctx, name, imm, stack, height, unreach)
     raise MalformedError("END opcode expected")
+
+
+def _end_of_body(stack: list, height: int, unreach: bool, end: tuple) -> None:
+    """The end of a legacy try or catch body: exactly the block's results, with the
+    reference interpreter's detailed wording (the legacy scripts expect it)."""
+    have = stack[height:]
+    shown = f"[{' '.join(t or 'bot' for t in have)}]"
+    try:
+        _pop_vals(stack, height, unreach, end)
+    except InvalidError:
+        raise InvalidError(f"type mismatch: instruction requires [{' '.join(end)}] but stack "
+                           f"has {shown}") from None
+    if len(stack) != height:
+        raise InvalidError(f"type mismatch: block requires [{' '.join(end)}] but stack has "
+                           f"{shown}")
 
 
 def _tail_call(callee, results: tuple) -> None:
