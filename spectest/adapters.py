@@ -156,7 +156,11 @@ BUILTIN = {
 def _entry_points() -> dict[str, Any]:
     from importlib.metadata import entry_points
 
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    try:
+        found = entry_points(group=ENTRY_POINT_GROUP)
+    except TypeError:  # Python 3.9 (PyPy): a dict of groups, without the keyword
+        found = entry_points().get(ENTRY_POINT_GROUP, [])
+    return {ep.name: ep for ep in found}
 
 
 def adapter_names() -> list[str]:

@@ -178,14 +178,15 @@ def execute(jobs: list[Job], n_jobs: int, progress: Progress) -> list[ScriptResu
 
 
 def _notes(adapter: Adapter, jobs: list[Job]) -> list[str]:
-    """Feature flags the adapter cannot take (engines that predate feature sets)."""
+    """Feature flags the adapter cannot take (engines that predate feature sets, or lack a
+    proposal)."""
     probe = getattr(adapter, "unapplied_features", None)
     notes = []
     for suite, features in {j.script.suite: j.features for j in jobs}.items():
         missing = probe(features) if probe and features else []
         if missing:
-            notes.append(f"{adapter.name}: its Config has no feature flags yet, so the flags "
-                         f"of suite {suite} were not applied ({', '.join(missing)})")
+            notes.append(f"{adapter.name}: its Config has no such feature flags, so these "
+                         f"flags of suite {suite} were not applied ({', '.join(missing)})")
     return notes
 
 
