@@ -9,6 +9,8 @@ guarded by ``if pc <= <index>:`` inside one ``while True:``, where a jump is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .stack import Entry, var
@@ -94,7 +96,7 @@ class BodyFacts(NamedTuple):
     entry_cost: int  # fuel charged on function entry
     # Legacy ``delegate``: instruction index -> the handler region its exceptions go to
     # (the start of a try / try_table whose handler catches them, -1: the caller).
-    delegates: dict[int, int] = {}
+    delegates: Mapping[int, int] = MappingProxyType({})
 
 
 class _Open(NamedTuple):
