@@ -15,7 +15,6 @@ from engine import (
     Engine,
     Func,
     FuncType,
-    ImplementationLimitError,
     Instance,
     InvalidError,
     MalformedError,
@@ -32,6 +31,13 @@ from engine import (
 #: The translator module (``engine.compile.translate`` is also the name of its function).
 translate_module = importlib.import_module("engine.compile.translate")
 MODES = ["eager", "lazy-translation", "lazy"]
+
+
+@pytest.fixture(params=[False, True], ids=["structured", "flat"])
+def flat(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Translate in the structured form, or in the flat one of very deeply nested bodies."""
+    monkeypatch.setattr(translate_module, "FORCE_FLAT", request.param)
+    return request.param
 
 
 def setup(mode: str, legacy: bool = True) -> tuple[Engine, Store]:
@@ -77,7 +83,7 @@ def test_feature_off_names_the_flag(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_catch_takes_the_payload(mode: str) -> None:
+def test_catch_takes_the_payload(mode: str, flat: bool) -> None:
     store, ex = exports_of(mode, SIMPLE)
     assert ex["f"](store, 41) == 42
 
@@ -115,7 +121,7 @@ def _raiser(store: Store, tag: Tag, raised: list):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("export", ["catch_rethrow", "catch_all_rethrow", "outer", "twice"])
-def test_rethrow_keeps_the_exception_identity(mode: str, export: str) -> None:
+def test_rethrow_keeps_the_exception_identity(mode: str, export: str, flat: bool) -> None:
     raised: list = []
 
     def imports(store: Store) -> list:
@@ -168,7 +174,7 @@ DELEGATE = """
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_delegate(mode: str) -> None:
+def test_delegate(mode: str, flat: bool) -> None:
     store, ex = exports_of(mode, DELEGATE)
     with pytest.raises(WasmException) as info:
         ex["skip"](store, 4)
@@ -222,7 +228,7 @@ LOOPS = """
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_try_inside_loops_and_branches(mode: str) -> None:
+def test_try_inside_loops_and_branches(mode: str, flat: bool) -> None:
     store, ex = exports_of(mode, LOOPS)
     assert ex["evens"](store, 10) == 0 + 2 + 4 + 6 + 8
     assert ex["evens"](store, 1) == 0
@@ -248,7 +254,7 @@ CROSSING = """
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_exceptions_cross_host_calls(mode: str) -> None:
+def test_exceptions_cross_host_calls(mode: str, flat: bool) -> None:
     engine, store = setup(mode)
     tag = Tag(store, TagType(FuncType([ValType.i32()], [])))
     exports: dict = {}
@@ -289,7 +295,7 @@ TAIL = """
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_tail_call_leaves_the_handler(mode: str) -> None:
+def test_tail_call_leaves_the_handler(mode: str, flat: bool) -> None:
     store, ex = exports_of(mode, TAIL)
     with pytest.raises(WasmException):
         ex["tail_in_try"](store)  # the callee's exception is the caller's caller's
@@ -379,8 +385,14 @@ def test_flat_text_form_matches_folded() -> None:
     assert flat == folded
 
 
-def test_flat_translation_is_an_implementation_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flat_form_has_one_handler_and_no_delegation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(translate_module, "FORCE_FLAT", True)
-    engine, _ = setup("eager")
-    with pytest.raises(ImplementationLimitError, match="try in a function nested too deeply"):
-        Module(engine, wat2wasm(SIMPLE))
+    from engine.binary.instructions import decode_body
+    from engine.binary.sections import decode_module
+    from engine.config import features_snapshot
+
+    flags = dict(Config().features, legacy_exceptions=True)
+    module = decode_module(wat2wasm(DELEGATE), features_snapshot(flags))
+    source = translate_module.translate_source(module, 0, decode_body(module, 0))
+    assert source.count("except WasmException as xe:") == 1
+    assert "Delegation" not in source

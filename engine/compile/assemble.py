@@ -127,6 +127,7 @@ def _function(name: str, gen: Any, body: list[str]) -> list[str]:
         out.append("        pc = -1")
     if gen.flat:
         body = ["            while True:", *body, '                raise Trap("unreachable")']
+        body = gen.with_flat_handlers(body)  # legacy try regions (visit_legacy)
     body = ["            " + line for line in gen.prologue] + body  # function-entry fuel
     to_caller = gen.delegates_to_caller()  # a legacy delegate to the caller (visit_legacy)
     if gen.uses_try or to_caller:

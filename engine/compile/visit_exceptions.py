@@ -8,6 +8,8 @@ body, whose ``except WasmException`` clause tests the catch clauses in order and
 their labels (counted from outside the try_table) with the payload (and the exnref); with no
 matching clause it re-raises. Code without ``try_table`` contains no ``try`` for it, so it
 pays nothing for the feature. A trap is not a WasmException and passes through handlers.
+In the flat translation a try_table is a region of the one handler around the dispatch loop
+(visit_legacy.py: ``flat_try_table``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..binary.module import CATCH_ALL, CATCH_REF
-from ..errors import ImplementationLimitError, Trap, WasmException
+from ..errors import Trap, WasmException
 from .stack import var
 
 
@@ -54,10 +56,6 @@ class ExceptionVisitors:
 
     def h_try_table(self, idx: int, op: Any, imm: Any) -> None:
         block_type, catches = imm
-        if self.flat:
-            raise ImplementationLimitError(
-                "try_table in a function nested too deeply for structured translation",
-                "max_nesting", self.facts.max_loops, 0, f"function {self.func_index}")
         fr = self.new_frame("try_table", idx, block_type)
         fr.catches = catches
         # The handler resumes from the state at entry: every entry below gets its slot.
@@ -66,6 +64,9 @@ class ExceptionVisitors:
         fr.mark = len(self.trail)
         fr.params = self.stack[fr.height :]
         self.ctrl.append(fr)
+        if self.flat:  # a region of the one handler of the flat form (visit_legacy)
+            self.flat_try_table(fr)
+            return
         if fr.targeted:
             fr.pyloop = True
             self.open("while True:")
@@ -76,6 +77,9 @@ class ExceptionVisitors:
     def end_try(self, fr: Any) -> None:
         """Close a try_table: the fallthrough keeps its results in slots (evaluated inside
         the ``try``), then the handler dispatches on the catch clauses."""
+        if self.flat:
+            self.flat_end_try_table(fr)
+            return
         if self.live:
             self.assign_slots(fr.height, self.stack[fr.height :])
             if fr.pyloop:
