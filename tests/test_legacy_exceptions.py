@@ -387,12 +387,35 @@ def test_flat_text_form_matches_folded() -> None:
 
 def test_flat_form_has_one_handler_and_no_delegation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(translate_module, "FORCE_FLAT", True)
+    source = _source(DELEGATE, 3)  # skips_between: a try_table and two legacy trys
+    assert "pc = -1" in source
+    assert source.count("except WasmException as xe:") == 1
+    assert "Delegation" not in source
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_deep_nesting_falls_back_to_the_flat_form(mode: str) -> None:
+    # 40 trys, each in the previous one's handler: beyond CPython's static block nesting,
+    # so the function is translated in the flat form; the innermost rethrow unwinds them all
+    depth = 40
+    body = "(throw $e (i32.const 1))"
+    for _ in range(depth):
+        body = (f"(try (do {body}) (catch $e (global.set $n (i32.add (global.get $n) "
+                f"(local.get 0))) (throw $e (i32.const 1))))")
+    text = f"""(module (tag $e (param i32)) (global $n (export "n") (mut i32) (i32.const 0))
+      (func (export "f") (param i32) (result i32)
+        (try (result i32) (do {body} (i32.const -1)) (catch $e (drop) (global.get $n)))))"""
+    store, ex = exports_of(mode, text)
+    assert ex["f"](store, 3) == 3 * depth
+    assert "pc = -1" in _source(text, 0)  # it is the flat form
+
+
+def _source(text: str, func_index: int) -> str:
+    """The Python source the translator generates for one function of a WAT module."""
     from engine.binary.instructions import decode_body
     from engine.binary.sections import decode_module
     from engine.config import features_snapshot
 
     flags = dict(Config().features, legacy_exceptions=True)
-    module = decode_module(wat2wasm(DELEGATE), features_snapshot(flags))
-    source = translate_module.translate_source(module, 0, decode_body(module, 0))
-    assert source.count("except WasmException as xe:") == 1
-    assert "Delegation" not in source
+    module = decode_module(wat2wasm(text), features_snapshot(flags))
+    return translate_module.translate_source(module, func_index, decode_body(module, func_index))
