@@ -384,11 +384,12 @@ def read_instrs(data: bytes, pos: int, need_data_count: bool = False,
         else:
             imm, pos = reader(data, pos)
             append((op, imm))
-            # block 0x02, loop 0x03, if 0x04, try 0x06, try_table 0x1F (prefixed: b >= 0xFB)
-            if b < 7 or b == _TRY_TABLE:
-                blocks.append(_IF_OPEN if b == 4 else _TRY_OPEN if b == _TRY else _PLAIN)
-            elif b in _CLAUSES:
-                _clause(blocks, b)
+            if b < 0x20:  # control (one test for the rest; prefixed ops have b >= 0xFB)
+                # block 0x02, loop 0x03, if 0x04, try 0x06, try_table 0x1F open a block
+                if b < 7 or b == _TRY_TABLE:
+                    blocks.append(_IF_OPEN if b == 4 else _TRY_OPEN if b == _TRY else _PLAIN)
+                elif b in _CLAUSES:
+                    _clause(blocks, b)
 
 
 def _illegal(b: int) -> Exception:
