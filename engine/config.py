@@ -143,6 +143,8 @@ class Config:
 
     Feature flags (``wasm_memory64``, ``wasm_tail_call``, ... see :data:`FEATURES`) are
     booleans named as in wasmtime-py; all standard Wasm 3.0 features are on by default.
+    ``legacy_exceptions`` (wasmparser's name: wasmtime-py has none) enables the legacy
+    exception handling (try / catch / catch_all / delegate / rethrow); off by default.
     """
 
     __slots__ = (

@@ -368,14 +368,23 @@ def test_text_rejections(text: str) -> None:
         wat2wasm(text)
 
 
+@pytest.mark.parametrize("text", [
+    "(module (tag $e) (func try $l catch $m $e end))",
+    "(module (func try $l catch_all $m end))",
+])
+def test_text_repeated_labels_must_match(text: str) -> None:
+    with pytest.raises(TextError, match="mismatching label"):
+        wat2wasm(text)
+
+
 def test_flat_text_form_matches_folded() -> None:
     flat = wat2wasm("""(module (tag $e (param i32))
       (func (result i32)
         try $l (result i32)
           try (result i32) i32.const 1 throw $e delegate $l
-        catch $e
-        catch_all i32.const 0
-        end))""")
+        catch $l $e
+        catch_all $l i32.const 0
+        end $l))""")
     folded = wat2wasm("""(module (tag $e (param i32))
       (func (result i32)
         (try $l (result i32)

@@ -13,10 +13,11 @@ is the row named "<name>_null"), "br_on_cast" (label, two reference types -> fla
 "try_table" (block type and catch clauses), "fence" (a zero byte).
 
 Legacy exception handling (the ``legacy_exceptions`` feature; the text parser reads it
-always, the decoder rejects it while the feature is off): flat ``try bt instr* (catch x
-instr*)* (catch_all instr*)? end`` and ``try bt instr* delegate l``, folded ``(try bt (do
-instr*) (catch x instr*)* (catch_all instr*)?)`` and ``(try bt (do instr*) (delegate l))``.
-A delegate's label is read after the try's own label is closed (it names an outer one).
+always, the decoder rejects it while the feature is off): flat ``try bt instr* (catch id?
+x instr*)* (catch_all id? instr*)? end id?`` (an id repeats the try's label) and ``try bt
+instr* delegate l``, folded ``(try bt (do instr*) (catch x instr*)* (catch_all instr*)?)``
+and ``(try bt (do instr*) (delegate l))``. A delegate's label is read after the try's own
+label is closed (it names an outer one).
 """
 
 from __future__ import annotations
@@ -199,9 +200,14 @@ class InstrParser:
                 or (word == "delegate" and top.state):
             raise cur.fail("unexpected token", at)
         if word == "catch":
+            # ``catch $label? tag``: an identifier followed by an index repeats the label
+            nxt = cur.i + 1
+            if cur.kind() == ID and nxt < cur.end and cur.kinds[nxt] in (ID, NUM):
+                self._check_label(top.label)
             self.out += _opcode("catch") + uleb(self.ctx.index(cur, "tag"))
             top.state = 1
         elif word == "catch_all":
+            self._check_label(top.label)  # ``catch_all $label?``
             self.out += _opcode("catch_all")
             top.state = 2
         else:
