@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, tail, visit_exceptions, visit_refs, wide
+from . import atomics, pypy_helpers, tail, visit_exceptions, visit_refs, wide
 from . import numerics as N
 from .codeobj import build_factory
 from .gc_helpers import GC_HELPERS
@@ -56,6 +56,7 @@ def base_globals() -> dict[str, Any]:
         g[name] = getattr(N, name)
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
+    g.update(pypy_helpers.HELPERS)
     g.update(tail.HELPERS)
     g.update(visit_refs.HELPERS)
     g.update(visit_exceptions.HELPERS)
