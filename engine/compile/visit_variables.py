@@ -11,11 +11,18 @@ class VariableVisitors:
     """Mixin of the generator: local.*, global.*, drop, select."""
 
     def h_local_get(self, idx: int, op: Any, imm: int) -> None:
-        self.stack.append(var(f"l{imm}"))
+        name = f"l{imm}"
+        if name in self.slocals:
+            self.signed_local_get(name)
+            return
+        self.stack.append(var(name))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
-        (v,) = self.take(1)
         name = f"l{imm}"
+        if name in self.slocals:
+            self.signed_local_set(name, tee)
+            return
+        (v,) = self.take(1)
         if v.expr != name:
             self.stmt(f"{name} = {v.expr}", v.eff, (name,))
         if tee:
