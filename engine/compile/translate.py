@@ -43,8 +43,8 @@ from .visit_exceptions import ExceptionVisitors
 from .visit_gc import GcVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
-from .visit_signed64 import Signed64Visitors
 from .visit_refs import RefVisitors
+from .visit_signed64 import Signed64Visitors
 from .visit_simd import SimdVisitors
 from .visit_tables import TableVisitors
 from .visit_variables import VariableVisitors

@@ -6,8 +6,6 @@ the instruction then takes the canonical path of ``visit_numeric.py``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import signed64
 from .stack import Entry
 
