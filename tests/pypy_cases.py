@@ -68,7 +68,35 @@ def module_text() -> str:
         fs.append(_func(ext, "i64 i64", "i64", f"(local.set $a (i64.{ext} (i32.wrap_i64 "
                         "(local.get 0)))) (local.set $r (i64.add (local.get $a) "
                         "(i64.const 1))) (local.get $r)"))
-    return "(module\n" + "\n".join(fs) + "\n)"
+    fs.extend(_memory_and_spills(ab))
+    return "(module (memory 1)\n" + "\n".join(fs) + "\n)"
+
+
+def _memory_and_spills(ab: str) -> list[str]:
+    """i64 loads and stores of every width through signed locals, and entries spilled to
+    temporaries (a ``local.tee`` of a local that an operand below still reads)."""
+    stores = ("(i64.store (i32.const 8) (local.get $a)) (i64.store32 (i32.const 16) "
+              "(local.get $b)) (i64.store16 (i32.const 24) (i64.mul (local.get $a) "
+              "(local.get $b))) (i64.store8 (i32.const 32) (i64.xor (local.get $a) "
+              "(local.get $b))) ")
+    loads = [f"(i64.{w} (i32.const {off}))" for off in (8, 16, 24, 32)
+             for w in ("load", "load8_s", "load8_u", "load16_s", "load16_u", "load32_s",
+                       "load32_u")]
+    mixed = loads[0]
+    for i, ld in enumerate(loads[1:], 1):
+        mixed = f"(i64.xor (i64.rotl {mixed} (i64.const {i * 5})) {ld})"
+    out = [_func("memory", "i64 i64", "i64", ab + stores + f"(local.set $r {mixed}) "
+                 "(local.get $r)")]
+    for i, ld in enumerate(loads):
+        out.append(_func(f"load/{i}", "i64 i64", "i64", ab + stores +
+                         f"(local.set $r {ld}) (local.get $r)"))
+    out.append(_func("spill", "i64 i64", "i64", ab + "(i64.add (i64.mul (local.get $a) "
+                     "(local.get $b)) (local.tee $a (i64.sub (local.get $b) "
+                     "(local.get $a))))"))
+    out.append(_func("spill/u", "i64 i64", "i64", ab + "(i64.add (i64.shr_u (local.get $a) "
+                     "(i64.const 3)) (local.tee $a (i64.rotr (local.get $b) "
+                     "(local.get $a))))"))
+    return out
 
 
 def _instance(wasm: bytes, signed: bool) -> tuple[Store, dict]:

@@ -25,6 +25,7 @@ templates compute what the canonical ones do); normally it is switched off there
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from ..compat import PYPY
@@ -101,7 +102,9 @@ def make_helpers(base: dict[str, Any]) -> dict[str, Any]:
         k = -b & 63
         return (ishl(x, k) | ushr(x, 64 - k)) if k else x
 
-    return dict(base, u64=u64, s64=s64, srl=srl, srotl=srotl, srotr=srotr)
+    q = struct.Struct("<q")
+    return dict(base, u64=u64, s64=s64, srl=srl, srotl=srotl, srotr=srotr,
+                SQ64=q.unpack_from, PQ64=q.pack_into)
 
 
 _NATIVE = _native()

@@ -149,6 +149,12 @@ class OperandStack:
         if e.depth == 0 and not e.eff and (not e.reads or e.const):
             return
         t = self.temp()
+        if e.sexpr is not None:  # PyPy: keep an i64's signed form (visit_signed64.py)
+            self.emit(f"{t} = {e.sexpr}")
+            ne = Entry(t if e.sexpr == e.expr else f"u64({t})", frozenset((t,)), depth=1)
+            ne.sexpr = t
+            self.set_entry(j, ne)
+            return
         self.emit(f"{t} = {e.expr}")
         self.set_entry(j, var(t))
 

@@ -38,9 +38,12 @@ class MemoryVisitors:
             tpl = tpl.replace("M0", m)
         if op.name != "f32.load":
             self.uses_try = True
-        self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
+        ea = self.ea(a, imm[1])
+        self.push(tpl.format(ea=ea), [a], eff=True)
         if op.name.endswith(("8_u", "16_u")):
             self.stack[-1].bits = 8 if op.name.endswith("8_u") else 16
+        if self.slocals and op.name.startswith("i64"):
+            self.signed_load(op.name, tpl, ea)  # PyPy (visit_signed64.py)
 
     def h_store(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
         m = self.mem(imm[2])
@@ -58,7 +61,10 @@ class MemoryVisitors:
                 v = lit(str(int(v.expr) & ((1 << bits) - 1)))
             if v.const or 0 < v.bits <= bits and (v.raw is None or "-" not in v.raw):
                 tpl = tpl.replace(f" & {(1 << bits) - 1:#X}".replace("0X", "0x"), "")
-        self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=v.expr), True)
+        value = v.expr
+        if v.sexpr is not None:  # PyPy: an i64 in signed form (visit_signed64.py)
+            tpl, value = self.signed_store(op.name, tpl, v)
+        self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=value), True)
 
     def h_memory_size(self, idx: int, op: Any, imm: int) -> None:
         shift = self.mem_type(imm).page_size_log2

@@ -59,6 +59,26 @@ class Signed64Visitors:
         self.push(s if nonneg else f"u64({s})", ops)
         self.stack[-1].sexpr = s
 
+    def signed_load(self, name: str, tpl: str, ea: str) -> None:
+        """Give the i64 load just pushed its signed form (read as ``<q`` / sign-extended)."""
+        top = self.stack[-1]
+        if name == "i64.load":
+            top.sexpr = tpl.replace("U64(", "SQ64(", 1).format(ea=ea)
+        elif name.endswith("_s"):  # "(S8(M0, ea)[0] & M64)": the signed read itself
+            top.sexpr = top.expr[1:].rsplit(" & ", 1)[0]
+        else:  # zero-extended: below 2**32, both forms are the same int
+            top.sexpr = top.expr
+
+    @staticmethod
+    def signed_store(name: str, tpl: str, v: Entry) -> tuple[str, str]:
+        """The store template and value text for an i64 value with a signed form: ``<q``
+        for a full store, the signed form under a narrow store's mask (same low bits)."""
+        if name == "i64.store":
+            return tpl.replace("P64(", "PQ64(", 1), v.sexpr
+        if " & 0x" in tpl:
+            return tpl, v.sexpr
+        return tpl, v.expr
+
     def signed_local_get(self, name: str) -> None:
         e = Entry(f"u64({name})", frozenset((name,)), depth=1)
         e.sexpr = name
