@@ -7,6 +7,7 @@ the instruction then takes the canonical path of ``visit_numeric.py``.
 from __future__ import annotations
 
 from . import signed64
+from .ops import VAL
 from .stack import Entry
 
 #: Ops computed on signed forms: the intop helper, or a Python operator.
@@ -105,6 +106,11 @@ class Signed64Visitors:
             if top.sexpr is None and not top.const:
                 self.take(1)
                 self.push_signed(top.expr, [top], nonneg=True)
+            return True
+        if name == "i64.extend_i32_s":
+            (a,) = self.take(1)
+            self.push(VAL[name].format(a=a.expr), [a])
+            stack[-1].sexpr = f"(({a.expr} ^ 0x80000000) - 0x80000000)"
             return True
         if name in _EXTEND:
             if stack[-1].sexpr is None:
