@@ -96,6 +96,13 @@ def _memory_and_spills(ab: str) -> list[str]:
     out.append(_func("spill/u", "i64 i64", "i64", ab + "(i64.add (i64.shr_u (local.get $a) "
                      "(i64.const 3)) (local.tee $a (i64.rotr (local.get $b) "
                      "(local.get $a))))"))
+    # Parameters in signed form across tail calls (the trampoline passes canonical values).
+    out.append('(func $tail (param i64 i64) (result i64) (if (result i64) (i64.eqz '
+               '(local.get 1)) (then (local.get 0)) (else (return_call $tail (i64.add '
+               '(i64.rotl (local.get 0) (i64.const 7)) (local.get 1)) (i64.sub (local.get 1) '
+               '(i64.const 1))))))')
+    out.append(_func("tail", "i64 i64", "i64", "(call $tail (local.get 0) (i64.and "
+                     "(local.get 1) (i64.const 15)))"))
     return out
 
 

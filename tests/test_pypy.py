@@ -12,6 +12,7 @@ benchmark worker and ``tests/pypy_cases.py`` (the native intop and ``_cffi_backe
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -75,6 +76,12 @@ def test_engine_runs_under_pypy() -> None:
 def test_signed_i64_form_matches_the_canonical_templates() -> None:
     """Every op visit_signed64 translates, through signed locals, on edge values: the same
     bits as the canonical translation (here with the portable intop; natively under PyPy)."""
+    assert pypy_cases.signed_mismatches() == []
+
+
+def test_signed_i64_form_in_flat_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same in the flat form (``pc`` dispatch) that deeply nested bodies use."""
+    monkeypatch.setattr(importlib.import_module("engine.compile.translate"), "FORCE_FLAT", True)
     assert pypy_cases.signed_mismatches() == []
 
 

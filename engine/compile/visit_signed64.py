@@ -26,17 +26,20 @@ class Signed64Visitors:
     slocals: frozenset = frozenset()  # the signed locals' names (set by run)
 
     def signed_locals(self, instrs: list) -> frozenset:
-        """The locals kept signed: i64, not parameters (their callers pass the canonical
-        form, tail calls rebind them), not the counter, bound or step of a counted loop."""
+        """The locals kept signed: i64, not the counter, bound or step of a counted loop
+        (``range`` reads them). Parameters arrive canonical (from callers, tail calls and
+        the trampoline alike): the function's prologue converts them."""
         if not signed64.ENABLED:
             return frozenset()
         params = self.ftype.params
         types = self.body.local_types(params)
-        names = {f"l{i}" for i in range(len(params), len(types)) if types[i] == "i64"}
+        names = {f"l{i}" for i, t in enumerate(types) if t == "i64"}
         if names:
             for op, imm in instrs:
                 if op.name == "for":
                     names -= {f"l{imm.counter}", imm.bound, imm.step}
+        self.prologue.extend(f"l{i} = s64(l{i})" for i in range(len(params))
+                             if f"l{i}" in names)
         return frozenset(names)
 
     # -- entries ----------------------------------------------------------------------------
