@@ -96,6 +96,10 @@ def _memory_and_spills(ab: str) -> list[str]:
     out.append(_func("spill/u", "i64 i64", "i64", ab + "(i64.add (i64.shr_u (local.get $a) "
                      "(i64.const 3)) (local.tee $a (i64.rotr (local.get $b) "
                      "(local.get $a))))"))
+    out.append(_func("select", "i64 i64", "i64", ab + "(local.set $r (select (local.get $a) "
+                     "(i64.const -5) (i64.lt_s (local.get $a) (local.get $b)))) (i64.add "
+                     "(local.get $r) (select (i64.const 0x8000000000000000) (local.get $b) "
+                     "(i64.eqz (local.get $a))))"))
     # Parameters in signed form across tail calls (the trampoline passes canonical values).
     out.append('(func $tail (param i64 i64) (result i64) (if (result i64) (i64.eqz '
                '(local.get 1)) (then (local.get 0)) (else (return_call $tail (i64.add '

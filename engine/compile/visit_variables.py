@@ -54,6 +54,8 @@ class VariableVisitors:
                 self.spill(i)
         a, b, c = self.take(3)
         self.push(f"({a.expr} if {self.cond_of(c)} else {b.expr})", [a, b, c])
+        if a.sexpr is not None or b.sexpr is not None:  # PyPy: i64 in signed form
+            self.stack[-1].sexpr = f"({self.sconv(a)} if {self.cond_of(c)} else {self.sconv(b)})"
 
 
 HANDLERS = {
