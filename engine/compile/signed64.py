@@ -31,18 +31,24 @@ from typing import Any
 from ..compat import PYPY
 
 _W = 1 << 64
-_MAXS = (1 << 63) - 1
+_H = 1 << 63
+_MAXS = _H - 1
 _M64 = _W - 1
+
+
+# Both conversions are branch-free on purpose: a test of the sign splits PyPy's trace at
+# every conversion (a bridge per sign), and values of 64-bit hashes take both signs at
+# random (measured: the hash C program at -O0, calls with i64 arguments, 650 -> 60 ms).
 
 
 def u64(x: int) -> int:
     """The canonical (unsigned) i64 of a signed form."""
-    return x if x >= 0 else x + _W
+    return x & _M64
 
 
 def s64(x: int) -> int:
     """The signed form of a canonical i64."""
-    return x if x <= _MAXS else x - _W
+    return (x ^ _H) - _H
 
 
 def _wrap(x: int) -> int:
