@@ -69,7 +69,23 @@ def module_text() -> str:
                         "(local.get 0)))) (local.set $r (i64.add (local.get $a) "
                         "(i64.const 1))) (local.get $r)"))
     fs.extend(_memory_and_spills(ab))
+    fs.extend(_i32_products())
     return "(module (memory 1)\n" + "\n".join(fs) + "\n)"
+
+
+def _i32_products() -> list[str]:
+    """i32 products past 2**63 (the wrapped ``imul`` of visit_numeric on PyPy) in chains."""
+    x, y = "(i32.wrap_i64 (local.get 0))", "(i32.wrap_i64 (local.get 1))"
+    bodies = {
+        "mul_add": f"(i32.add (i32.mul {x} {y}) {y})",
+        "mul_mul": f"(i32.mul (i32.mul {x} {y}) (i32.add {x} {y}))",
+        "mul_sub": f"(i32.sub (i32.mul {x} {y}) (i32.mul {y} (i32.sub {x} {y})))",
+        "mul_and": f"(i32.and (i32.mul {x} {y}) (i32.const 0xFFF0))",
+        "mul_shl": f"(i32.shl (i32.mul {x} {y}) (i32.const 7))",
+        "mul_store": f"(i32.store8 (i32.const 40) (i32.mul {x} {y})) "
+                     "(i32.load8_u (i32.const 40))",
+    }
+    return [_func(f"i32/{k}", "i64 i64", "i32", v) for k, v in bodies.items()]
 
 
 def _memory_and_spills(ab: str) -> list[str]:
