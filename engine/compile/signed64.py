@@ -5,17 +5,20 @@ PyPy an int of 2**63 or more is a heap-allocated bignum, and every 64-bit hash o
 chain leaves the machine-word fast path (measured, PyPy 7.3.11: the hash64 kernel's loop
 37 ms with unsigned locals, 0.37 ms with signed ones; converting at each statement instead
 buys nothing). So on PyPy, when ``__pypy__.intop`` exists, the translator keeps the i64
-locals that are not parameters and not counted-loop variables (those stay canonical for
-``range``) in the signed form ``s`` in [-2**63, 2**63), the same bits:
+locals that are not counted-loop variables (those stay canonical for ``range``) in the
+signed form ``s`` in [-2**63, 2**63), the same bits; parameters arrive canonical and the
+prologue converts them:
 
 * a stack entry may carry ``sexpr``, the signed form of its value, next to ``expr`` (the
   canonical form, which every other consumer keeps using: branches, calls, results,
   globals, memory, slots); a consumer evaluates one of the two, never both;
 * ``local.get`` of a signed local gives ``expr = u64(l)``, ``sexpr = l``; ``local.set``
   stores the value's ``sexpr`` or ``s64(expr)``;
-* the i64 ops below compute on signed forms with ``intop``'s wrapping int_add / int_sub /
-  int_mul / int_lshift / uint_rshift (machine ops in the JIT), or plain bitwise ops and
-  ``>>`` (exact on two's complement). Their canonical form is ``u64(signed form)``.
+* the i64 ops of ``visit_signed64.py`` (add, sub, mul, bitwise, shifts, rotates, compares,
+  extensions, wrap, select, loads and stores) compute on signed forms with ``intop``'s
+  wrapping int_add / int_sub / int_mul / int_lshift / uint_rshift (machine ops in the JIT),
+  or plain bitwise ops and ``>>`` (exact on two's complement); their canonical form is
+  ``u64(signed form)``. The rest (division, clz, conversions to float ...) reads ``expr``.
 
 Every sexpr lies in [-2**63, 2**63): literals are printed signed, locals hold only sexprs
 or ``s64`` of canonical values, and the operations above wrap. Off PyPy the same code runs
