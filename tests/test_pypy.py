@@ -1,14 +1,18 @@
 """The PyPy-specific choices compute the same results, and the engine runs under pypy3.
 
 The translator and the memories pick a few variants on PyPy (``engine.compat.PYPY``):
-``&`` for every ring-op reduction, bytearray memories, the 3.9 popcount. The first tests
-force those variants on this interpreter and check the kernels' checksums against the
-hand-written Python, so CPython CI covers them too; the last runs the PyPy benchmark worker
-when ``pypy3`` is installed (skipped, with that reason, when it is not).
+``&`` for every ring-op reduction, bytearray memories, the 3.9 popcount, i64 locals in
+signed form (``signed64.py``) and bulk memory through ``memmove`` (``pypy_helpers.py``).
+The first tests force those variants on this interpreter (the signed form with the portable
+emulation of ``__pypy__.intop``) and check them against the canonical translation and the
+kernels' hand-written Python, so CPython CI covers them too; the last ones run the PyPy
+benchmark worker and ``tests/pypy_cases.py`` (the native intop and ``_cffi_backend``) under
+``pypy3`` when it is installed (skipped, with that reason, when it is not).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -20,8 +24,9 @@ import pytest
 from benchmarks.runners import load_ours, normalise
 from benchmarks.suite import KERNELS
 from engine import compat
-from engine.compile import ops, visit_numeric
+from engine.compile import ops, pypy_helpers, signed64, visit_numeric
 from engine.runtime import memory
+from tests import pypy_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +37,7 @@ def test_pypy_variants_compute_the_kernels(kernel, mode: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(visit_numeric, "PYPY", True)
     monkeypatch.setattr(memory, "BYTEARRAY_MAX", 1 << 28)
+    monkeypatch.setattr(signed64, "ENABLED", True)
     run = load_ours(kernel.wasm_bytes(), mode)
     n = kernel.quick_size * 3
     assert normalise(kernel.result, run(n)) == normalise(kernel.result, kernel.python(n))
@@ -65,3 +71,42 @@ def test_engine_runs_under_pypy() -> None:
     rec = json.loads(proc.stdout.splitlines()[0])
     assert "error" not in rec, rec
     assert {normalise("i32", r) for r in rec["results"]} == {kernel.python(n)}
+
+
+def test_signed_i64_form_matches_the_canonical_templates() -> None:
+    """Every op visit_signed64 translates, through signed locals, on edge values: the same
+    bits as the canonical translation (here with the portable intop; natively under PyPy)."""
+    assert pypy_cases.signed_mismatches() == []
+
+
+def test_signed_i64_form_in_flat_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same in the flat form (``pc`` dispatch) that deeply nested bodies use."""
+    monkeypatch.setattr(importlib.import_module("engine.compile.translate"), "FORCE_FLAT", True)
+    assert pypy_cases.signed_mismatches() == []
+
+
+def test_signed_i64_form_is_used_when_enabled() -> None:
+    source = pypy_cases.signed_source_sample()
+    assert "iadd(" in source and "u64(" in source, source
+
+
+@pytest.mark.parametrize("value", pypy_cases.VALUES)
+def test_signed_conversions_round_trip(value: int) -> None:
+    s = signed64.s64(value)
+    assert -(1 << 63) <= s < 1 << 63 and s % (1 << 64) == value
+    assert signed64.u64(s) == value
+
+
+@pytest.mark.skipif(not pypy_helpers.HELPERS, reason="_cffi_backend missing (PyPy only)")
+def test_memmove_bulk_helpers_match_numerics() -> None:
+    assert pypy_cases.bulk_mismatches(pypy_helpers.HELPERS) == []
+
+
+@pytest.mark.skipif(shutil.which("pypy3") is None, reason="pypy3 is not installed")
+def test_pypy_cases_under_pypy() -> None:
+    """The native forms: __pypy__.intop and _cffi_backend's memmove."""
+    proc = subprocess.run(["pypy3", str(ROOT / "tests" / "pypy_cases.py")], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=600,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "native=True" in proc.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine.binary import decode_body, decode_module
+from engine.compile import signed64
 from engine.errors import Trap
 from tests.test_compile import T, instantiate, wat2wasm
 
@@ -239,4 +240,5 @@ def test_hoisting_respects_writes_in_the_loop() -> None:
 def test_invariants_leave_the_inner_loop() -> None:
     src = _source(HOIST.replace(
         "(if (i32.eq (local.get $j) (i32.const 2)) (then (local.set $m (i32.add (local.get $m) (i32.const 1)))))", ""), 0)
-    assert "h0 = ((l2 * l1)" in src
+    # PyPy writes an i32 product that may pass 2**63 as the wrapping imul (visit_numeric).
+    assert ("h0 = (imul(l2, l1)" if signed64.ENABLED else "h0 = ((l2 * l1)") in src

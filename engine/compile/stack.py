@@ -36,7 +36,7 @@ MAX_DEPTH = 24  # fold at most this many operators into one expression (parser l
 class Entry:
     """A symbolic operand-stack entry."""
 
-    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads", "wide")
+    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads", "sexpr", "wide")
 
     def __init__(
         self,
@@ -59,6 +59,7 @@ class Entry:
         self.raw: str | None = None
         self.bits = 0
         self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
+        self.sexpr: str | None = None  # PyPy: the i64 value's signed form (signed64.py)
 
 
 NO_READS = frozenset()
@@ -148,6 +149,12 @@ class OperandStack:
         if e.depth == 0 and not e.eff and (not e.reads or e.const):
             return
         t = self.temp()
+        if e.sexpr is not None:  # PyPy: keep an i64's signed form (visit_signed64.py)
+            self.emit(f"{t} = {e.sexpr}")
+            ne = Entry(t if e.sexpr == e.expr else f"u64({t})", frozenset((t,)), depth=1)
+            ne.sexpr = t
+            self.set_entry(j, ne)
+            return
         self.emit(f"{t} = {e.expr}")
         self.set_entry(j, var(t))
 

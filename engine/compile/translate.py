@@ -46,6 +46,7 @@ from .visit_legacy import LegacyVisitors
 from .visit_memory import MemoryVisitors
 from .visit_numeric import NumericVisitors
 from .visit_refs import RefVisitors
+from .visit_signed64 import Signed64Visitors
 from .visit_simd import SimdVisitors
 from .visit_tables import TableVisitors
 from .visit_variables import VariableVisitors
@@ -58,6 +59,7 @@ class _Gen(
     OperandStack,
     Control,
     NumericVisitors,
+    Signed64Visitors,
     VariableVisitors,
     CallVisitors,
     MemoryVisitors,
@@ -178,6 +180,7 @@ class _Gen(
             if instrs is not body.instrs:  # rewritten: the branches to the loops are gone
                 facts = scan(instrs)._replace(costs=facts.costs, entry_cost=facts.entry_cost)
         self.instrs = instrs
+        self.slocals = self.signed_locals(instrs)  # PyPy: i64 locals in signed form
         self.ends, self.elses, self.targeted = facts.ends, facts.elses, facts.targeted
         self.if_marks: list[int] = []
         self.prologue.extend(self.meter(facts.entry_cost))

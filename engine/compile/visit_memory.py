@@ -7,6 +7,7 @@ from typing import Any
 from ..binary.module import MEMORY
 from ..types import MemoryType
 from .ops import LOADS, STORES
+from .pypy_helpers import HELPERS as PYPY_HELPERS
 from .stack import Entry, lit
 
 
@@ -37,9 +38,12 @@ class MemoryVisitors:
             tpl = tpl.replace("M0", m)
         if op.name != "f32.load":
             self.uses_try = True
-        self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
+        ea = self.ea(a, imm[1])
+        self.push(tpl.format(ea=ea), [a], eff=True)
         if op.name.endswith(("8_u", "16_u")):
             self.stack[-1].bits = 8 if op.name.endswith("8_u") else 16
+        if self.slocals and op.name.startswith("i64"):
+            self.signed_load(op.name, tpl, ea)  # PyPy (visit_signed64.py)
 
     def h_store(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
         m = self.mem(imm[2])
@@ -57,7 +61,10 @@ class MemoryVisitors:
                 v = lit(str(int(v.expr) & ((1 << bits) - 1)))
             if v.const or 0 < v.bits <= bits and (v.raw is None or "-" not in v.raw):
                 tpl = tpl.replace(f" & {(1 << bits) - 1:#X}".replace("0X", "0x"), "")
-        self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=v.expr), True)
+        value = v.expr
+        if v.sexpr is not None:  # PyPy: an i64 in signed form (visit_signed64.py)
+            tpl, value = self.signed_store(op.name, tpl, v)
+        self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=value), True)
 
     def h_memory_size(self, idx: int, op: Any, imm: int) -> None:
         shift = self.mem_type(imm).page_size_log2
@@ -71,20 +78,31 @@ class MemoryVisitors:
         (a,) = self.take(1)
         self.push(f"({m}.grow({a.expr}) & {mask})", [a], eff=True)
 
+    def bulk(self, helper: str, *mems: int) -> str:
+        """The helper of a bulk memory op on ``mems``: on PyPy the ``memmove`` variant of
+        pypy_helpers.py (16-60x faster there) unless a memory is shared."""
+        raw = helper + "_raw"
+        if raw in PYPY_HELPERS and not any(self.mem_type(i).shared for i in mems):
+            return raw
+        return helper
+
     def h_memory_fill(self, idx: int, op: Any, imm: int) -> None:
         d, v, n = self.take(3)
-        self.stmt(f"mem_fill({self.mem(imm)}, {d.expr}, {v.expr}, {n.expr})", True)
+        fill = self.bulk("mem_fill", imm)
+        self.stmt(f"{fill}({self.mem(imm)}, {d.expr}, {v.expr}, {n.expr})", True)
 
     def h_memory_copy(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
         d, s, n = self.take(3)
         dst, src = self.mem(imm[0]), self.mem(imm[1])
-        self.stmt(f"mem_copy({dst}, {src}, {d.expr}, {s.expr}, {n.expr})", True)
+        copy = self.bulk("mem_copy", *imm)
+        self.stmt(f"{copy}({dst}, {src}, {d.expr}, {s.expr}, {n.expr})", True)
 
     def h_memory_init(self, idx: int, op: Any, imm: tuple[int, int]) -> None:
         d, s, n = self.take(3)
         datas = self.bind("DATAS", "rt.datas")
+        init = self.bulk("mem_init", imm[1])
         self.stmt(
-            f"mem_init({self.mem(imm[1])}, {datas}[{imm[0]}], {d.expr}, {s.expr}, {n.expr})",
+            f"{init}({self.mem(imm[1])}, {datas}[{imm[0]}], {d.expr}, {s.expr}, {n.expr})",
             True,
         )
 

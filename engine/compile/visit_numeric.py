@@ -8,6 +8,7 @@ from typing import Any
 from ..compat import PYPY
 from ..types import F32
 from . import numerics as N
+from . import signed64
 from .ops import CMP, TRAPS, VAL, ZERO_DIV
 from .stack import Entry, lit
 
@@ -47,7 +48,13 @@ class NumericVisitors:
                 ra, rb = a.expr, b.expr
                 bits = 2 * width if kind == "mul" else width + 1
                 wide = False
+                ba = bb = width
             raw = f"({ra} {op} {rb})"
+            if kind == "mul" and width == 32 and bits > 63 and max(ba, bb) <= 63 \
+                    and signed64.ENABLED:
+                # PyPy: a product past 2**63 leaves the machine word (a bignum and a trace
+                # bridge); the wrapped 64-bit product has the same low 32 bits.
+                raw, bits = f"imul({ra}, {rb})", 64
             if kind == "mul" and any(o.const and int(o.expr) >> 16 for o in (a, b)):
                 wide = True
         # `x % 2**w` equals `x & (2**w - 1)` for every int, and is cheaper when x has no more
@@ -81,6 +88,8 @@ class NumericVisitors:
         self.stack[-1].bits = int(b.expr).bit_length()
 
     def numeric(self, name: str) -> None:
+        if self.slocals and name[:3] in ("i64", "i32") and self.signed_numeric(name):
+            return  # PyPy: on signed i64 forms (visit_signed64.py)
         if name in RING and self.ring_op(name):
             return
         if name in ("i32.and", "i64.and") and (self.stack[-1].const or self.stack[-2].const):

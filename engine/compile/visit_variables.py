@@ -11,11 +11,18 @@ class VariableVisitors:
     """Mixin of the generator: local.*, global.*, drop, select."""
 
     def h_local_get(self, idx: int, op: Any, imm: int) -> None:
-        self.stack.append(var(f"l{imm}"))
+        name = f"l{imm}"
+        if name in self.slocals:
+            self.signed_local_get(name)
+            return
+        self.stack.append(var(name))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
-        (v,) = self.take(1)
         name = f"l{imm}"
+        if name in self.slocals:
+            self.signed_local_set(name, tee)
+            return
+        (v,) = self.take(1)
         if v.expr != name:
             self.stmt(f"{name} = {v.expr}", v.eff, (name,))
         if tee:
@@ -47,6 +54,8 @@ class VariableVisitors:
                 self.spill(i)
         a, b, c = self.take(3)
         self.push(f"({a.expr} if {self.cond_of(c)} else {b.expr})", [a, b, c])
+        if a.sexpr is not None or b.sexpr is not None:  # PyPy: i64 in signed form
+            self.stack[-1].sexpr = f"({self.sconv(a)} if {self.cond_of(c)} else {self.sconv(b)})"
 
 
 HANDLERS = {
