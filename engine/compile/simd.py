@@ -62,6 +62,7 @@ from math import isnan
 from ..compat import popcount
 from ..errors import Trap
 from .numerics import f32_from_bits, f32_to_bits
+from .simd_lanes import LANE_HELPERS
 
 M128 = (1 << 128) - 1
 _NAN = math.nan
@@ -739,3 +740,4 @@ SIMD_EXPR: dict[str, str] = E
 #: global name -> object for every helper the templates use.
 SIMD_HELPERS: dict[str, object] = {k: v for k, v in H.items()
                                    if any(k + "(" in t for t in E.values())}
+SIMD_HELPERS.update(LANE_HELPERS)  # the lane-wise code's (simd_lanes.py)

@@ -60,6 +60,11 @@ class Entry:
         self.bits = 0
         self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
 
+    def spilled(self, t: str) -> tuple[str, Entry]:
+        """The statement evaluating this entry into temporary ``t`` and the entry reading it
+        (a v128 held as lanes spills lane by lane, see simd_lanes.py)."""
+        return f"{t} = {self.expr}", var(t)
+
 
 NO_READS = frozenset()
 
@@ -147,9 +152,9 @@ class OperandStack:
         e = self.stack[j]
         if e.depth == 0 and not e.eff and (not e.reads or e.const):
             return
-        t = self.temp()
-        self.emit(f"{t} = {e.expr}")
-        self.set_entry(j, var(t))
+        code, new = e.spilled(self.temp())
+        self.emit(code)
+        self.set_entry(j, new)
 
     def spill(self, j: int) -> None:
         """Evaluate stack entry j into a temporary (earlier effectful entries first)."""
