@@ -16,10 +16,11 @@ unpack, about as much as the old helpers.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..types import V128
 from .simd_lanes import KINDS, LANE_HELPERS, LANE_OPS, Kind, LaneEntry, MemEntry, literal_lanes
+from .simd_webs import Webs, webs
 from .stack import Entry
 
 
@@ -39,42 +40,61 @@ def _vote_kind(name: str, consumer: bool) -> str | None:
     return None
 
 
-def lane_locals(instrs: list, v128: set[int]) -> dict[int, Kind]:
-    """The v128 locals worth keeping as lanes, with their kind (see the module docstring).
+class LanePlan(NamedTuple):
+    """Per instruction index of a ``local.get`` / ``local.set``/``tee`` of a v128 local kept
+    as lanes: its kind and lane variables; ``init``: prologue statements."""
 
-    A symbolic stack of producers is kept within straight-line code (anything without a
-    fixed signature resets it): each ``local.get`` of a v128 local votes for the kind of
-    the instruction consuming it, each ``local.set``/``tee`` for the kind of the instruction
-    producing its value; copies between v128 locals join their votes."""
-    parent = {i: i for i in v128}
+    uses: dict[int, tuple[Kind, list[str]]]
+    defs: dict[int, tuple[Kind, list[str]]]
+    init: list[str]
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+
+def _one_web_per_local(instrs: list, v128: set[int]) -> Webs:
+    """The fallback of :func:`simd_webs.webs`: every access of a local in one web."""
+    uses, defs = {}, {}
+    for i, (op, imm) in enumerate(instrs):
+        if op.name == "local.get" and imm in v128:
+            uses[i] = imm
+        elif op.name in ("local.set", "local.tee") and imm in v128:
+            defs[i] = imm
+    return Webs(uses, defs, {loc: loc for loc in v128})
+
+
+def _votes(instrs: list, w: Webs) -> dict[int, Counter]:
+    """Lane-kind votes per web (see the module docstring); a copy between two webs joins
+    their votes (so a copy stays a lane-by-lane assignment)."""
+    group: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        group.setdefault(x, x)
+        while group[x] != x:
+            group[x] = group[group[x]]
+            x = group[x]
+        return x
 
     votes: dict[int, Counter] = {}
 
-    def vote(local: int, kind: str | None) -> None:
+    def vote(web: int, kind: str | None) -> None:
         if kind is not None:
-            votes.setdefault(local, Counter())[kind] += 1
+            votes.setdefault(web, Counter())[kind] += 1
 
     stack: list[Any] = []
-    for op, imm in instrs:
+    for i, (op, _imm) in enumerate(instrs):
         name = op.name
         if name == "local.get":
-            stack.append(("get", imm) if imm in v128 else None)
+            web = w.uses.get(i)
+            stack.append(None if web is None else ("get", web))
             continue
         if name in ("local.set", "local.tee"):
             v = stack.pop() if stack else None
-            if imm in v128 and v is not None:
+            web = w.defs.get(i)
+            if web is not None and v is not None:
                 if v[0] == "get":
-                    parent[root(v[1])] = root(imm)
+                    group[root(v[1])] = root(web)
                 else:
-                    vote(imm, v[1])
+                    vote(web, v[1])
             if name == "local.tee":
-                stack.append(("get", imm) if imm in v128 else None)
+                stack.append(None if web is None else ("get", web))
             continue
         if op.params is None or op.results is None:
             stack.clear()
@@ -88,58 +108,73 @@ def lane_locals(instrs: list, v128: set[int]) -> dict[int, Kind]:
             stack.append(("op", _vote_kind(name, False)))
             stack.extend([None] * (len(op.results) - 1))
     totals: dict[int, Counter] = {}
-    for local, c in votes.items():
-        totals.setdefault(root(local), Counter()).update(c)
-    out = {}
-    for i in v128:
-        c = totals.get(root(i))
-        if c:
-            out[i] = KINDS[c.most_common(1)[0][0]]
-    return out
+    for web, c in votes.items():
+        totals.setdefault(root(web), Counter()).update(c)
+    return {web: totals[root(web)] for web in set(group) | set(votes) if root(web) in totals}
+
+
+def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]) -> LanePlan:
+    """Which v128 webs live as lanes, of which kind (see the module docstring)."""
+    v128 = {i for i, t in enumerate(types) if t == V128}
+    if not v128:
+        return LanePlan({}, {}, [])
+    w = webs(instrs, v128, ends) or _one_web_per_local(instrs, v128)
+    votes = _votes(instrs, w)
+    kinds = {web: KINDS[c.most_common(1)[0][0]] for web, c in votes.items() if c}
+    web_local = {web: instrs[i][1] for i, web in (*w.uses.items(), *w.defs.items())}
+
+    def names(web: int, kind: Kind) -> list[str]:
+        return [f"l{web_local.get(web, 0)}_{web}_{j}" for j in range(kind.n)]
+
+    def plan(acc: dict[int, int]) -> dict[int, tuple[Kind, list[str]]]:
+        return {i: (kinds[web], names(web, kinds[web])) for i, web in acc.items()
+                if web in kinds}
+
+    init = []
+    for loc, web in sorted(w.entry.items()):
+        kind = kinds.get(web)
+        if kind is not None:
+            web_local[web] = loc
+            lanes = names(web, kind)
+            if loc < nparams:
+                init.append(f"{', '.join(lanes)} = v_uk_{kind.name}(l{loc})")
+            else:
+                init.append(f"{' = '.join(lanes)} = {kind.zero}")
+    return LanePlan(plan(w.uses), plan(w.defs), init)
 
 
 class LaneVisitors:
     """Mixin of the generator: lane conversions and lane-kept v128 locals."""
 
-    lane_kinds: dict[int, Kind] | None = None  # per function, on first local access
+    lane_plan: LanePlan | None = None  # per function, on its first local access
 
-    def _lane_locals(self) -> dict[int, Kind]:
-        kinds = self.lane_kinds
-        if kinds is None:
+    def _lanes_plan(self) -> LanePlan:
+        plan = self.lane_plan
+        if plan is None:
             params = self.ftype.params
-            types = self.body.local_types(params)
-            v128 = {i for i, t in enumerate(types) if t == V128}
-            kinds = self.lane_kinds = lane_locals(self.instrs, v128) if v128 else {}
-            if kinds:
+            plan = self.lane_plan = lane_plan(self.instrs, self.body.local_types(params),
+                                              len(params), self.ends)
+            if plan.uses or plan.defs:
                 self.consts.update(LANE_HELPERS)  # shared globals (simd.SIMD_HELPERS)
-            for i, kind in sorted(kinds.items()):
-                names = ", ".join(self._lane_names(i, kind))
-                if i < len(params):
-                    self.prologue.append(f"{names} = v_uk_{kind.name}(l{i})")
-                else:
-                    self.prologue.append(f"{names.replace(',', ' =')} = {kind.zero}")
-        return kinds
+            self.prologue.extend(plan.init)
+        return plan
 
-    @staticmethod
-    def _lane_names(i: int, kind: Kind) -> list[str]:
-        return [f"l{i}_{j}" for j in range(kind.n)]
-
-    def lane_get(self, imm: int) -> bool:
-        """``local.get`` of a lane-kept local: push its lanes."""
-        kind = self._lane_locals().get(imm)
-        if kind is None:
+    def lane_get(self, idx: int, imm: int) -> bool:
+        """``local.get`` of a v128 kept as lanes: push its lanes."""
+        got = self._lanes_plan().uses.get(idx)
+        if got is None:
             return False
-        names = self._lane_names(imm, kind)
+        kind, names = got
         self.stack.append(LaneEntry(kind, names, frozenset(names)))
         return True
 
-    def lane_set(self, imm: int, tee: bool) -> bool:
-        """``local.set``/``tee`` of a lane-kept local: assign every lane at once."""
-        kind = self._lane_locals().get(imm)
-        if kind is None:
+    def lane_set(self, idx: int, imm: int, tee: bool) -> bool:
+        """``local.set``/``tee`` of a v128 kept as lanes: assign every lane at once."""
+        got = self._lanes_plan().defs.get(idx)
+        if got is None:
             return False
+        kind, names = got
         (v,) = self.take(1)
-        names = self._lane_names(imm, kind)
         if not (isinstance(v, LaneEntry) and v.kind is kind and v.lanes == names):
             self.stmt(f"{', '.join(names)} = {self._lanes_rhs(v, kind)}", v.eff, tuple(names))
         if tee:

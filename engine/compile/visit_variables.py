@@ -11,12 +11,12 @@ class VariableVisitors:
     """Mixin of the generator: local.*, global.*, drop, select."""
 
     def h_local_get(self, idx: int, op: Any, imm: int) -> None:
-        if self.lane_get(imm):  # a v128 local kept as lanes (simd_locals.py)
+        if self.lane_get(idx, imm):  # a v128 local kept as lanes (simd_locals.py)
             return
         self.stack.append(var(f"l{imm}"))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
-        if self.lane_set(imm, tee):
+        if self.lane_set(idx, imm, tee):
             return
         (v,) = self.take(1)
         name = f"l{imm}"
