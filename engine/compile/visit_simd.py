@@ -228,6 +228,13 @@ class SimdVisitors(LaneVisitors):
             if p is not None:
                 lanes.append(ops[p[0]].lanes[p[1]])
                 continue
+            src = imm[j * wb:(j + 1) * wb]
+            if len(set(src)) == 1:  # one byte repeated (clang's "any lane": index 0)
+                s = src[0]
+                lane = ops[s // 16].lanes[(s % 16) // wb]
+                rep = sum(1 << (8 * k) for k in range(wb))
+                lanes.append(f"((({lane} >> {8 * (s % wb)}) & 255) * {rep})")
+                continue
             parts = []
             for k in range(wb):
                 s = imm[j * wb + k]
