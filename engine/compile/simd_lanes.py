@@ -75,13 +75,17 @@ def is_atom(text: str) -> bool:
 class LaneEntry(Entry):
     """A v128 stack entry held as lane expressions (see the module docstring)."""
 
-    __slots__ = ("kind", "lanes")
+    __slots__ = ("kind", "lanes", "ring")
 
     def __init__(self, kind: Kind, lanes: list[str], reads: frozenset = NO_READS,
-                 eff: bool = False, depth: int = 1) -> None:
+                 eff: bool = False, depth: int = 1, ring: list[str] | None = None) -> None:
         super().__init__(kind.pack(lanes), reads, eff, depth)
         self.kind = kind
         self.lanes = lanes
+        # Integer add/sub/mul of masked operands: each lane before its final mask (the ring
+        # ops commute with reduction mod 2**w, so a consumer add/sub/mul may use it and mask
+        # once; one level only, so the unmasked ints stay under 2w + 1 bits).
+        self.ring = ring
 
     def spilled(self, t: str) -> tuple[str, Entry]:
         """Spill lane by lane into ``t_0 .. t_<n-1>``: the lanes stay unpacked."""
@@ -163,6 +167,9 @@ def literal_lanes(kind: Kind, value: int) -> list:
     st = struct.Struct(f"<{kind.n}{kind.fmt}")
     return list(st.unpack(value.to_bytes(16, "little")))
 
+
+#: Integer lane ops that commute with the reduction mod 2**width: op -> unmasked template.
+RING = {"add": "({x} + {y})", "sub": "({x} - {y})", "mul": "({x} * {y})"}
 
 # Per-lane templates: {x}, {y} lanes of the operands, {k} a constant scalar operand.
 # Each placeholder occurs once (so compound lanes may be inlined), except where a table

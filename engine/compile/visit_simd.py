@@ -7,7 +7,7 @@ import importlib
 from typing import Any
 
 from ..types import V128
-from .simd_lanes import BITWISE, KINDS, LANE_OPS, Kind, LaneEntry, MemEntry
+from .simd_lanes import BITWISE, KINDS, LANE_OPS, RING, Kind, LaneEntry, MemEntry
 from .simd_locals import LaneVisitors
 from .stack import Entry, lit
 
@@ -105,10 +105,11 @@ class SimdVisitors(LaneVisitors):
     def _is_lanes(self, e: Entry, kind: Kind | None = None) -> bool:
         return isinstance(e, LaneEntry) and (kind is None or e.kind is kind)
 
-    def _push_lanes(self, kind: Kind, lanes: list[str], ops: list[Entry]) -> None:
+    def _push_lanes(self, kind: Kind, lanes: list[str], ops: list[Entry],
+                    ring: list[str] | None = None) -> None:
         reads = frozenset().union(*(o.reads for o in ops)) if ops else frozenset()
         depth = max((o.depth for o in ops), default=0) + 1
-        self.stack.append(LaneEntry(kind, lanes, reads, any(o.eff for o in ops), depth))
+        self.stack.append(LaneEntry(kind, lanes, reads, any(o.eff for o in ops), depth, ring))
 
     def lane_arith(self, lop: Any, name: str) -> bool:
         kind = KINDS[lop.kind]
@@ -129,6 +130,16 @@ class SimdVisitors(LaneVisitors):
             k = str(int(stack[-1].expr) % kind.width)
             self.take(1)
         ops = self.take(nv)
+        op = name.partition(".")[2]
+        if not kind.is_float and op in RING:
+            # measured: matrix.O3simd's i32x4 mul+add chains, one mask per lane less
+            x = ops[0].ring or ops[0].lanes
+            y = ops[1].ring or ops[1].lanes
+            ring = [RING[op].format(x=x[i], y=y[i]) for i in range(kind.n)]
+            lanes = [f"({r} & {kind.mask})" for r in ring]
+            self._push_lanes(kind, lanes, ops, ring if x is ops[0].lanes and
+                             y is ops[1].lanes else None)
+            return True
         x = ops[0].lanes
         y = ops[1].lanes if nv == 2 else x
         lanes = [lop.tpl.format(x=x[i], y=y[i], k=k) for i in range(kind.n)]
