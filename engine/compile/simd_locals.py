@@ -174,6 +174,9 @@ class LaneVisitors:
         if got is None:
             return False
         kind, names = got
+        top = self.stack[-1]
+        if isinstance(top, LaneEntry) and top.kind is not kind:
+            self.as_lanes(len(self.stack) - 1, kind)
         (v,) = self.take(1)
         if not (isinstance(v, LaneEntry) and v.kind is kind and v.lanes == names):
             self.stmt(f"{', '.join(names)} = {self._lanes_rhs(v, kind)}", v.eff, tuple(names))
@@ -217,6 +220,9 @@ class LaneVisitors:
             if atomic and not all(is_atom(x) for x in e.lanes):
                 self.spill(pos)
             return
+        if (isinstance(e, LaneEntry) and not e.kind.is_float and not kind.is_float
+                and self._repack(pos, e, kind)):
+            return
         if e.const:
             lanes = [self._lane_literal(kind, v) for v in literal_lanes(kind, int(e.expr))]
             if all(is_atom(x) for x in lanes) or not atomic:
@@ -229,3 +235,28 @@ class LaneVisitors:
         rhs = self._lanes_rhs(e, kind)
         self.emit(f"{', '.join(names)} = {rhs}")
         self.set_entry(pos, LaneEntry(kind, names, frozenset(names)))
+
+    def _repack(self, pos: int, e: LaneEntry, kind: Kind) -> bool:
+        """Integer lanes of one width as another's, by shifts and masks instead of a trip
+        through the int form (measured: hash.O3simd's i16x8 shuffle read as i64x2)."""
+        from .simd_lanes import is_atom
+
+        src, w = e.lanes, e.kind.width
+        if w < kind.width:
+            r = kind.width // w
+            lanes = []
+            for j in range(kind.n):
+                parts = [src[j * r + k] if k == 0 else f"({src[j * r + k]} << {k * w})"
+                         for k in range(r) if src[j * r + k] != "0"]
+                lanes.append("(" + " | ".join(parts) + ")" if parts else "0")
+        else:
+            if not all(is_atom(x) for x in src):
+                self.spill(pos)
+                e = self.stack[pos]
+                src = e.lanes
+            r = w // kind.width
+            lanes = [f"(({src[j // r]} >> {(j % r) * kind.width}) & {kind.mask})"
+                     for j in range(kind.n)]
+        self.set_entry(pos, LaneEntry(kind, lanes, e.reads, e.eff, e.depth + 1))
+        return True
+
