@@ -23,6 +23,9 @@ from .simd_lanes import KINDS, LANE_HELPERS, LANE_OPS, Kind, LaneEntry, MemEntry
 from .simd_webs import Webs, webs
 from .stack import Entry
 
+_TRANSPARENT = frozenset(("v128.and", "v128.or", "v128.xor", "v128.andnot", "v128.not",
+                          "v128.bitselect", "i8x16.shuffle"))
+
 
 def _vote_kind(name: str, consumer: bool) -> str | None:
     """The lane kind instruction ``name`` wants its v128 operands (``consumer``) or gives
@@ -79,6 +82,7 @@ def _votes(instrs: list, w: Webs) -> dict[int, Counter]:
             votes.setdefault(web, Counter())[kind] += 1
 
     stack: list[Any] = []
+    affinity: list[tuple[int, int]] = []  # webs meeting as operands of a _TRANSPARENT op
     for i, (op, _imm) in enumerate(instrs):
         name = op.name
         if name == "local.get":
@@ -100,16 +104,32 @@ def _votes(instrs: list, w: Webs) -> dict[int, Counter]:
             stack.clear()
             continue
         want = _vote_kind(name, True)
-        for _ in op.params:
-            v = stack.pop() if stack else None
+        ins = [stack.pop() if stack else None for _ in op.params]
+        out = _vote_kind(name, False)
+        if name in _TRANSPARENT:
+            # bitwise ops and shuffles work on any lanes: an operand takes the kind of the
+            # others (a producer's now, a web's once the direct votes are counted)
+            known = [v[1] for v in ins if v is not None and v[0] == "op" and v[1]]
+            out = known[0] if known else None
+            for v in ins:
+                if v is not None and v[0] == "get":
+                    for k in known:
+                        vote(v[1], k)
+                    affinity.extend((v[1], u[1]) for u in ins
+                                    if u is not None and u[0] == "get" and u is not v)
+        for v in ins:
             if v is not None and v[0] == "get":
                 vote(v[1], want)
         if op.results:
-            stack.append(("op", _vote_kind(name, False)))
+            stack.append(("op", out))
             stack.extend([None] * (len(op.results) - 1))
     totals: dict[int, Counter] = {}
     for web, c in votes.items():
         totals.setdefault(root(web), Counter()).update(c)
+    for web, other in affinity:  # measured: crc_b64's v128.const masks of i32x4 lanes
+        if root(web) not in totals and root(other) in totals:
+            kind = totals[root(other)].most_common(1)[0][0]
+            totals[root(web)] = Counter({kind: 1})
     return {web: totals[root(web)] for web in set(group) | set(votes) if root(web) in totals}
 
 

@@ -84,6 +84,8 @@ class SimdVisitors(LaneVisitors):
             return self.lane_bitwise(name)
         if name == "i8x16.shuffle":
             return self.lane_shuffle(imm)
+        if name == "v128.bitselect" or name.endswith(".relaxed_laneselect"):
+            return self.lane_bitselect()
         shape, _, what = name.partition(".")
         kind = KINDS.get(shape)
         if kind is not None:
@@ -160,6 +162,22 @@ class SimdVisitors(LaneVisitors):
         y = ops[-1].lanes
         lanes = [tpl.format(x=x[i], y=y[i], m=kind.mask) for i in range(kind.n)]
         self._push_lanes(kind, lanes, ops)
+        return True
+
+    def lane_bitselect(self) -> bool:
+        """Bits of a where c is 1, else of b: lane-wise on integer lanes (c an atom, it
+        occurs twice; measured: crc_b64.O3simd's CRC step, eq masks selecting xors)."""
+        stack = self.stack
+        base = len(stack) - 3
+        kind = next((stack[p].kind for p in range(base, base + 3)
+                     if self._is_lanes(stack[p]) and not stack[p].kind.is_float), None)
+        if kind is None:
+            return False
+        for p in range(base, base + 3):
+            self.as_lanes(p, kind, atomic=p == base + 2)
+        a, b, c = self.take(3)
+        lanes = [f"(({x} & {z}) | ({y} & ~{z}))" for x, y, z in zip(a.lanes, b.lanes, c.lanes)]
+        self._push_lanes(kind, lanes, [a, b, c])
         return True
 
     def _atom_scalar(self) -> Entry:
