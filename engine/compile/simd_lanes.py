@@ -137,6 +137,7 @@ def _helpers() -> dict[str, object]:
         out[f"v_st{w}"] = st.pack_into
     for n in (4, 8, 16):
         out[f"v_raw{n}"] = struct.Struct(f"<{n}s").unpack_from
+    out["v_st_raw16"] = struct.Struct("<16s").pack_into
     out["v_ldf64"] = struct.Struct("<d").unpack_from
     out["v_stf64"] = struct.Struct("<d").pack_into
     return out
