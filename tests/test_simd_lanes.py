@@ -283,3 +283,33 @@ def test_random_programs_equal_wasmtime(seed: int) -> None:
     ours, ref = _pair(_program(seed), MODES[seed % 3])
     for n in (0, 1, 6, -5):
         assert ours(n) & (2**64 - 1) == ref(n) & (2**64 - 1), (seed, n)
+
+
+def test_bodies_with_handlers_keep_one_web_per_local() -> None:
+    """A throw may leave a try_table from anywhere, so the web analysis declines such
+    bodies; the lanes then follow the local (one web each), still exact."""
+    text = """
+    (module
+      (tag $e (param i32))
+      (func $maybe (param $x i32) (if (local.get $x) (then (throw $e (local.get $x)))))
+      (func (export "run") (param $n i32) (result i64)
+        (local $v v128) (local $k i32)
+        (local.set $v (f64x2.splat (f64.const 1.5)))
+        (local.set $k
+          (block $h (result i32)
+            (try_table (catch $e $h)
+              (local.set $v (f64x2.mul (local.get $v) (v128.const f64x2 2.0 3.0)))
+              (call $maybe (local.get $n))
+              (local.set $v (f64x2.add (local.get $v) (local.get $v))))
+            (i32.const 100)))
+        (i64.add (i64.extend_i32_u (local.get $k))
+                 (i64.trunc_f64_s (f64.add (f64x2.extract_lane 0 (local.get $v))
+                                           (f64.mul (f64.const 10.0)
+                                                    (f64x2.extract_lane 1 (local.get $v))))))))
+    """
+    src = _source(text, 1)
+    assert re.search(r"\bl1_1_1\b", src)  # $v (local 1) as f64x2 lanes of the local's web
+    for mode in MODES:
+        run = load_ours(wat2wasm(text), mode)
+        assert run(0) == 100 + 6 + 90  # no throw: (3, 4.5) doubled
+        assert run(7) == 7 + 3 + 45  # thrown after the mul: (3, 4.5)
