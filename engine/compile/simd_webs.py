@@ -154,7 +154,7 @@ def webs(instrs: list, v128: set[int], ends: dict[int, int]) -> Webs | None:
 
 
 def _liveness(instrs: list, bit: dict[int, int],
-                          starts: dict[int, int]) -> tuple[dict[int, int], dict[int, int]] | None:
+              starts: dict[int, int]) -> tuple[dict[int, int], dict[int, int]] | None:
     """Live v128 locals (bit sets) at each loop/for header and after each construct's end,
     keyed by the construct's start (``starts``: end -> start); None when the body is beyond
     this pass (or its loops did not settle in ``_MAX_PASSES`` passes)."""
