@@ -24,8 +24,16 @@ from typing import Any
 
 from ..errors import Trap
 from ..types import F32, F64, V128
-from . import (atomics, pypy_helpers, signed64, tail, visit_exceptions, visit_legacy, visit_refs,
-               wide)
+from . import (
+    atomics,
+    pypy_helpers,
+    signed64,
+    tail,
+    visit_exceptions,
+    visit_legacy,
+    visit_refs,
+    wide,
+)
 from . import numerics as N
 from .codeobj import build_factory, namespace
 from .gc_helpers import GC_HELPERS

@@ -24,6 +24,11 @@ Representation inside helpers (measured on CPython 3.11, one i32x4.add, ns per c
     memoryview.cast + list comp + array              ~1450
     (i8x16: SWAR ~160, bytes zip comp ~1300, shift loop ~2200)
 
+These helpers are the fallback: between lane-wise instructions the translator keeps a v128
+as one Python value per lane and v128 locals as lane variables (simd_lanes.py,
+simd_locals.py, simd_webs.py), so the lane arithmetic of f64x2 and the integer shapes is
+inline code there; the templates below serve every other instruction and operand.
+
 So: whole-vector bitwise ops stay plain int expressions; lane-wise add, sub, neg, shifts,
 eq/ne, all_true, splat and replace_lane use SWAR tricks on the int (lane boundaries kept by
 masks); popcnt, swizzle and shuffle use ``bytes.translate``; everything else unpacks with a
@@ -62,6 +67,7 @@ from math import isnan
 from ..compat import popcount
 from ..errors import Trap
 from .numerics import f32_from_bits, f32_to_bits
+from .simd_lanes import LANE_HELPERS
 
 M128 = (1 << 128) - 1
 _NAN = math.nan
@@ -739,3 +745,4 @@ SIMD_EXPR: dict[str, str] = E
 #: global name -> object for every helper the templates use.
 SIMD_HELPERS: dict[str, object] = {k: v for k, v in H.items()
                                    if any(k + "(" in t for t in E.values())}
+SIMD_HELPERS.update(LANE_HELPERS)  # the lane-wise code's (simd_lanes.py)

@@ -61,6 +61,11 @@ class Entry:
         self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
         self.sexpr: str | None = None  # PyPy: the i64 value's signed form (signed64.py)
 
+    def spilled(self, t: str) -> tuple[str, Entry]:
+        """The statement evaluating this entry into temporary ``t`` and the entry reading it
+        (a v128 held as lanes spills lane by lane, see simd_lanes.py)."""
+        return f"{t} = {self.expr}", var(t)
+
 
 NO_READS = frozenset()
 
@@ -155,8 +160,9 @@ class OperandStack:
             ne.sexpr = t
             self.set_entry(j, ne)
             return
-        self.emit(f"{t} = {e.expr}")
-        self.set_entry(j, var(t))
+        code, new = e.spilled(t)
+        self.emit(code)
+        self.set_entry(j, new)
 
     def spill(self, j: int) -> None:
         """Evaluate stack entry j into a temporary (earlier effectful entries first)."""

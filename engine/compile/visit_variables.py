@@ -11,6 +11,8 @@ class VariableVisitors:
     """Mixin of the generator: local.*, global.*, drop, select."""
 
     def h_local_get(self, idx: int, op: Any, imm: int) -> None:
+        if self.lane_get(idx, imm):  # a v128 local kept as lanes (simd_locals.py)
+            return
         name = f"l{imm}"
         if name in self.slocals:
             self.signed_local_get(name)
@@ -18,6 +20,8 @@ class VariableVisitors:
         self.stack.append(var(name))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
+        if self.lane_set(idx, imm, tee):
+            return
         name = f"l{imm}"
         if name in self.slocals:
             self.signed_local_set(name, tee)

@@ -1,0 +1,282 @@
+"""v128 values as lanes across instructions: conversions of stack entries to lanes, and v128
+locals kept unpacked for a whole function.
+
+A v128 local that the function mostly produces and consumes with the lane-wise ops of one
+kind (say f64x2) lives as one Python local per lane (``l5_0``, ``l5_1``) instead of the
+``int`` ``l5``: ``local.get`` pushes those names as a :class:`LaneEntry`, ``local.set``
+assigns them. The choice is per function, made by one scan of the body that pairs each
+``local.get``/``local.set`` with its consumer/producer within straight-line code
+(:func:`lane_locals`); it only decides speed, never correctness, since every consumer of a
+:class:`LaneEntry` may still use its packed int form. Measured on matrix.O3simd (f64x2 and
+i32x4 accumulators in the matmul loops) and nbody.O3simd (f64x2 position and velocity
+vectors): without it each lane op result stored in a local costs a pack and each read an
+unpack, about as much as the old helpers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, NamedTuple
+
+from ..types import V128
+from .simd_lanes import KINDS, LANE_HELPERS, LANE_OPS, Kind, LaneEntry, MemEntry, literal_lanes
+from .simd_webs import Webs, webs
+from .stack import Entry
+
+_TRANSPARENT = frozenset(("v128.and", "v128.or", "v128.xor", "v128.andnot", "v128.not",
+                          "v128.bitselect", "i8x16.shuffle"))
+
+
+def _vote_kind(name: str, consumer: bool) -> str | None:
+    """The lane kind instruction ``name`` wants its v128 operands (``consumer``) or gives
+    its result in, if it has a lane translation."""
+    lop = LANE_OPS.get(name)
+    if lop is not None:
+        return lop.kind if consumer else (lop.out or lop.kind)
+    shape, _, what = name.partition(".")
+    if shape in KINDS and what in ("splat", "replace_lane", "extract_lane", "extract_lane_s",
+                                   "extract_lane_u"):
+        return shape
+    if name.startswith(("v128.load", "v128.store")) and name.endswith("_lane"):
+        width = int(name.split("_")[0][9 if name[5] == "l" else 10:])
+        return f"i{width}x{128 // width}"
+    return None
+
+
+class LanePlan(NamedTuple):
+    """Per instruction index of a ``local.get`` / ``local.set``/``tee`` of a v128 local kept
+    as lanes: its kind and lane variables; ``init``: prologue statements."""
+
+    uses: dict[int, tuple[Kind, list[str]]]
+    defs: dict[int, tuple[Kind, list[str]]]
+    init: list[str]
+
+
+def _one_web_per_local(instrs: list, v128: set[int]) -> Webs:
+    """The fallback of :func:`simd_webs.webs`: every access of a local in one web."""
+    uses, defs = {}, {}
+    for i, (op, imm) in enumerate(instrs):
+        if op.name == "local.get" and imm in v128:
+            uses[i] = imm
+        elif op.name in ("local.set", "local.tee") and imm in v128:
+            defs[i] = imm
+    return Webs(uses, defs, {loc: loc for loc in v128})
+
+
+def _votes(instrs: list, w: Webs) -> dict[int, Counter]:
+    """Lane-kind votes per web (see the module docstring); a copy between two webs joins
+    their votes (so a copy stays a lane-by-lane assignment)."""
+    group: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        group.setdefault(x, x)
+        while group[x] != x:
+            group[x] = group[group[x]]
+            x = group[x]
+        return x
+
+    votes: dict[int, Counter] = {}
+
+    def vote(web: int, kind: str | None) -> None:
+        if kind is not None:
+            votes.setdefault(web, Counter())[kind] += 1
+
+    stack: list[Any] = []
+    affinity: list[tuple[int, int]] = []  # webs meeting as operands of a _TRANSPARENT op
+    for i, (op, _imm) in enumerate(instrs):
+        name = op.name
+        if name == "local.get":
+            web = w.uses.get(i)
+            stack.append(None if web is None else ("get", web))
+            continue
+        if name in ("local.set", "local.tee"):
+            v = stack.pop() if stack else None
+            web = w.defs.get(i)
+            if web is not None and v is not None:
+                if v[0] == "get":
+                    group[root(v[1])] = root(web)
+                else:
+                    vote(web, v[1])
+            if name == "local.tee":
+                stack.append(None if web is None else ("get", web))
+            continue
+        if op.params is None or op.results is None:
+            stack.clear()
+            continue
+        want = _vote_kind(name, True)
+        ins = [stack.pop() if stack else None for _ in op.params]
+        out = _vote_kind(name, False)
+        if name in _TRANSPARENT:
+            # bitwise ops and shuffles work on any lanes: an operand takes the kind of the
+            # others (a producer's now, a web's once the direct votes are counted)
+            known = [v[1] for v in ins if v is not None and v[0] == "op" and v[1]]
+            out = known[0] if known else None
+            for v in ins:
+                if v is not None and v[0] == "get":
+                    for k in known:
+                        vote(v[1], k)
+                    affinity.extend((v[1], u[1]) for u in ins
+                                    if u is not None and u[0] == "get" and u is not v)
+        for v in ins:
+            if v is not None and v[0] == "get":
+                vote(v[1], want)
+        if op.results:
+            stack.append(("op", out))
+            stack.extend([None] * (len(op.results) - 1))
+    totals: dict[int, Counter] = {}
+    for web, c in votes.items():
+        totals.setdefault(root(web), Counter()).update(c)
+    for web, other in affinity:  # measured: crc_b64's v128.const masks of i32x4 lanes
+        if root(web) not in totals and root(other) in totals:
+            kind = totals[root(other)].most_common(1)[0][0]
+            totals[root(web)] = Counter({kind: 1})
+    return {web: totals[root(web)] for web in set(group) | set(votes) if root(web) in totals}
+
+
+def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]) -> LanePlan:
+    """Which v128 webs live as lanes, of which kind (see the module docstring)."""
+    v128 = {i for i, t in enumerate(types) if t == V128}
+    if not v128:
+        return LanePlan({}, {}, [])
+    w = webs(instrs, v128, ends) or _one_web_per_local(instrs, v128)
+    votes = _votes(instrs, w)
+    kinds = {web: KINDS[c.most_common(1)[0][0]] for web, c in votes.items() if c}
+    web_local = {web: instrs[i][1] for i, web in (*w.uses.items(), *w.defs.items())}
+
+    def names(web: int, kind: Kind) -> list[str]:
+        return [f"l{web_local.get(web, 0)}_{web}_{j}" for j in range(kind.n)]
+
+    def plan(acc: dict[int, int]) -> dict[int, tuple[Kind, list[str]]]:
+        return {i: (kinds[web], names(web, kinds[web])) for i, web in acc.items()
+                if web in kinds}
+
+    init = []
+    for loc, web in sorted(w.entry.items()):
+        kind = kinds.get(web)
+        if kind is not None:
+            web_local[web] = loc
+            lanes = names(web, kind)
+            if loc < nparams:
+                init.append(f"{', '.join(lanes)} = v_uk_{kind.name}(l{loc})")
+            else:
+                init.append(f"{' = '.join(lanes)} = {kind.zero}")
+    return LanePlan(plan(w.uses), plan(w.defs), init)
+
+
+class LaneVisitors:
+    """Mixin of the generator: lane conversions and lane-kept v128 locals."""
+
+    lane_plan: LanePlan | None = None  # per function, on its first local access
+
+    def _lanes_plan(self) -> LanePlan:
+        plan = self.lane_plan
+        if plan is None:
+            params = self.ftype.params
+            plan = self.lane_plan = lane_plan(self.instrs, self.body.local_types(params),
+                                              len(params), self.ends)
+            if plan.uses or plan.defs:
+                self.consts.update(LANE_HELPERS)  # shared globals (simd.SIMD_HELPERS)
+            self.prologue.extend(plan.init)
+        return plan
+
+    def lane_get(self, idx: int, imm: int) -> bool:
+        """``local.get`` of a v128 kept as lanes: push its lanes."""
+        got = self._lanes_plan().uses.get(idx)
+        if got is None:
+            return False
+        kind, names = got
+        self.stack.append(LaneEntry(kind, names, frozenset(names)))
+        return True
+
+    def lane_set(self, idx: int, imm: int, tee: bool) -> bool:
+        """``local.set``/``tee`` of a v128 kept as lanes: assign every lane at once."""
+        got = self._lanes_plan().defs.get(idx)
+        if got is None:
+            return False
+        kind, names = got
+        top = self.stack[-1]
+        if isinstance(top, LaneEntry) and top.kind is not kind:
+            self.as_lanes(len(self.stack) - 1, kind)
+        (v,) = self.take(1)
+        if not (isinstance(v, LaneEntry) and v.kind is kind and v.lanes == names):
+            self.stmt(f"{', '.join(names)} = {self._lanes_rhs(v, kind)}", v.eff, tuple(names))
+        if tee:
+            self.stack.append(LaneEntry(kind, names, frozenset(names)))
+        return True
+
+    # -- conversions ---------------------------------------------------------------------
+
+    def _lane_loader(self, kind: Kind) -> str:
+        """The global unpacking one lane of ``kind`` from memory (returns a 1-tuple)."""
+        return "v_ldf64" if kind.is_float else f"v_ld{kind.width}"
+
+    def _lanes_rhs(self, e: Entry, kind: Kind) -> str:
+        """A Python expression list (or tuple expression) of the lanes of ``e``."""
+        if isinstance(e, LaneEntry) and e.kind is kind:
+            return ", ".join(e.lanes)
+        if e.const:
+            return ", ".join(self._lane_literal(kind, v)
+                             for v in literal_lanes(kind, int(e.expr)))
+        if isinstance(e, MemEntry):
+            self.uses_try = True
+            if e.source == "full":
+                return f"v_ld_{kind.name}({e.mem}, {e.ea})"
+            width = int(e.source)
+            if width == kind.width:
+                return f"{self._lane_loader(kind)}({e.mem}, {e.ea}) * {kind.n}"
+        return f"v_uk_{kind.name}({e.expr})"
+
+    def _lane_literal(self, kind: Kind, v: Any) -> str:
+        return self.float_lit(v).expr if kind.is_float else str(v)
+
+    def as_lanes(self, pos: int, kind: Kind, atomic: bool = False) -> None:
+        """Make stack entry ``pos`` a :class:`LaneEntry` of ``kind`` (with name or literal
+        lanes when ``atomic``), evaluating it by a statement at its program point when it
+        is not one already."""
+        from .simd_lanes import is_atom
+
+        e = self.stack[pos]
+        if isinstance(e, LaneEntry) and e.kind is kind:
+            if atomic and not all(is_atom(x) for x in e.lanes):
+                self.spill(pos)
+            return
+        if (isinstance(e, LaneEntry) and not e.kind.is_float and not kind.is_float
+                and self._repack(pos, e, kind)):
+            return
+        if e.const:
+            lanes = [self._lane_literal(kind, v) for v in literal_lanes(kind, int(e.expr))]
+            if all(is_atom(x) for x in lanes) or not atomic:
+                self.set_entry(pos, LaneEntry(kind, lanes))
+                return
+        if e.eff:
+            self.flush_effects_to(pos)
+        t = self.temp()
+        names = [f"{t}_{j}" for j in range(kind.n)]
+        rhs = self._lanes_rhs(e, kind)
+        self.emit(f"{', '.join(names)} = {rhs}")
+        self.set_entry(pos, LaneEntry(kind, names, frozenset(names)))
+
+    def _repack(self, pos: int, e: LaneEntry, kind: Kind) -> bool:
+        """Integer lanes of one width as another's, by shifts and masks instead of a trip
+        through the int form (measured: hash.O3simd's i16x8 shuffle read as i64x2)."""
+        from .simd_lanes import is_atom
+
+        src, w = e.lanes, e.kind.width
+        if w < kind.width:
+            r = kind.width // w
+            lanes = []
+            for j in range(kind.n):
+                parts = [src[j * r + k] if k == 0 else f"({src[j * r + k]} << {k * w})"
+                         for k in range(r) if src[j * r + k] != "0"]
+                lanes.append("(" + " | ".join(parts) + ")" if parts else "0")
+        else:
+            if not all(is_atom(x) for x in src):
+                self.spill(pos)
+                e = self.stack[pos]
+                src = e.lanes
+            r = w // kind.width
+            lanes = [f"(({src[j // r]} >> {(j % r) * kind.width}) & {kind.mask})"
+                     for j in range(kind.n)]
+        self.set_entry(pos, LaneEntry(kind, lanes, e.reads, e.eff, e.depth + 1))
+        return True
+
