@@ -143,7 +143,10 @@ def test_fuel_off_generates_no_fuel_code() -> None:
     body = decode_body(info, 0)
     assert "FUEL" not in translate_source(info, 0, body)
     assert "INTR" not in translate_source(info, 0, body)
-    assert "FUEL" in translate_source(info, 0, body, options=CodegenOptions(fuel=True))
+    from engine.compile import fuel
+
+    metered = translate_source(info, 0, body, options=CodegenOptions(fuel=True))
+    assert ("rt.meters[" in metered) == fuel.METERED and ("FUEL" in metered) != fuel.METERED
 
 
 # -- epoch interruption -----------------------------------------------------------------------

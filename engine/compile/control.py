@@ -10,6 +10,7 @@ guarded by ``if pc <= <index>:`` inside one ``while True:``, where a jump is
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -47,6 +48,7 @@ class Frame:
         "breaks_out",
         "catches",
         "dead",
+        "defer",
         "else_",
         "end",
         "exits",
@@ -75,6 +77,7 @@ class Frame:
         self.params: list[Entry] = []
         self.targeted = self.pyloop = self.branched = self.then_live = False
         self.has_else = self.dead = self.breaks_out = False
+        self.defer = False  # an if whose arms place the function's fuel charge (see pay)
         self.exits: set[int] = set()
         self.end = self.else_ = -1
         self.id = 0
@@ -93,10 +96,13 @@ class BodyFacts(NamedTuple):
     max_loops: int  # static nesting of Python loops in the structured form
     max_indent: int  # static indentation of the structured form
     costs: dict[int, int]  # loop start -> fuel of one iteration (see scan)
-    entry_cost: int  # fuel charged on function entry
+    entry_cost: int  # fuel charged once per invocation (see scan)
     # Legacy ``delegate``: instruction index -> the handler region its exceptions go to
     # (the start of a try / try_table whose handler catches them, -1: the caller).
     delegates: Mapping[int, int] = MappingProxyType({})
+    #: Starts of the constructs holding a call, a loop or a handler (see scan).
+    triggered: AbstractSet[int] = frozenset()
+    last_trigger: int = -1  # index of the last call, loop, try_table or try (-1: none)
 
 
 class _Open(NamedTuple):
@@ -104,45 +110,66 @@ class _Open(NamedTuple):
 
     start: int
     kind: str
-    sub: list[int]  # [max Python loops, max indentation] of what it contains
+    sub: list[int]  # [max Python loops, max indentation, holds a call or loop] of its body
     count: list[int] | None  # instruction counter of a loop (its fuel), else None
     # Where an exception thrown directly inside goes: the start of the innermost try (in
     # its body) / try_table around it, -1 for the caller (legacy ``delegate``'s target).
     region: list[int]
 
 
+#: Instructions that may run unbounded work (a call's callee, a loop's iterations): a fuel
+#: charge must come before them on every path (see ``scan`` and ``Control.place_charge``).
+CALLS = frozenset(("call", "call_indirect", "call_ref",
+                   "return_call", "return_call_indirect", "return_call_ref"))
+_CHARGED = ("loop", "for", "try_table", "try")
+
+
 def scan(instrs: list) -> BodyFacts:
     """One pass over a body: match block starts with their else/end, find branch targets,
-    measure the structured form's nesting, and count the fuel of each loop iteration.
+    measure the structured form's nesting, count the fuel of each loop iteration, and find
+    the constructs that hold a call or a loop.
 
-    Fuel cost model: a function entry costs the number of its instructions outside loops, a
-    loop iteration the number of instructions of the loop outside nested loops (including
-    the loop's own ``end``); both count instructions of untaken arms too (an upper bound
-    fixed at translation time, like wasmtime's per-block fuel). Every nesting fact is known at
-    a construct's ``end``, since every branch to a construct lies inside it.
+    Fuel cost model (docs/untrusted.md): an invocation costs ``entry_cost``, the number of
+    the body's instructions outside loops, and each loop iteration the number of the loop's
+    instructions outside nested loops (its ``end`` included); both count untaken ``if`` arms
+    too (an upper bound fixed at translation, like wasmtime's per-block fuel). The entry
+    charge is paid at most once per invocation, before its first call, loop, ``try_table``
+    or legacy ``try`` (see ``Control.place_charge``); an invocation that returns (or traps)
+    without reaching one is charged only when its path ran into code holding one that it
+    then skipped (a branch over it). A free invocation ran at most its body's
+    instructions once, as the callee of a charged call or from the host. Every nesting fact
+    is known at a construct's ``end``, since every branch to a construct lies inside it.
     """
     ends: dict[int, int] = {}
     elses: dict[int, int] = {}
     targeted: set[int] = set()
+    triggered: set[int] = set()
+    last_trigger = -1
     costs: dict[int, int] = {}
     entry = [0]
     delegates: dict[int, int] = {}
-    func = _Open(-1, "func", [0, 0], entry, [-1])
+    func = _Open(-1, "func", [0, 0, 0], entry, [-1])
     opened: list[_Open] = [func]
     counters = [entry]  # the counters of the enclosing loops, innermost last
     counter = entry
     for i, (op, imm) in enumerate(instrs):
         counter[0] += 1
         name = op.name
-        if name == "try_table":  # catch labels count from outside the try_table
+        if name in CALLS:
+            opened[-1].sub[2] = 1
+            last_trigger = i
+        elif name == "try_table":  # catch labels count from outside the try_table
             for catch in imm[1]:
                 if catch.label < len(opened):
                     targeted.add(opened[-1 - catch.label].start)
         if name in ("block", "loop", "if", "for", "try_table", "try"):
+            if name in _CHARGED:
+                opened[-1].sub[2] = 1
+                last_trigger = i
             count = [0] if name in ("loop", "for") else None
             handler = name == "try_table" or name == "try"
             region = [i] if handler else [opened[-1].region[0]]
-            opened.append(_Open(i, name, [0, 0], count, region))
+            opened.append(_Open(i, name, [0, 0, 0], count, region))
             if count is not None:
                 counters.append(count)
                 counter = count
@@ -167,6 +194,9 @@ def scan(instrs: list) -> BodyFacts:
             parent = opened[-1].sub
             parent[0] = max(parent[0], loops)
             parent[1] = max(parent[1], indent)
+            if fr.sub[2]:
+                triggered.add(fr.start)
+                parent[2] = 1
             if fr.count is not None:
                 costs[fr.start] = fr.count[0]
                 counters.pop()
@@ -182,7 +212,7 @@ def scan(instrs: list) -> BodyFacts:
                 if lab < len(opened):
                     targeted.add(opened[-1 - lab].start)
     return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
-                     delegates)
+                     delegates, triggered, last_trigger)
 
 
 class Control:
@@ -219,6 +249,8 @@ class Control:
 
     def do_block(self, idx: int, bt: Any, kind: str) -> None:
         fr = self.new_frame(kind, idx, bt)
+        if kind == "if":
+            fr.defer, self.defer_if = self.defer_if, False
         cond = None
         if fr.targeted or kind == "if":
             if kind == "if":
@@ -270,6 +302,8 @@ class Control:
         if self.live and self.returns_from(fr):
             self.do_return()
             self.live = False
+        if self.live and fr.defer and self.last_trigger > fr.end:
+            self.pay()
         if self.live:
             self.assign_slots(fr.height, self.stack[fr.height :])
         fr.then_live = self.live
@@ -285,6 +319,8 @@ class Control:
         self.restore(fr.height, fr.mark)
         self.stack.extend(fr.params)
         self.live = True
+        if fr.defer:  # the else arm starts as the if did: not charged yet
+            self.unpaid = True
 
     def do_for(self, idx: int, imm: tuple[int, str, str, int, frozenset]) -> None:
         """Open a counted loop (see ``counted_loops``): ``for i in range(i, X, step)``."""
@@ -377,6 +413,10 @@ class Control:
             if self.live and self.returns_from(fr):
                 self.do_return()
                 fr.then_live = self.live = False
+            if fr.defer and self.last_trigger > fr.end:  # what follows may call: every
+                if self.live:  # path that goes on has paid in its arm
+                    self.pay()
+                self.unpaid = False
             if self.live:
                 self.assign_slots(fr.height, self.stack[fr.height :])
             live = fr.then_live or self.live or fr.branched if fr.has_else else True
@@ -441,6 +481,9 @@ class Control:
         if target.kind == "func":
             self.do_return()
             return
+        if self.unpaid and target.defer and self.last_trigger > target.end:  # as at its end
+            for line in self.meter(self.facts.entry_cost):
+                self.emit(line)
         target.branched = True
         n = target.nparams if target.kind == "loop" else target.nresults
         vals = self.stack[len(self.stack) - n :] if n else []
@@ -475,6 +518,39 @@ class Control:
             if p is target:
                 break
             p.exits.add(target.id)
+
+    # -- placement of the invocation's fuel charge (see scan) ------------------------------
+
+    def place_charge(self, idx: int, name: str) -> None:
+        """Before instruction ``idx``, on a path that has not paid the invocation's charge
+        (``unpaid``): pay now before a call, a loop, a ``try_table`` or a legacy ``try``
+        (the *triggers*).
+        A block or ``if`` without triggers leaves the path unpaid, and so does one after
+        which no trigger follows (``last_trigger``): its paths pay at the triggers they
+        reach. Before an ``if`` with an ``else`` holding triggers, each arm pays
+        (``Frame.defer``): at its first trigger, or at its end when it goes on past the
+        ``if``; so does a branch to the ``if``'s end (``branch``). Otherwise (a block, an
+        ``if`` without ``else``, holding triggers, followed by more) pay before it.
+
+        Unpaid paths never run inside a loop, so they only move forward: a point after
+        ``last_trigger`` needs no charge, since no trigger can follow it."""
+        if name in ("block", "if"):
+            if idx not in self.triggered:
+                return
+            end = self.ends.get(idx, -1)
+            if name == "if" and (idx in self.elses or self.last_trigger < end):
+                self.defer_if = True
+                return
+            if self.last_trigger < end:
+                return
+        self.pay()
+
+    def pay(self) -> None:
+        """Charge the invocation here, if this path has not yet."""
+        if self.unpaid:
+            for line in self.meter(self.facts.entry_cost):
+                self.emit(line)
+            self.unpaid = False
 
     def refund(self, target: Frame | None) -> None:
         """Give back the fuel charged up front for the iterations that the counted loops

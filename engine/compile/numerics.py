@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import struct
 from array import array
-from itertools import chain
 from math import isnan
 from typing import Any
 
@@ -500,80 +499,13 @@ def _wrapping_count(i: int, stop: int, step: int, mask: int) -> Any:
         i = (i + step) & mask
 
 
-# -- fuel (Config.consume_fuel) --------------------------------------------------------------
-#
-# A store's fuel is ``[chunk, reserve]``: translated code charges ``chunk`` only, kept below
-# 2**30 so that its arithmetic stays on CPython's one-digit ints (measured: fib with fuel
-# 1.78x -> 1.56x of no fuel); ``refuel`` moves fuel from the reserve when the chunk runs out.
+# -- fuel and epoch interruption: helpers of metered code, defined in fuel.py ---------------
 
-FUEL_CHUNK = (1 << 30) - 1
-
-
-def refuel(fuel: list, cost: int) -> int:
-    """The chunk left after charging ``cost`` when the chunk alone is short: refill it from
-    the reserve (the caller stores the result in ``fuel[0]``), or trap when all is spent."""
-    total = fuel[0] + fuel[1] - cost
-    if total < 0:
-        fuel[0] = fuel[1] = 0
-        raise Trap("all fuel consumed")
-    chunk = min(total, FUEL_CHUNK)
-    fuel[1] = total - chunk
-    return chunk
-
-
-def fuel_range(fuel: list, cost: int, rng: Any) -> Any:
-    """The iterations of a counted loop, charged ``cost`` fuel each: all at once when ``rng``
-    is a range and the fuel suffices (the loop then runs at full speed; an early exit gets
-    the rest back through ``fuel_refund``), else one by one, trapping when fuel runs out."""
-    if type(rng) is range:
-        total = cost * len(rng)
-        if fuel[0] >= total:
-            fuel[0] -= total
-            return rng
-        if fuel[0] + fuel[1] >= total:
-            fuel[0] = refuel(fuel, total)
-            return rng
-    return _metered(fuel, cost, rng)
-
-
-def _metered(fuel: list, cost: int, values: Any) -> Any:
-    for v in values:
-        left = fuel[0] - cost
-        fuel[0] = left if left >= 0 else refuel(fuel, cost)
-        yield v
-
-
-def fuel_refund(fuel: list, cost: int, rng: Any, current: int) -> None:
-    """An early exit from a counted loop at counter value ``current``: give back the fuel of
-    the iterations after it, when ``fuel_range`` charged them up front."""
-    if type(rng) is range:
-        fuel[0] = refuel(fuel, -cost * (len(rng) - rng.index(current) - 1))
-
-
-# -- interruption of counted loops (Config.epoch_interruption) -----------------------------
-
-#: Iterations of a counted loop between two polls of the interrupt flag. A counted loop's
-#: body has no loop of its own that is not polled itself, so this bounds the latency.
-EPOCH_CHUNK = 1024
-
-
-def epoch_range(flag: list, values: Any) -> Any:
-    """``values``, polling the store's interrupt flag every EPOCH_CHUNK iterations (a range
-    is iterated in C between polls: measured cheaper than a test in every iteration)."""
-    if type(values) is range:
-        return chain.from_iterable(_range_chunks(flag, values))
-    return _polled(flag, values)
-
-
-def _range_chunks(flag: list, rng: range) -> Any:
-    for k in range(0, len(rng), EPOCH_CHUNK):
-        if flag[0]:
-            raise Trap("interrupt")
-        yield rng[k : k + EPOCH_CHUNK]
-
-
-def _polled(flag: list, values: Any) -> Any:
-    for v in values:
-        if flag[0]:
-            raise Trap("interrupt")
-        yield v
+from .fuel import (  # noqa: F401 (re-exported: the helper namespace of generated code)
+    EPOCH_CHUNK,
+    FUEL_CHUNK,
+    epoch_range,
+    fuel_range,
+    fuel_refund,
+    refuel,
+)

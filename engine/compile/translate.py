@@ -33,9 +33,10 @@ from . import (
     visit_tables,
     visit_variables,
 )
+from . import fuel as F
 from . import numerics as N
 from .assemble import Factory, assemble, compile_factory
-from .control import BodyFacts, Control, Frame, scan
+from .control import CALLS, BodyFacts, Control, Frame, scan
 from .loops import counted_loops
 from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
@@ -50,6 +51,9 @@ from .visit_signed64 import Signed64Visitors
 from .visit_simd import SimdVisitors
 from .visit_tables import TableVisitors
 from .visit_variables import VariableVisitors
+
+#: Instructions before which an unpaid path may place the invocation's fuel charge.
+_PLACES = CALLS | {"block", "if", "loop", "for", "try_table", "try"}
 
 MAX_PY_LOOPS = 17  # CPython: 20 statically nested blocks (the try takes one)
 MAX_INDENT = 80  # CPython: 100 indentation levels
@@ -87,7 +91,9 @@ class _Gen(
         self.info = info
         self.facts = facts
         self.options = options
-        self.prologue: list[str] = []  # statements before the body (function-entry fuel)
+        self.prologue: list[str] = []  # statements before the body
+        self.unpaid = False  # this path has not paid the invocation's fuel (Control.pay)
+        self.defer_if = False  # the next if lets its arms pay (Control.place_charge)
         self.func_index = func_index
         self.body = body
         self.flat = flat
@@ -147,26 +153,32 @@ class _Gen(
 
     # -- fuel and interruption ---------------------------------------------------------------
 
-    def meter(self, cost: int, fuel: bool = True) -> list[str]:
+    def meter(self, cost: int) -> list[str]:
         """Statements charging ``cost`` fuel / polling the interrupt flag (none when off).
 
-        The counters are one-element lists of the store bound in the factory (``FUEL =
+        With meters (CPython, see fuel.py) a charge is one step of a C iterator
+        (``FC17 = rt.meters[17]``), which also stops at an epoch interrupt.
+        Otherwise the counters are lists of the store bound in the factory (``FUEL =
         rt.fuel``): a subscript is the cheapest shared mutable cell Python code can read."""
         out = []
-        if fuel and self.options.fuel:
+        cost = max(cost, 1)
+        metered = self.options.fuel and F.METERED
+        if self.options.epoch and not metered:  # first: an interrupted charge is not taken
+            flag = self.bind("INTR", "rt.interrupt")
+            out.append(f'if {flag}: raise Trap("interrupt")')
+        if metered:
+            out.append(f"for _ in {self.bind(f'FC{cost}', f'rt.meters[{cost}]')}: break")
+        elif self.options.fuel:
             cell = self.bind("FUEL", "rt.fuel")
             # One subscript load and one store (measured: 20-30% cheaper than `-=` then a
-            # test); ``refuel`` refills the chunk from the reserve or traps (numerics.py).
+            # test); ``refuel`` refills the chunk from the reserve or traps (fuel.py).
             out.append(f"if (fuel := {cell}[0] - {cost}) < 0: fuel = refuel({cell}, {cost})")
             out.append(f"{cell}[0] = fuel")
-        if self.options.epoch:
-            flag = self.bind("INTR", "rt.interrupt")
-            out.append(f'if {flag}[0]: raise Trap("interrupt")')
         return out
 
-    def meter_loop(self, start: int, fuel: bool = True) -> None:
+    def meter_loop(self, start: int) -> None:
         """Charge one iteration of the loop starting at instruction ``start``."""
-        for line in self.meter(self.facts.costs.get(start, 1), fuel):
+        for line in self.meter(self.facts.costs.get(start, 1)):
             self.emit(line)
 
     # -- the symbolic stack --------------------------------------------------------------
@@ -182,8 +194,9 @@ class _Gen(
         self.instrs = instrs
         self.slocals = self.signed_locals(instrs)  # PyPy: i64 locals in signed form
         self.ends, self.elses, self.targeted = facts.ends, facts.elses, facts.targeted
+        self.triggered, self.last_trigger = facts.triggered, facts.last_trigger
         self.if_marks: list[int] = []
-        self.prologue.extend(self.meter(facts.entry_cost))
+        self.unpaid = self.options.fuel or self.options.epoch
         fr = Frame("func", -1)
         fr.nresults = len(self.ftype.results)
         self.ctrl.append(fr)
@@ -207,6 +220,8 @@ class _Gen(
                         continue
                 else:
                     continue
+            if self.unpaid and name in _PLACES:
+                self.place_charge(idx, name)
             h = handlers.get(name)
             if h is not None:
                 h(self, idx, op, imm)

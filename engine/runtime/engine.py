@@ -11,7 +11,7 @@ from typing import Any
 from .. import compile as compile_stage
 from ..binary.module import Body, ModuleInfo
 from ..codemap import CodeMap, Factory
-from ..compile.numerics import FUEL_CHUNK
+from ..compile.fuel import Meters, fuel_left, new_cell, set_fuel_left
 from ..config import NO_METERING, CodegenOptions, Config
 from ..errors import ResourceLimitError
 from ..types import PAGE_SIZE
@@ -57,7 +57,7 @@ class Engine:
             self._epoch += 1
             for store in list(self._deadlines):
                 if self._epoch >= store._deadline:
-                    store.interrupt[0] = True
+                    store._interrupt()
 
     def __repr__(self) -> str:
         return f"<Engine {self.config!r}>"
@@ -132,10 +132,14 @@ class Store:
         self.engine = engine if engine is not None else Engine()
         self.data = data
         self.limits = StoreLimits()
-        #: Remaining fuel and the interrupt flag, one-element lists that translated code
-        #: binds (``rt.fuel``, ``rt.interrupt``).
-        self.fuel = [0, 0]  # [chunk, reserve]: see engine.compile.numerics.refuel
-        self.interrupt = [False]
+        #: Remaining fuel and the interrupt flag, lists that translated code binds
+        #: (``rt.fuel``, ``rt.interrupt``); ``meters``: the fuel meters of CPython's charges
+        #: (``rt.meters``). See engine.compile.fuel.
+        self.fuel = new_cell()  # [chunk, reserve, meters]
+        self.interrupt: list[bool] = []  # non-empty: past the epoch deadline
+        self.meters: Meters | None = None
+        if self.engine.options.fuel:
+            self.meters = self.fuel[2] = Meters(self.fuel, self.interrupt)
         self._deadline = 0
         self.wasi_config: Any = None
         self.wasi_state: Any = None
@@ -173,17 +177,16 @@ class Store:
             raise ValueError(f"{feature} is not enabled in this store's engine Config")
 
     def set_fuel(self, fuel: int) -> None:
-        """Set the fuel left for wasm code (see ``engine.compile.control.scan`` for costs)."""
+        """Set the fuel left for wasm code (costs: docs/untrusted.md, ``control.scan``)."""
         self._need("consume_fuel")
-        if not isinstance(fuel, int) or fuel < 0:
+        if not isinstance(fuel, int) or isinstance(fuel, bool) or fuel < 0:
             raise ValueError("fuel must be a non-negative int")
-        chunk = min(fuel, FUEL_CHUNK)
-        self.fuel[0], self.fuel[1] = chunk, fuel - chunk
+        set_fuel_left(self.fuel, fuel)
 
     def get_fuel(self) -> int:
         """The fuel left (0 once exhausted)."""
         self._need("consume_fuel")
-        return max(self.fuel[0], 0) + self.fuel[1]
+        return fuel_left(self.fuel)
 
     # -- interruption (Config.epoch_interruption) -----------------------------------------
 
@@ -193,8 +196,18 @@ class Store:
         engine = self.engine
         with engine._epoch_lock:
             self._deadline = engine._epoch + ticks_beyond_current
-            self.interrupt[0] = engine._epoch >= self._deadline
+            self.interrupt.clear()
+            if engine._epoch >= self._deadline:
+                self._interrupt()
             engine._deadlines.add(self)
+
+    def _interrupt(self) -> None:
+        """Past the deadline (under the engine's epoch lock): raise the flag translated code
+        polls, and end the fuel meters' chunks, whose next refill polls it."""
+        if not self.interrupt:
+            self.interrupt.append(True)
+        if self.meters is not None:
+            self.meters.stop()
 
     def set_wasi(self, config: Any) -> None:
         """Give this store a WASI configuration (``engine.wasi.WasiConfig``); the WASI state

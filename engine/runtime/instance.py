@@ -105,6 +105,7 @@ class Runtime:
         "info",
         "interrupt",
         "memories",
+        "meters",
         "module",
         "num_imported_funcs",
         "store",
@@ -132,8 +133,9 @@ class Runtime:
         self.globals: list[GlobalCell] = []
         self.elems: list[Any] = []
         self.datas: list[bytes] = []
-        self.fuel: list[int] = [0, 0]  # the store's cells, set by Instance
-        self.interrupt: list[bool] = [False]
+        self.fuel: list[Any] = [0, 0, None]  # the store's cells, set by Instance
+        self.interrupt: list[bool] = []  # non-empty: interrupted (see compile/fuel.py)
+        self.meters: Any = None  # the store's fuel meters (engine.compile.fuel.Meters)
 
 
 class Exports(Mapping[str, Extern]):
@@ -173,6 +175,7 @@ class Instance:
         rt = self._rt = Runtime(module, store)
         rt.fuel = getattr(store, "fuel", rt.fuel)
         rt.interrupt = getattr(store, "interrupt", rt.interrupt)
+        rt.meters = getattr(store, "meters", None)
         self._tables: list[Table] = []
         self._memories: list[Memory] = []
         self._globals: list[Global] = []
