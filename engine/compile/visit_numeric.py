@@ -76,6 +76,10 @@ class NumericVisitors:
         a, b = self.take(2)
         if a.const:
             a, b = b, a
+        if b.expr == "1" and a.cond is not None:
+            # `(1 if c else 0) & 1` (clang -O0 masks every boolean it stores): the 0/1 itself
+            self.stack.append(a)
+            return
         x = a.raw if a.raw is not None and a.bits <= MAX_RAW_BITS else a.expr
         self.push(f"({x} & {b.expr})", [a, b])
         self.stack[-1].bits = int(b.expr).bit_length()

@@ -1,21 +1,106 @@
-"""Visitors of locals, globals and parametric instructions (drop, select)."""
+"""Visitors of locals, globals and parametric instructions (drop, select).
+
+Single-use locals fold (measured on the -O0 macro builds, where clang keeps every
+intermediate value in a local of its own: ``l5 = 12; l7 = l5; l8 = (1 if l6 < l7 else 0)``):
+a local written by exactly one ``local.set`` and read by exactly one ``local.get`` that
+follows it with only *straight-line pure* instructions in between (:data:`STRAIGHT`) needs no
+Python variable. The set keeps the value's stack entry aside (``pending``) and the get pushes
+that entry back, so the expression folds into its one consumer. The aside entry is written
+out (``l<i> = ...``, *materialised*) when something would change what it reads: a write of
+a local it reads, or, for an effectful entry (a load that may trap, a mutable global), any
+other effectful value or statement that must stay after it in program order.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .ops import CMP, TRAPS, VAL
 from .stack import Entry, var
+
+#: Instructions that may lie between a folded local's set and its get: they evaluate no
+#: effectful operation of their own (no trap, no memory/global access, no control flow), so
+#: the only statements they emit are local writes (handled by ``h_local_set``).
+STRAIGHT = frozenset(
+    {"local.get", "local.set", "nop", "i32.const", "i64.const", "f32.const", "f64.const"}
+    | {name for name in (*VAL, *CMP) if name not in TRAPS}
+)
+
+
+def single_use_locals(instrs: list[Any]) -> frozenset[int]:
+    """The locals with one ``local.set``, no ``local.tee`` (nor a counted loop naming them)
+    and one ``local.get`` after the set, with only :data:`STRAIGHT` instructions between them (linear in the body: a
+    prefix count of the other instructions answers each interval in O(1))."""
+    sets: dict[int, list[int]] = {}
+    gets: dict[int, list[int]] = {}
+    teed: set[int] = set()
+    barriers = [0]  # barriers[i]: instructions before i that are not STRAIGHT
+    for idx, (op, imm) in enumerate(instrs):
+        name = op.name
+        if name == "local.set":
+            sets.setdefault(imm, []).append(idx)
+        elif name == "local.get":
+            gets.setdefault(imm, []).append(idx)
+        elif name == "local.tee":
+            teed.add(imm)
+        elif name == "for":  # a counted loop (loops.py) reads and writes locals by name
+            teed.update(int(t[1:]) for t in (f"l{imm.counter}", imm.bound, imm.step)
+                        if t[0] == "l")
+        barriers.append(barriers[-1] + (name not in STRAIGHT))
+    out = set()
+    for x, s in sets.items():
+        g = gets.get(x)
+        if len(s) != 1 or x in teed or g is None or len(g) != 1 or g[0] < s[0]:
+            continue
+        if barriers[g[0]] == barriers[s[0] + 1]:
+            out.add(x)
+    return frozenset(out)
 
 
 class VariableVisitors:
     """Mixin of the generator: local.*, global.*, drop, select."""
 
+    _fold: frozenset[int] | None = None
+    _pending: dict[str, Entry] | None = None  # folded local -> its value, not yet written
+
+    def foldable(self, imm: int) -> bool:
+        fold = self._fold
+        if fold is None:
+            fold = self._fold = (frozenset() if self.flat else single_use_locals(self.instrs))
+            self._pending = {}
+        return imm in fold
+
+    def materialise(self, name: str) -> None:
+        """Write the aside value of folded local ``name`` into its variable."""
+        e = self._pending.pop(name)
+        self.stmt(f"{name} = {e.expr}", e.eff)
+
+    def materialise_if(self, reads: str | None = None, eff: bool = False) -> None:
+        """Materialise the aside values that read ``reads`` (about to be written) and, with
+        ``eff``, the effectful ones (something effectful is about to happen), in set order."""
+        pending = self._pending
+        if pending:
+            for name in [n for n, e in pending.items() if (eff and e.eff) or reads in e.reads]:
+                self.materialise(name)
+
     def h_local_get(self, idx: int, op: Any, imm: int) -> None:
-        self.stack.append(var(f"l{imm}"))
+        name = f"l{imm}"
+        pending = self._pending
+        if pending and name in pending:
+            self.stack.append(pending.pop(name))
+            return
+        self.stack.append(var(name))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
         (v,) = self.take(1)
         name = f"l{imm}"
+        self.materialise_if(name, v.eff)
+        self.forget_var(name)
+        if not tee and self.foldable(imm):
+            if v.eff:  # older effectful entries keep their place before this value
+                self.flush_effects()
+            self._pending[name] = v
+            return
         if v.expr != name:
             self.stmt(f"{name} = {v.expr}", v.eff, (name,))
         if tee:
