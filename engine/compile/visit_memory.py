@@ -32,6 +32,7 @@ STORE_BYTES = {name: 1 if "store8" in name else 2 if "store16" in name else
                4 if name in ("i32.store", "f32.store", "i64.store32") else 8 for name in STORES}
 MEM_STRAIGHT = STRAIGHT | set(LOADS) | set(STORES) | {"local.tee", "drop"}
 LOOKAHEAD = 48
+_ADDR_CONSTS = ("i32.const", "i64.const")
 
 
 class Known(NamedTuple):
@@ -71,23 +72,31 @@ class MemoryVisitors:
         return bars[stop] == bars[start + 1]
 
     @staticmethod
-    def _base_local(a: Entry) -> str | None:
-        """The local an address operand is, when it is one (``l<i>``)."""
+    def _base_of(a: Entry, offset: int) -> tuple[str, int] | None:
+        """An address operand as ``(local, offset)`` when it is a local (``l<i>``), or as
+        ``("", address)`` when it is a literal; None otherwise."""
         e = a.expr
-        return e if not a.depth and e[:1] == "l" and e[1:].isdigit() else None
+        if a.const:
+            return "", int(e) + offset
+        if not a.depth and e[:1] == "l" and e[1:].isdigit():
+            return e, offset
+        return None
 
     def _reloaded(self, idx: int, base: str, offset: int, load: str, mem: int) -> bool:
-        """Whether ``local.get base; load offset`` follows within the straight-line code."""
+        """Whether a load ``load`` of ``base + offset`` (``local.get base; load offset`` or,
+        for a literal address, ``iNN.const c; load o`` with ``c + o`` the address) follows
+        within the straight-line code."""
         instrs = self.instrs
-        k = int(base[1:])
+        k = int(base[1:]) if base else -1
         for j in range(idx + 1, min(idx + LOOKAHEAD, len(instrs) - 1)):
             op, imm = instrs[j]
             name = op.name
             if name not in MEM_STRAIGHT or (name in ("local.set", "local.tee") and imm == k):
                 return False
-            if name == "local.get" and imm == k:
+            if (name == "local.get" and imm == k) or (not base and name in _ADDR_CONSTS):
                 nop, nimm = instrs[j + 1]
-                if nop.name == load and nimm[1] == offset and nimm[2] == mem:
+                if nop.name == load and nimm[2] == mem and (
+                        nimm[1] == offset if base else imm + nimm[1] == offset):
                     return True
         return False
 
@@ -114,11 +123,12 @@ class MemoryVisitors:
     def h_load(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
         m = self.mem(imm[2])
         (a,) = self.take(1)
-        base = None
+        place = None
         if op.name in FWD_LOADS and not self.flat:
-            base = self._base_local(a)
-        if base is not None and self._mem_window(idx, idx):
-            key = (imm[2], base, imm[1], op.name)
+            place = self._base_of(a, imm[1])
+        if place is not None and self._mem_window(idx, idx):
+            base, off = place
+            key = (imm[2], base, off, op.name)
             known = self._known.get(key)
             if known is not None and self._mem_window(known.since, idx):
                 v = known.value
@@ -132,7 +142,7 @@ class MemoryVisitors:
         self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
         if op.name.endswith(("8_u", "16_u")):
             self.stack[-1].bits = 8 if op.name.endswith("8_u") else 16
-        if base is not None and self._reloaded(idx, base, imm[1], op.name, imm[2]):
+        if place is not None and self._reloaded(idx, base, off, op.name, imm[2]):
             self.spill(len(self.stack) - 1)
             self._known[key] = Known(idx, FWD_LOADS[op.name], self.stack[-1].expr)
 
@@ -144,17 +154,18 @@ class MemoryVisitors:
         a, v = self.take(2, ordered=reordered)
         if op.name != "f32.store":
             self.uses_try = True
-        base = None if self.flat else self._base_local(a)
+        place = None if self.flat else self._base_of(a, imm[1])
         self._mem_window(idx, idx)
-        self._forget_stored(imm[2], base, imm[1], STORE_BYTES[op.name])
+        base, off = place if place is not None else (None, 0)
+        self._forget_stored(imm[2], base, off, STORE_BYTES[op.name])
         load = FWD_STORES.get(op.name)
-        if base is not None and load is not None and self._reloaded(idx, base, imm[1], load,
+        if base is not None and load is not None and self._reloaded(idx, base, off, load,
                                                                     imm[2]):
             if v.depth or (v.reads and v.expr[0] not in "lt"):
                 t = self.temp()
                 self.stmt(f"{t} = {v.expr}", v.eff)
                 v = var(t)
-            self._known[(imm[2], base, imm[1], load)] = Known(idx, FWD_LOADS[load], v.expr)
+            self._known[(imm[2], base, off, load)] = Known(idx, FWD_LOADS[load], v.expr)
         if op.name.endswith(("store8", "store16", "store32")):
             # Drop the value's truncation when it is a no-op (measured: sieve's inner loop,
             # one `&` less per store).

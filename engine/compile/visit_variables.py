@@ -13,9 +13,9 @@ other effectful value or statement that must stay after it in program order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from .ops import CMP, TRAPS, VAL
+from .ops import CMP, LOADS, STORES, TRAPS, VAL
 from .stack import Entry, var
 
 #: Instructions that may lie between a folded local's set and its get: they evaluate no
@@ -27,14 +27,32 @@ STRAIGHT = frozenset(
 )
 
 
-def single_use_locals(instrs: list[Any]) -> frozenset[int]:
+#: Instructions that may lie between the set and the get of a local folded with a *pure*
+#: value (reading locals and literals only, no trap): only a write of a local it reads can
+#: change what it computes, and ``h_local_set`` sees those. Control flow stays excluded
+#: (merges rewrite stack slots behind the visitors' backs).
+WIDE = STRAIGHT | set(VAL) | set(CMP) | set(LOADS) | set(STORES) | {
+    "local.tee", "drop", "select", "select_t", "call", "call_indirect", "global.get",
+    "global.set", "memory.size", "memory.grow"}
+
+
+class SingleUse(NamedTuple):
+    """Locals foldable whatever their value (``any``) and those foldable with a pure one."""
+
+    any: frozenset[int]
+    pure: frozenset[int]
+
+
+def single_use_locals(instrs: list[Any]) -> SingleUse:
     """The locals with one ``local.set``, no ``local.tee`` (nor a counted loop naming them)
-    and one ``local.get`` after the set, with only :data:`STRAIGHT` instructions between them (linear in the body: a
-    prefix count of the other instructions answers each interval in O(1))."""
+    and one ``local.get`` after the set, with only :data:`STRAIGHT` (:data:`WIDE`)
+    instructions between them (linear in the body: a prefix count of the other
+    instructions answers each interval in O(1))."""
     sets: dict[int, list[int]] = {}
     gets: dict[int, list[int]] = {}
     teed: set[int] = set()
     barriers = [0]  # barriers[i]: instructions before i that are not STRAIGHT
+    walls = [0]  # walls[i]: instructions before i that are not WIDE
     for idx, (op, imm) in enumerate(instrs):
         name = op.name
         if name == "local.set":
@@ -47,28 +65,33 @@ def single_use_locals(instrs: list[Any]) -> frozenset[int]:
             teed.update(int(t[1:]) for t in (f"l{imm.counter}", imm.bound, imm.step)
                         if t[0] == "l")
         barriers.append(barriers[-1] + (name not in STRAIGHT))
-    out = set()
+        walls.append(walls[-1] + (name not in WIDE))
+    out, pure = set(), set()
     for x, s in sets.items():
         g = gets.get(x)
         if len(s) != 1 or x in teed or g is None or len(g) != 1 or g[0] < s[0]:
             continue
         if barriers[g[0]] == barriers[s[0] + 1]:
             out.add(x)
-    return frozenset(out)
+        if walls[g[0]] == walls[s[0] + 1]:
+            pure.add(x)
+    return SingleUse(frozenset(out), frozenset(pure))
 
 
 class VariableVisitors:
     """Mixin of the generator: local.*, global.*, drop, select."""
 
-    _fold: frozenset[int] | None = None
+    _fold: SingleUse | None = None
     _pending: dict[str, Entry] | None = None  # folded local -> its value, not yet written
 
-    def foldable(self, imm: int) -> bool:
+    def foldable(self, imm: int, v: Entry) -> bool:
+        """Whether the set of local ``imm`` to ``v`` may be kept aside."""
         fold = self._fold
         if fold is None:
-            fold = self._fold = (frozenset() if self.flat else single_use_locals(self.instrs))
+            fold = self._fold = (SingleUse(frozenset(), frozenset()) if self.flat
+                                 else single_use_locals(self.instrs))
             self._pending = {}
-        return imm in fold
+        return imm in fold.any or (not v.eff and imm in fold.pure)
 
     def materialise(self, name: str) -> None:
         """Write the aside value of folded local ``name`` into its variable."""
@@ -96,7 +119,7 @@ class VariableVisitors:
         name = f"l{imm}"
         self.materialise_if(name, v.eff)
         self.forget_var(name)
-        if not tee and self.foldable(imm):
+        if not tee and self.foldable(imm, v):
             if v.eff:  # older effectful entries keep their place before this value
                 self.flush_effects()
             self._pending[name] = v
