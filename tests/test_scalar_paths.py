@@ -227,8 +227,9 @@ def test_cases_reach_the_fast_paths() -> None:
     body = src["fold_across_call"]
     assert body.index("l2 = U32(") < body.index("funcs[11]") < body.index("l1 = ((l0 + 1)")
     assert body.index("l1 = ((l0 + 1)") < body.index("l0 = 3")
-    # Literal addresses: the stores through a local base may alias them, the rest forward.
-    assert src["literal_base"].count("U32(") == 2
+    # Literal addresses: reloaded after a store through a local (an alias), then forwarded
+    # between the three spellings of address 68.
+    assert src["literal_base"].count("U32(") == 1
     assert "rotl64" not in src["rot"] and "rotr64" not in src["rot"]
 
 
