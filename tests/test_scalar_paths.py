@@ -108,6 +108,21 @@ WAT = r"""
     i32.const 0 i32.load offset=68
     i32.const 68 i32.load i32.add
     i32.const 60 i32.load offset=8 i32.add)
+  (func (export "branchy") (param i32 i32) (result i32) (local i32)
+    local.get 0 i32.const 1 i32.store offset=12
+    (if (local.get 1) (then
+      local.get 0 i32.const 2 i32.store offset=12
+      local.get 0 i32.load offset=12 local.set 2))
+    local.get 0 i32.load offset=12
+    (block (result i32)
+      i32.const 100 local.get 1 i32.const 1 i32.and br_if 0 drop
+      local.get 0 i32.load offset=12)
+    i32.add local.get 2 i32.add
+    (loop (result i32)
+      local.get 0 local.get 0 i32.load offset=12 i32.const 1 i32.add i32.store offset=12
+      local.get 0 i32.load offset=12 i32.const 9 i32.lt_u br_if 0
+      local.get 0 i32.load offset=12)
+    i32.add)
   (func (export "rot") (param i64 i64) (result i64)
     local.get 0 local.get 1 i64.xor i64.const 13 i64.rotl
     local.get 0 i64.const 64 i64.rotr i64.add))
@@ -131,6 +146,7 @@ CASES = {
     "o0_frame": [(0,), (5,), (0xFFFFFFFF,)],
     "fold_across_call": [(0,), (60,), (65528,)],
     "literal_base": [(0,), (4,), (1,), (64,), (0xFFFFFFFF,)],
+    "branchy": [(0, 0), (0, 1), (0, 2), (0, 3), (65532, 1), (65533, 0)],
     "rot": [(0x0123456789ABCDEF, 0), (1 << 63, 1), ((1 << 64) - 1, 0x5555)],
 }
 
@@ -195,8 +211,9 @@ def _sources() -> dict[str, str]:
     info = decode_module(_wasm())
     names = list(CASES)
     # Functions are in CASES order except $clobber (index 11), which is not exported.
-    order = [n for n in names if n not in ("fold_across_call", "literal_base", "rot")]
-    order += ["fold_across_call", "literal_base", "rot"]
+    order = [n for n in names
+             if n not in ("fold_across_call", "literal_base", "branchy", "rot")]
+    order += ["fold_across_call", "literal_base", "branchy", "rot"]
     indexes = {n: i if i < 11 else i + 1 for i, n in enumerate(order)}
     return {n: T.translate_source(info, indexes[n], decode_body(info, indexes[n]))
             for n in names}
@@ -230,6 +247,10 @@ def test_cases_reach_the_fast_paths() -> None:
     # Literal addresses: reloaded after a store through a local (an alias), then forwarded
     # between the three spellings of address 68.
     assert src["literal_base"].count("U32(") == 1
+    # Into a then-arm, a block and past a br_if's fall-through, but not past a merge: loaded
+    # again after the if's end and at the loop header only.
+    assert src["branchy"].count("U32(") == 2
+    assert "P32(M0, l0 + 12, 2)\n                l2 = 2" in src["branchy"]
     assert "rotl64" not in src["rot"] and "rotr64" not in src["rot"]
 
 

@@ -2,16 +2,16 @@
 
 Forwarding (measured on the -O0 macro builds, whose locals live in the shadow stack: a value
 stored at ``l3 + 40`` is loaded back twice a few instructions later, each load a ~60 ns
-``struct`` call): within straight-line code (:data:`MEM_STRAIGHT`: no call, branch, label,
-bulk or atomic operation, memory.grow) a ``<base> + offset`` access whose base is a local
-remembers the value at that address in a variable (:class:`Known`), and a later load of
-the same width at the same base and offset reads the variable instead. Exact because
-nothing else can write memory there, memory never shrinks (the earlier access proved the
-address in bounds) and the value round-trips (i32/i64 as the same unsigned int, f64 as the
-same double, NaN payloads included). A store to another base, or to an address that is not
-``local + offset``, may alias anything: it forgets everything; a write of the base local or
-of the variable holding the value forgets what depends on it. A value is kept in a variable
-only when a matching load follows within :data:`LOOKAHEAD` instructions.
+``struct`` call): along straight-line code (:data:`MEM_STRAIGHT`: no call, merge point,
+memory.grow, bulk or atomic operation; a ``br_if`` only falls through there) an access at
+``local + offset`` or at a literal address remembers the value there in a variable
+(:class:`Known`), and a later load of the same width at the same place reads the variable
+instead. Exact because nothing else can write memory there, memory never shrinks (the
+earlier access proved the address in bounds) and the value round-trips (i32/i64 as the same
+unsigned int, f64 as the same double, NaN payloads included). A store through another base,
+or to an address of another shape, may alias anything: it forgets everything; a write of
+the base local or of the local holding the value forgets what depends on it. A value is
+kept in a variable only when a matching load follows within :data:`LOOKAHEAD` instructions.
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ FWD_STORES = {"i32.store": "i32.load", "i64.store": "i64.load", "f64.store": "f6
 #: Bytes each store writes (for what a store to the same base overwrites).
 STORE_BYTES = {name: 1 if "store8" in name else 2 if "store16" in name else
                4 if name in ("i32.store", "f32.store", "i64.store32") else 8 for name in STORES}
-MEM_STRAIGHT = STRAIGHT | set(LOADS) | set(STORES) | {"local.tee", "drop"}
+#: What may lie between an access and the load it forwards to: besides the local and numeric
+#: instructions of straight-line code, the entry of a ``block`` or of an ``if``'s then-arm
+#: and a ``br_if`` (its fall-through), which are reached from the code before them only.
+#: Merges (``end``, ``else``, ``loop``) and everything that may write memory are not.
+MEM_STRAIGHT = STRAIGHT | set(LOADS) | set(STORES) | {
+    "local.tee", "drop", "block", "if", "br_if"}
 LOOKAHEAD = 48
 _ADDR_CONSTS = ("i32.const", "i64.const")
 
