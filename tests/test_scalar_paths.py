@@ -187,8 +187,14 @@ def _our_results(wasm: bytes, mode: str) -> dict[str, list[tuple]]:
     return out
 
 
+@pytest.mark.parametrize("flat", [False, True], ids=["structured", "flat"])
 @pytest.mark.parametrize("mode", harness.MODES)
-def test_fast_paths_agree_with_wasmtime(mode: str) -> None:
+def test_fast_paths_agree_with_wasmtime(mode: str, flat: bool, monkeypatch) -> None:
+    """Every case in every mode, in the structured and in the flat form (basic blocks in a
+    dispatch loop: what functions nested beyond CPython's limits become)."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("engine.compile.translate"), "FORCE_FLAT", flat)
     wasm = _wasm()
     theirs = _wasmtime_results(wasm)
     ours = _our_results(wasm, mode)

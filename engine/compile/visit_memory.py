@@ -129,7 +129,7 @@ class MemoryVisitors:
         m = self.mem(imm[2])
         (a,) = self.take(1)
         place = None
-        if op.name in FWD_LOADS and not self.flat:
+        if op.name in FWD_LOADS:
             place = self._base_of(a, imm[1])
         if place is not None and self._mem_window(idx, idx):
             base, off = place
@@ -159,7 +159,7 @@ class MemoryVisitors:
         a, v = self.take(2, ordered=reordered)
         if op.name != "f32.store":
             self.uses_try = True
-        place = None if self.flat else self._base_of(a, imm[1])
+        place = self._base_of(a, imm[1])
         self._mem_window(idx, idx)
         base, off = place if place is not None else (None, 0)
         self._forget_stored(imm[2], base, off, STORE_BYTES[op.name])

@@ -88,8 +88,9 @@ class VariableVisitors:
         """Whether the set of local ``imm`` to ``v`` may be kept aside."""
         fold = self._fold
         if fold is None:
-            fold = self._fold = (SingleUse(frozenset(), frozenset()) if self.flat
-                                 else single_use_locals(self.instrs))
+            # The flat form too: its basic blocks start at merges only, never inside a
+            # window (which holds no control instruction).
+            fold = self._fold = single_use_locals(self.instrs)
             self._pending = {}
         return imm in fold.any or (not v.eff and imm in fold.pure)
 
