@@ -106,6 +106,34 @@ class NumericVisitors:
         self.push(f"((({first} & {(1 << (width - k)) - 1:#x}) << {k}) | ({x} >> {width - k}))",
                   [a])
 
+    def once(self, e: Entry) -> tuple[str, str]:
+        """An operand used twice in one expression: (its first use, its later uses); a
+        compound one is evaluated once, into a walrus temporary."""
+        if not e.depth:
+            return e.expr, e.expr
+        t = self.temp()
+        return f"({t} := {e.expr})", t
+
+    def float_sqrt(self, name: str) -> None:
+        """f32/f64.sqrt inline (measured: nbody's inner loop calls it once per pair):
+        ``math.sqrt`` raises on negatives, hence the test (-0.0 >= 0.0 keeps its root -0.0;
+        NaN fails it)."""
+        (a,) = self.take(1)
+        first, x = self.once(a)
+        sq = self.const(math.sqrt, "SQRT")
+        root = f"f32r({sq}({x}))" if name[1] == "3" else f"{sq}({x})"
+        self.push(f"({root} if {first} >= 0.0 else NAN)", [a])
+
+    def float_div(self, name: str) -> None:
+        """f32/f64.div inline: Python raises on a zero divisor, IEEE gives inf or NaN there
+        (``fdiv0``). The divisor is tested before the dividend is evaluated, so at most one
+        operand may be effectful (else the helper keeps program order)."""
+        a, b = self.take(2)
+        first, d = self.once(b)
+        q = f"f32r({a.expr} / {d})" if name[1] == "3" else f"{a.expr} / {d}"
+        zero = self.const(N.fdiv0, "FDIV0")
+        self.push(f"({q} if {first} else {zero}({a.expr}, {d}))", [a, b])
+
     def numeric(self, name: str) -> None:
         if name in RING and self.ring_op(name):
             return
@@ -122,8 +150,15 @@ class NumericVisitors:
             self.push(f"({a.expr} >> {k})", [a])
             self.stack[-1].bits = width - k
             return
-        tpl = VAL.get(name)
+        if name in ("f32.sqrt", "f64.sqrt"):
+            self.float_sqrt(name)
+            return
         top = self.stack[-1]
+        if name in ("f32.div", "f64.div") and not top.const and not (
+                top.eff and self.stack[-2].eff):
+            self.float_div(name)
+            return
+        tpl = VAL.get(name)
         if name in ("f32.div", "f64.div") and top.const and top.expr not in ("0.0", "(-0.0)"):
             # A literal divisor other than zero cannot raise ZeroDivisionError.
             tpl = "f32r({a} / {b})" if name[1] == "3" else "({a} / {b})"
