@@ -1,14 +1,17 @@
 """Visitors of locals, globals and parametric instructions (drop, select).
 
 Single-use locals fold (measured on the -O0 macro builds, where clang keeps every
-intermediate value in a local of its own: ``l5 = 12; l7 = l5; l8 = (1 if l6 < l7 else 0)``):
-a local written by exactly one ``local.set`` and read by exactly one ``local.get`` that
-follows it with only *straight-line pure* instructions in between (:data:`STRAIGHT`) needs no
-Python variable. The set keeps the value's stack entry aside (``pending``) and the get pushes
-that entry back, so the expression folds into its one consumer. The aside entry is written
-out (``l<i> = ...``, *materialised*) when something would change what it reads: a write of
-a local it reads, or, for an effectful entry (a load that may trap, a mutable global), any
-other effectful value or statement that must stay after it in program order.
+intermediate value in a local of its own: ``l5 = 12; l7 = l5; l8 = (1 if l6 < l7 else 0)``;
+with forwarded loads, -O0 programs 0.64x to 0.83x of the time before): a local written by
+exactly one ``local.set`` and read by exactly one ``local.get`` after it needs no Python
+variable when the instructions between them cannot change what the value computes: only
+straight-line pure ones (:data:`STRAIGHT`) for an effectful value (a load that may trap, a
+trapping division), any but control flow (:data:`WIDE`) for a pure one. The set keeps the
+value's stack entry aside (``pending``) and the get pushes that entry back, so the
+expression folds into its one consumer. The aside entry is written out (``l<i> = ...``,
+*materialised*) when something would change what it reads: a write of a local it reads, or,
+for an effectful entry, any other effectful value or statement that must stay after it in
+program order.
 """
 
 from __future__ import annotations
