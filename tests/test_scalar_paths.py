@@ -132,6 +132,14 @@ WAT = r"""
     local.get 0 local.get 1 f32.add local.get 1 local.get 0 f32.sub f32.div
     local.get 0 local.get 1 f32.mul f32.sqrt f32.add
     i32.const 0 f32.load offset=0 local.get 0 f32.div f32.add)
+  (func (export "masks") (param i32 i32) (result i32)
+    local.get 0 i32.load8_u offset=1 i32.const 255 i32.and
+    local.get 0 i32.load8_u offset=1 i32.const 127 i32.and i32.add
+    local.get 1 i32.const 24 i32.shr_u i32.const 0x1FF i32.and i32.add
+    local.get 1 i32.const 24 i32.shr_u i32.const 0xFE i32.and i32.add
+    local.get 0 i32.load16_u offset=2 i32.const 0xFFFF i32.and i32.const 16 i32.shl i32.add
+    local.get 1 i32.const 0xF0 i32.and i32.const 0xFF i32.and i32.add
+    local.get 1 i32.const 0xF0 i32.and i32.const 0x70 i32.and i32.add)
   (func (export "rot") (param i64 i64) (result i64)
     local.get 0 local.get 1 i64.xor i64.const 13 i64.rotl
     local.get 0 i64.const 64 i64.rotr i64.add))
@@ -163,6 +171,7 @@ CASES = {
     "branchy": [(0, 0), (0, 1), (0, 2), (0, 3), (65532, 1), (65533, 0)],
     "fdiv_sqrt": [(a, b) for a in _F64 for b in _F64],
     "fdiv_sqrt32": [(a, b) for a in _F32 for b in _F32],
+    "masks": [(0, 0xFFFFFFFF), (0, 0x80FF00F0), (65534, 0x7F000000), (4, 0)],
     "rot": [(0x0123456789ABCDEF, 0), (1 << 63, 1), ((1 << 64) - 1, 0x5555)],
 }
 
@@ -244,8 +253,9 @@ def _sources() -> dict[str, str]:
     # Functions are in CASES order except $clobber (index 11), which is not exported.
     order = [n for n in names
              if n not in ("fold_across_call", "literal_base", "branchy", "fdiv_sqrt",
-                          "fdiv_sqrt32", "rot")]
-    order += ["fold_across_call", "literal_base", "branchy", "fdiv_sqrt", "fdiv_sqrt32", "rot"]
+                          "fdiv_sqrt32", "masks", "rot")]
+    order += ["fold_across_call", "literal_base", "branchy", "fdiv_sqrt", "fdiv_sqrt32",
+              "masks", "rot"]
     indexes = {n: i if i < 11 else i + 1 for i, n in enumerate(order)}
     return {n: T.translate_source(info, indexes[n], decode_body(info, indexes[n]))
             for n in names}
@@ -285,6 +295,10 @@ def test_cases_reach_the_fast_paths() -> None:
     assert "P32(M0, l0 + 12, 2)\n                l2 = 2" in src["branchy"]
     assert "fsqrt" not in src["fdiv_sqrt"] and "fdiv(" not in src["fdiv_sqrt"]
     assert "f32sqrt" not in src["fdiv_sqrt32"] and "f32div(" not in src["fdiv_sqrt32"]
+    # Masks that keep every bit the value can have go; the others stay.
+    body = src["masks"]
+    assert "& 255" not in body and "& 511" not in body and "& 65535" not in body
+    assert "& 127" in body and "& 254" in body and "& 112" in body
     assert "rotl64" not in src["rot"] and "rotr64" not in src["rot"]
 
 

@@ -76,8 +76,12 @@ class NumericVisitors:
         a, b = self.take(2)
         if a.const:
             a, b = b, a
-        if b.expr == "1" and a.cond is not None:
-            # `(1 if c else 0) & 1` (clang -O0 masks every boolean it stores): the 0/1 itself
+        c = int(b.expr)
+        low = (1 << a.bits) - 1  # a.bits (without a raw form): the value is below 2**bits
+        if (b.expr == "1" and a.cond is not None) or (
+                a.raw is None and a.bits > 0 and c & low == low):
+            # A mask that keeps every bit the value can have: `(1 if c else 0) & 1` (clang
+            # -O0 masks every boolean it stores), `M0[a] & 255` (and every char it loads).
             self.stack.append(a)
             return
         x = a.raw if a.raw is not None and a.bits <= MAX_RAW_BITS else a.expr
