@@ -105,6 +105,17 @@ class MemoryVisitors:
                     return True
         return False
 
+    _into: tuple[int, Known, tuple[int, str, int, str]] | None = None
+
+    def loaded_into(self, imm: int) -> None:
+        """Local ``imm`` was just set: when to a load that is reloaded later (``h_load``),
+        it is where the value is known to be."""
+        into = self._into
+        if into is not None:
+            self._into = None
+            if into[0] == imm:
+                self._known[into[2]] = into[1]
+
     def forget_var(self, name: str) -> None:
         """Local ``name`` is about to be written: forget what reads it."""
         known = getattr(self, "_known", None)
@@ -148,6 +159,12 @@ class MemoryVisitors:
         if op.name.endswith(("8_u", "16_u")):
             self.stack[-1].bits = 8 if op.name.endswith("8_u") else 16
         if place is not None and self._reloaded(idx, base, off, op.name, imm[2]):
+            nop, nimm = self.instrs[idx + 1]
+            if nop.name in ("local.set", "local.tee") and not (
+                    nop.name == "local.set" and self.foldable(nimm, self.stack[-1])):
+                # The local the value goes to holds it (no temporary): ``loaded_into``.
+                self._into = (nimm, Known(idx, FWD_LOADS[op.name], f"l{nimm}"), key)
+                return
             self.spill(len(self.stack) - 1)
             self._known[key] = Known(idx, FWD_LOADS[op.name], self.stack[-1].expr)
 

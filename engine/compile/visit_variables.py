@@ -127,9 +127,11 @@ class VariableVisitors:
             if v.eff:  # older effectful entries keep their place before this value
                 self.flush_effects()
             self._pending[name] = v
+            self.loaded_into(-1)
             return
         if v.expr != name:
             self.stmt(f"{name} = {v.expr}", v.eff, (name,))
+        self.loaded_into(imm)
         if tee:
             self.stack.append(var(name))
 
