@@ -188,6 +188,12 @@ class LaneVisitors:
         self.stack.append(LaneEntry(kind, names, frozenset(names)))
         return True
 
+    def lane_targets(self, idx: int) -> tuple[str, ...]:
+        """The lane variables the ``local.set``/``tee`` at ``idx`` writes (none when its
+        local is not kept as lanes there)."""
+        got = self._lanes_plan().defs.get(idx)
+        return tuple(got[1]) if got is not None else ()
+
     def lane_set(self, idx: int, imm: int, tee: bool) -> bool:
         """``local.set``/``tee`` of a v128 kept as lanes: assign every lane at once."""
         got = self._lanes_plan().defs.get(idx)
