@@ -103,9 +103,11 @@ def _pypy(args, out: dict, problems: list[str]) -> list[str]:
     out["pypy"] = {"version": version, "rows": [asdict(r) for r in rows]}
     problems += pypy_compare.problems(rows)
     return ["## Our engine on PyPy", "",
-            (f"{version} in a subprocess vs this CPython, same kernel sizes; PyPy gets "
+            (f"{version} in a subprocess vs this CPython: every kernel and every C program "
+             "build of the macro set, same sizes; PyPy gets "
              f"{pypy_compare.PYPY_WARMUP} warm-up calls (JIT), CPython 1; medians of the "
-             "timed runs; checksums checked against the hand-written Python."), "",
+             "timed runs; kernel checksums checked against the hand-written Python, a C "
+             "program's PyPy result against its CPython result."), "",
             pypy_compare.table(rows), ""]
 
 

@@ -1,7 +1,9 @@
 """Our engine on CPython (this process) against our engine on PyPy (a subprocess).
 
-``python -m benchmarks --only pypy``: every kernel, timed in both interpreters with the same
-size and number of runs, checksums checked against the hand-written Python reference. PyPy
+``python -m benchmarks --only pypy``: every kernel and every macro C program build
+(benchmarks/macro), timed in both interpreters with the same size and number of runs;
+kernel checksums are checked against the hand-written Python reference, a C program's
+against CPython's result (which ``tests/test_macro.py`` checks against wasmtime). PyPy
 gets more warm-up calls (its JIT compiles hot loops during the first ones); both report the
 median of the timed runs. PyPy is ``pypy3`` on PATH or ``$BENCH_PYPY``; absent, the section
 says so and is skipped (not a failure).
@@ -18,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.macro.build import BUILDS
+from benchmarks.macro.programs import PROGRAMS
 from benchmarks.runners import load_ours, normalise, show
 from benchmarks.suite import KERNELS
 from benchmarks.timing import fmt_ratio, fmt_time, geomean, markdown_table, median_time
@@ -71,52 +75,83 @@ def _run_pypy(exe: str, jobs: list[dict]) -> dict[str, dict]:
     return out
 
 
+def _jobs(quick: bool, runs: int, mode: str | None) -> list[dict]:
+    """The worker's jobs: every kernel, then every C program build (``name.build``)."""
+    warmup = 1 if quick else PYPY_WARMUP
+    jobs = [{"name": k.name, "wasm": str(k.wasm_path),
+             "size": k.quick_size if quick else k.size} for k in KERNELS]
+    jobs += [{"name": f"{p.name}.{b}", "wasm": str(p.path(b)),
+              "size": p.quick_size if quick else p.size} for p in PROGRAMS for b in BUILDS]
+    for job in jobs:
+        job.update(runs=runs, warmup=warmup, mode=mode)
+    return jobs
+
+
+def _check(row: Row, rec: dict, expected: int, got: list[int], shown: Callable[[int], str]) -> Row:
+    if "error" in rec:
+        row.status, row.message = "error", rec["error"]
+    elif any(g != expected for g in got):
+        bad = next(g for g in got if g != expected)
+        row.status, row.message = "wrong", f"checksum {shown(bad)} != expected {shown(expected)}"
+    return row
+
+
 def run_all(quick: bool, runs: int, mode: str | None = None,
             progress: Callable[[str], None] | None = None) -> tuple[str, list[Row]]:
-    """Measure every kernel; returns the PyPy version and the rows ([] without PyPy)."""
+    """Measure every kernel and C program build; returns the PyPy version and the rows
+    ([] without PyPy)."""
     exe = pypy_path()
     if exe is None:
         return "", []
     runs = 1 if quick else runs
-    sizes = {k.name: (k.quick_size if quick else k.size) for k in KERNELS}
-    jobs = [{"name": k.name, "wasm": str(k.wasm_path), "size": sizes[k.name], "runs": runs,
-             "warmup": 1 if quick else PYPY_WARMUP, "mode": mode} for k in KERNELS]
+    jobs = _jobs(quick, runs, mode)
+    sizes = {j["name"]: j["size"] for j in jobs}
     if progress:
-        progress("pypy: all kernels in a pypy3 subprocess ...")
+        progress("pypy: all kernels and C programs in a pypy3 subprocess ...")
     pypy = _run_pypy(exe, jobs)
+    missing = {"error": "no result from the pypy worker"}
     rows = []
     for k in KERNELS:
         n = sizes[k.name]
         if progress:
             progress(f"pypy: {k.name} on CPython ...")
-        expected = normalise(k.result, k.python(n))
         run = load_ours(k.wasm_bytes(), mode) if mode else load_ours(k.wasm_bytes())
         cp_seconds, cp_results = median_time(lambda run=run, n=n: run(n), runs)
-        rec = pypy.get(k.name, {"error": "no result from the pypy worker"})
-        row = Row(k.name, n, cp_seconds, rec.get("seconds"), "ok")
-        if "error" in rec:
-            row.status, row.message = "error", rec["error"]
-        else:
-            got = [normalise(k.result, r) for r in list(cp_results) + rec["results"]]
-            bad = [g for g in got if g != expected]
-            if bad:
-                row.status = "wrong"
-                row.message = (f"checksum {show(k.result, bad[0])} != expected "
-                               f"{show(k.result, expected)}")
-        rows.append(row)
+        rec = pypy.get(k.name, missing)
+        got = [normalise(k.result, r) for r in list(cp_results) + rec.get("results", [])]
+        rows.append(_check(Row(k.name, n, cp_seconds, rec.get("seconds"), "ok"), rec,
+                           normalise(k.result, k.python(n)), got,
+                           lambda v, k=k: show(k.result, v)))
+    for p in PROGRAMS:
+        for b in BUILDS:
+            name, n = f"{p.name}.{b}", sizes[f"{p.name}.{b}"]
+            if progress:
+                progress(f"pypy: {name} on CPython ...")
+            run = load_ours(p.wasm(b), mode) if mode else load_ours(p.wasm(b))
+            cp_seconds, cp_results = median_time(lambda run=run, n=n: run(n), runs)
+            rec = pypy.get(name, missing)
+            got = [p.normalise(r) for r in list(cp_results) + rec.get("results", [])]
+            rows.append(_check(Row(name, n, cp_seconds, rec.get("seconds"), "ok"), rec,
+                               got[0], got, str))
     return pypy_version(exe), rows
 
 
 def table(rows: list[Row]) -> str:
-    """CPython vs PyPy side by side, with the speed-up per kernel and its geometric mean."""
+    """CPython vs PyPy side by side, with the speed-up per kernel / C program build and the
+    geometric means of the kernels, of the C programs and of both."""
+    kernels = {k.name for k in KERNELS}
     body = []
     for r in rows:
         cp = fmt_time(r.cpython)
         py = fmt_time(r.pypy) if r.status == "ok" else r.status.upper()
         body.append([r.kernel, str(r.size), cp, py, fmt_ratio(r.speedup)])
-    body.append(["**geometric mean**", "", "", "", fmt_ratio(geomean([r.speedup for r in rows]))])
-    return markdown_table(["kernel", "size", "ours on CPython", "ours on PyPy",
-                           "CPython / PyPy"], body)
+    for label, chosen in (("kernels", [r for r in rows if r.kernel in kernels]),
+                          ("C programs", [r for r in rows if r.kernel not in kernels]),
+                          ("all", rows)):
+        body.append([f"**geometric mean, {label}**", "", "", "",
+                     fmt_ratio(geomean([r.speedup for r in chosen]))])
+    return markdown_table(["kernel / program.build", "size", "ours on CPython",
+                           "ours on PyPy", "CPython / PyPy"], body)
 
 
 def problems(rows: list[Row]) -> list[str]:

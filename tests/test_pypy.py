@@ -124,3 +124,25 @@ def test_pypy_cases_under_pypy() -> None:
                           check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "native=True" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("pypy3") is None, reason="pypy3 is not installed")
+def test_macro_programs_agree_under_pypy() -> None:
+    """Every C program build gives CPython's checksum under PyPy: its shapes (signed i64,
+    wrapped i32 products, lanes without ring chains, memmove) on compiler-written code."""
+    from benchmarks.macro.build import BUILDS
+    from benchmarks.macro.programs import PROGRAMS
+
+    jobs = [{"name": f"{p.name}.{b}", "wasm": str(p.path(b)), "size": p.quick_size, "runs": 1,
+             "warmup": 1, "mode": None} for p in PROGRAMS for b in BUILDS]
+    proc = subprocess.run(["pypy3", str(ROOT / "benchmarks" / "pypy_worker.py")],
+                          input=json.dumps(jobs), capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=900, check=False)
+    got = {r["name"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert len(got) == len(jobs), proc.stderr[-2000:]
+    for p in PROGRAMS:
+        for b in BUILDS:
+            expected = p.normalise(load_ours(p.wasm(b))(p.quick_size))
+            rec = got[f"{p.name}.{b}"]
+            assert "error" not in rec, rec
+            assert {p.normalise(r) for r in rec["results"]} == {expected}, (p.name, b)
