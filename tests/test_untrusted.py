@@ -188,6 +188,7 @@ def test_default_epoch_deadline_traps_at_once() -> None:
 # -- failures that pass are not permanent -----------------------------------------------------
 
 
+@pytest.mark.usefixtures("pause_gc")
 def test_lazy_recursion_error_in_validation_is_not_permanent(monkeypatch) -> None:
     """A RecursionError while validating a valid body on its first call (lazy mode) must not
     mark the function invalid: once the stack is available again the call succeeds."""
@@ -267,6 +268,7 @@ def _chain(n: int) -> bytes:
                + "\n".join(funcs) + '\n(func (export "run") (call $f0)))')
 
 
+@pytest.mark.usefixtures("pause_gc")
 def test_exhaustion_depth_is_the_same_in_every_mode() -> None:
     """Each f_i is first called at depth i, where lazy modes compile it: compiling must not
     take from the wasm call budget, so the trap comes at the same count in every mode."""
