@@ -87,12 +87,21 @@ def _jobs(quick: bool, runs: int, mode: str | None) -> list[dict]:
     return jobs
 
 
-def _check(row: Row, rec: dict, expected: int, got: list[int], shown: Callable[[int], str]) -> Row:
+def _row(name: str, n: int, wasm: bytes, mode: str | None, runs: int, rec: dict,
+         norm: Callable[[object], int], expected: int | None,
+         shown: Callable[[int], str]) -> Row:
+    """Time ``run(n)`` on CPython and check both interpreters' checksums: against
+    ``expected``, or against CPython's own result when it is None."""
+    run = load_ours(wasm, mode)
+    cp_seconds, cp_results = median_time(lambda: run(n), runs)
+    row = Row(name, n, cp_seconds, rec.get("seconds"), "ok")
+    got = [norm(r) for r in list(cp_results) + rec.get("results", [])]
+    want = got[0] if expected is None else expected
     if "error" in rec:
         row.status, row.message = "error", rec["error"]
-    elif any(g != expected for g in got):
-        bad = next(g for g in got if g != expected)
-        row.status, row.message = "wrong", f"checksum {shown(bad)} != expected {shown(expected)}"
+    elif any(g != want for g in got):
+        bad = next(g for g in got if g != want)
+        row.status, row.message = "wrong", f"checksum {shown(bad)} != expected {shown(want)}"
     return row
 
 
@@ -115,24 +124,17 @@ def run_all(quick: bool, runs: int, mode: str | None = None,
         n = sizes[k.name]
         if progress:
             progress(f"pypy: {k.name} on CPython ...")
-        run = load_ours(k.wasm_bytes(), mode) if mode else load_ours(k.wasm_bytes())
-        cp_seconds, cp_results = median_time(lambda run=run, n=n: run(n), runs)
-        rec = pypy.get(k.name, missing)
-        got = [normalise(k.result, r) for r in list(cp_results) + rec.get("results", [])]
-        rows.append(_check(Row(k.name, n, cp_seconds, rec.get("seconds"), "ok"), rec,
-                           normalise(k.result, k.python(n)), got,
-                           lambda v, k=k: show(k.result, v)))
+        rows.append(_row(k.name, n, k.wasm_bytes(), mode, runs, pypy.get(k.name, missing),
+                         lambda v, k=k: normalise(k.result, v),
+                         normalise(k.result, k.python(n)),
+                         lambda v, k=k: show(k.result, v)))
     for p in PROGRAMS:
         for b in BUILDS:
-            name, n = f"{p.name}.{b}", sizes[f"{p.name}.{b}"]
+            name = f"{p.name}.{b}"
             if progress:
                 progress(f"pypy: {name} on CPython ...")
-            run = load_ours(p.wasm(b), mode) if mode else load_ours(p.wasm(b))
-            cp_seconds, cp_results = median_time(lambda run=run, n=n: run(n), runs)
-            rec = pypy.get(name, missing)
-            got = [p.normalise(r) for r in list(cp_results) + rec.get("results", [])]
-            rows.append(_check(Row(name, n, cp_seconds, rec.get("seconds"), "ok"), rec,
-                               got[0], got, str))
+            rows.append(_row(name, sizes[name], p.wasm(b), mode, runs,
+                             pypy.get(name, missing), p.normalise, None, str))
     return pypy_version(exe), rows
 
 
