@@ -23,7 +23,8 @@ on purpose::
     +-- WasmException           a wasm exception (``throw``) not caught by wasm; ``tag``, ``payload``
 
 Nothing here imports a stage: the runtime hands frame information to ``Trap.frames``
-through the translated functions' globals (``FRAME_SOURCE``).
+through the translated functions' code (a per-module tag as last constant, the function
+index as ``co_firstlineno``) or, for the few with globals of their own, ``FRAME_SOURCE``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class WasmError(Exception):
@@ -185,20 +186,40 @@ class Frame:
     func_offset: int | None = None
 
 
-#: Key under which the runtime stores a frame source in a translated function's globals:
-#: an object with ``frame() -> Frame``. Not a valid generated identifier, so no clash.
+#: Key under which the runtime stores a frame source in a translated function's globals
+#: (functions whose factory runs ``make``, each with globals of its own): an object with
+#: ``frame() -> Frame``. Not a valid generated identifier, so no clash.
 FRAME_SOURCE = "__wasm_frame_source__"
+
+#: The ``co_filename`` of every translated function's code. One shared string, not one per
+#: function (a name per function cost 69 bytes each); the function index rides in
+#: ``co_firstlineno``, so a traceback line reads ``File "<wasm>", line 12, in f`` for
+#: function 12.
+WASM_FILE = "<wasm>"
+
+
+class FrameRef(NamedTuple):
+    """A wasm frame read from a traceback: function ``func_index`` of the module whose frame
+    tag (``runtime.frames.ModuleTag``: ``frame(index) -> Frame``) is ``tag``."""
+
+    tag: Any
+    func_index: int
+
+    def frame(self) -> Frame:
+        return self.tag.frame(self.func_index)
 
 
 def frame_sources(tb: TracebackType | None) -> list[Any]:
-    """The frame sources of a traceback's wasm frames, innermost first (cheap: no names)."""
+    """The frame sources of a traceback's wasm frames, innermost first (cheap: no names):
+    objects with ``frame() -> Frame``."""
     out: list[Any] = []
     while tb is not None:
         source = tb.tb_frame.f_globals.get(FRAME_SOURCE)
-        if source is None:  # compact factories carry it as their code's last constant
-            consts = tb.tb_frame.f_code.co_consts
-            if consts and getattr(type(consts[-1]), "is_frame_source", False):
-                source = consts[-1]
+        if source is None:  # compact factories carry the module's tag as their last constant
+            code = tb.tb_frame.f_code
+            consts = code.co_consts
+            if consts and getattr(type(consts[-1]), "is_frame_tag", False):
+                source = FrameRef(consts[-1], code.co_firstlineno)
         if source is not None:
             out.append(source)
         tb = tb.tb_next

@@ -16,6 +16,7 @@ from engine import wat2wasm as engine_wat2wasm
 from engine.binary import decode_body, decode_module
 from engine.compile import numerics as N
 from engine.errors import Trap
+from engine.runtime.calls import invoke
 from engine.types import intern_func_type
 
 T = importlib.import_module("engine.compile.translate")  # the module, not the function
@@ -102,8 +103,14 @@ def instantiate(text: str, host: dict[int, Any] | None = None) -> tuple[Any, dic
         if seg.mode == "active":
             off = _const(seg.offset)
             rt.memories[0].data[off : off + len(seg.init)] = seg.init
-    exports = {e.name: funcs[e.index] for e in info.exports if e.kind == "func"}
+    exports = {e.name: _boundary(funcs[e.index]) for e in info.exports if e.kind == "func"}
     return rt, exports
+
+
+def _boundary(fn: Any) -> Any:
+    """``fn`` called as the runtime calls wasm from the host (``calls.invoke``: where an
+    exception raised by translated code becomes its trap)."""
+    return lambda *args: invoke(10_000, fn, args)
 
 
 @pytest.fixture(params=[False, True], ids=["structured", "flat"])

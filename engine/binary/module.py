@@ -172,6 +172,9 @@ class ModuleInfo:
     index_spaces: IndexSpaces | None = None
     #: The implementation limits it was decoded under (``engine.config.ImplLimits``).
     limits: Any = None
+    #: A weak reference to the runtime's frame tag of this module
+    #: (``engine.runtime.frames.ModuleTag``), made when its first function is translated.
+    frame_tag: Any = None
 
     # Convenience views over imports + definitions (index spaces of the spec).
     def imported(self, kind: str) -> list[Import]:

@@ -1,21 +1,19 @@
 """Function names from a module's ``name`` custom section, and wasm backtraces of traps.
 
-Translated code objects are named ``<wasm function N>`` (N in the function index space), so
-the Python traceback of a trap already says which wasm functions were active.
+The Python traceback of a trap already says which wasm functions were active: translated
+code objects carry their function index (``errors.frame_sources`` reads it).
 """
 
 from __future__ import annotations
 
-import re
 from types import TracebackType
 from typing import NamedTuple
 
 from ..binary.module import ModuleInfo
 from ..binary.reader import read_bytes, read_u32
-from ..errors import MalformedError
+from ..errors import MalformedError, frame_sources
 
 _FUNCTION_NAMES = 1  # subsection id of the function name map
-_WASM_FILE = re.compile(r"<wasm function (\d+)>")
 
 
 def function_names(info: ModuleInfo) -> dict[int, str]:
@@ -63,15 +61,7 @@ def wasm_frames(exc: BaseException, names: dict[int, str]) -> list[Frame]:
 
 
 def _frames(tb: TracebackType | None, names: dict[int, str]) -> list[Frame]:
-    out = []
-    while tb is not None:
-        match = _WASM_FILE.fullmatch(tb.tb_frame.f_code.co_filename)
-        if match:
-            index = int(match.group(1))
-            out.append(Frame(index, names.get(index)))
-        tb = tb.tb_next
-    out.reverse()
-    return out
+    return [Frame(ref.func_index, names.get(ref.func_index)) for ref in frame_sources(tb)]
 
 
 def format_backtrace(frames: list[Frame], limit: int = 40) -> list[str]:

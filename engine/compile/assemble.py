@@ -6,11 +6,14 @@ Shape of the generated source (one code object per wasm function)::
         funcs = rt.funcs; M0 = rt.memories[0].data; G1 = rt.globals[1]; ...
         def f(l0, l1):               # the wasm function, internal calling convention
             l2 = 0
-            try:                     # only if inline memory access / unsigned division
-                ...body...
-            except CATCH as e:
-                raise trap_of(e) from None
+            ...body...
         return f
+
+No handler in ``f``: an inline memory access or integer division traps by raising
+``struct.error``/``IndexError``/``ZeroDivisionError``/``OverflowError`` right in ``f``'s
+frame, and the call boundary (``runtime.calls``) turns exactly those into traps. A
+``try``/``except`` per function cost about 85 bytes of bytecode and exception table each
+(measured: 6.63 -> 6.29 bytes retained per byte of body on the big macro module).
 """
 
 from __future__ import annotations
@@ -40,25 +43,6 @@ from .gc_helpers import GC_HELPERS
 
 Factory = Callable[[Any], Callable[..., Any]]
 
-#: OverflowError: a 64-bit effective address beyond what Python can index (memory64).
-CATCH = (struct.error, IndexError, ZeroDivisionError, OverflowError)
-
-
-def trap_of(e: BaseException) -> BaseException:
-    """Map an exception raised *directly* by translated code to its trap.
-
-    Only inline memory accesses (struct.error / IndexError) and unsigned integer division
-    (ZeroDivisionError) raise these in the translated frame itself; the same exception types
-    coming from a callee (traceback continues) are not ours and pass unchanged.
-    """
-    tb = e.__traceback__
-    if tb is not None and tb.tb_next is not None:
-        return e
-    if isinstance(e, ZeroDivisionError):
-        return Trap("integer divide by zero")
-    return Trap("out of bounds memory access")
-
-
 def base_globals() -> dict[str, Any]:
     g: dict[str, Any] = {"__builtins__": builtins}
     for name in ["f32r", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "div_s32", "rem_s32", "div_s64", "rem_s64", "rotl32", "rotr32", "rotl64", "rotr64", "ctz32", "ctz64", "fdiv", "f32div", "fsqrt", "f32sqrt", "fmin", "fmax", "fceil", "ffloor", "ftrunc", "fnearest", "fpromote", "fdemote", "f32_convert_i64_s", "f32_convert_i64_u", "trunc_i32_s", "trunc_i32_u", "trunc_i64_s", "trunc_i64_u", "trunc_sat_i32_s", "trunc_sat_i32_u", "trunc_sat_i64_s", "trunc_sat_i64_u", "load_f32", "store_f32", "mem_fill", "mem_copy", "mem_init", "table_get", "table_set", "table_fill", "table_copy", "table_init", "indirect", "indirect_gc", "crange", "fuel_range", "fuel_refund", "refuel", "epoch_range", "NAN", "INF", "NINF"]:
@@ -72,7 +56,7 @@ def base_globals() -> dict[str, Any]:
     g.update(visit_exceptions.HELPERS)
     g.update(visit_legacy.HELPERS)
     g.update(GC_HELPERS)
-    g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap, CATCH=CATCH, trap_of=trap_of)
+    g.update(copysign=math.copysign, fabs=math.fabs, Trap=Trap)
     for name, fmt in (("32", "I"), ("64", "Q"), ("F64", "d"), ("8", "b"), ("16", "H")):
         s = struct.Struct("<" + fmt)
         g["U" + name] = s.unpack_from
@@ -140,16 +124,11 @@ def _function(name: str, gen: Any, body: list[str]) -> list[str]:
         body = ["            while True:", *body, '                raise Trap("unreachable")']
         body = gen.with_flat_handlers(body)  # legacy try regions (visit_legacy)
     body = ["            " + line for line in gen.prologue] + body  # function-entry fuel
-    to_caller = gen.delegates_to_caller()  # a legacy delegate to the caller (visit_legacy)
-    if gen.uses_try or to_caller:
+    if gen.delegates_to_caller():  # a legacy delegate to the caller (visit_legacy)
         out.append("        try:")
         out.extend(body)
-        if gen.uses_try:
-            out.append("        except CATCH as e:")
-            out.append("            raise trap_of(e) from None")
-        if to_caller:
-            out.append("        except Delegation as d:")
-            out.append("            raise rethrow(d.exc) from None")
+        out.append("        except Delegation as d:")
+        out.append("            raise rethrow(d.exc) from None")
     else:  # no handler needed: dedent the body out of the try
         out.extend(line[4:] for line in body)
     return out

@@ -7,7 +7,9 @@ the module, full line/column tables, and private copies of common numeric consta
 each function keeps only:
 
 - the code object of ``f`` (bytecode, with a minimal line table on CPython 3.11+: every
-  instruction on the ``def f`` line; tracebacks still name ``<wasm function N>``);
+  instruction on one line). Its filename is the one shared ``errors.WASM_FILE`` and its
+  first line number is the wasm function index (a traceback reads
+  ``File "<wasm>", line 12, in f`` for function 12; ``errors.frame_sources`` reads it);
 - its constants and its tuple of global names, deduplicated against the other compiled
   functions (``_canon``, ``_canon_names``);
 - a ``Factory`` (three slots) whose call builds ``f``'s closure cells straight from the
@@ -32,6 +34,8 @@ import sys
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from ..errors import WASM_FILE
 
 try:  # CPython 3.8+; PyPy may lack a callable cell type
     _CellType: Any = types.CellType
@@ -115,7 +119,7 @@ def _canon_names(names: tuple[str, ...]) -> tuple[str, ...]:
 def shrink(code: types.CodeType) -> types.CodeType:
     """``code`` (and nested code objects) with shared constants and global-name tuples and,
     on CPython 3.11+, a flat line table and the short qualified name (``f``, not
-    ``make.<locals>.f``). The filename, ``<wasm function N>``, stays: the CLI reads it."""
+    ``make.<locals>.f``)."""
     consts = tuple(shrink(c) if isinstance(c, types.CodeType) else _canon(c)
                    for c in code.co_consts)
     names = _canon_names(code.co_names)
@@ -202,7 +206,7 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
     Constants that ``shared`` already holds (the same object) cost nothing; the others
     become closure cells (compiled as locals of ``make``, so free variables of ``f``).
     """
-    filename = f"<wasm function {func_index}>"
+    filename = WASM_FILE
     own = {k: v for k, v in consts.items() if shared.get(k, shared) is not v}
     steps = {name: _step(expr) for name, expr in binds.items()}
     # make returns f itself; a function that tail-calls also defines f_tail and sets
@@ -217,13 +221,26 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
         if f is not None:
             recipe = _recipe(f.co_freevars, steps, own)
             if recipe is not None:
-                return Factory(shrink(f), shared, recipe)
+                return Factory(_numbered(shrink(f), func_index), shared, recipe)
         raise AssertionError(f"unexpected factory source shape in {filename}")
     # Fallback: run make itself, with its own globals (the runtime tags them per function).
     make = _inner_code(compile(source, filename, "exec"), "make")
     if make is None:
         raise AssertionError(f"unexpected factory source shape in {filename}")
-    return types.FunctionType(shrink(make), namespace({**shared, **own}))
+    return types.FunctionType(_numbered(shrink(make), func_index), namespace({**shared, **own}))
+
+
+def _numbered(code: types.CodeType, func_index: int) -> types.CodeType:
+    """``code`` (and the ``f`` inside a ``make``) with ``co_firstlineno`` = ``func_index``:
+    how a traceback names the wasm function without a filename per function. A line table
+    that is not flat (before CPython 3.11, PyPy) counts its lines from there, so read the
+    index from ``co_firstlineno``, not from a traceback's line number."""
+    consts = code.co_consts
+    if any(isinstance(c, types.CodeType) for c in consts):
+        consts = tuple(_numbered(c, func_index) if isinstance(c, types.CodeType) else c
+                       for c in consts)
+        code = code.replace(co_consts=consts)
+    return code.replace(co_firstlineno=func_index)
 
 
 def _recipe(freevars: tuple[str, ...], steps: Mapping[str, tuple[Any, ...] | None],

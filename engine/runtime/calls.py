@@ -12,16 +12,24 @@ one they need.
 A host function's own exception crosses wasm frames inside a :class:`HostError` and leaves
 here as itself (a host ``RecursionError`` is the host's, not wasm's exhaustion). The frames
 of an exhaustion are read from the ``RecursionError`` before its traceback is dropped.
+
+Translated code has no exception handler of its own: an inline memory access out of bounds
+raises ``struct.error``/``IndexError`` (``OverflowError`` for a 64-bit address beyond what
+Python indexes) and an integer division by zero ``ZeroDivisionError``, right in the wasm
+function's frame. :func:`invoke` turns exactly those (raised in a frame whose code is
+translated wasm, ``errors.WASM_FILE``) into the trap, keeping the wasm frames in its
+traceback; the same types raised anywhere else are not a trap and pass unchanged.
 """
 
 from __future__ import annotations
 
+import struct
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ExhaustionError, frame_sources
+from ..errors import WASM_FILE, ExhaustionError, Trap, frame_sources
 
 _lock = threading.Lock()
 _tls = threading.local()
@@ -78,6 +86,27 @@ def _exhausted(exc: RecursionError) -> ExhaustionError:
     return trap
 
 
+#: What translated code raises for a trap, in its own frame (see the module docstring).
+TRAPPING = (struct.error, IndexError, ZeroDivisionError, OverflowError)
+
+
+def _trap_of(exc: BaseException) -> BaseException:
+    """The trap ``exc`` stands for when the innermost frame it was raised in is translated
+    wasm code, else ``exc`` itself (a bug elsewhere is not a trap). The trap keeps the
+    traceback below the boundary, so ``Trap.frames`` lists the wasm frames."""
+    tb = exc.__traceback__
+    if tb is None:
+        return exc
+    inner = tb
+    while inner.tb_next is not None:
+        inner = inner.tb_next
+    if inner.tb_frame.f_code.co_filename != WASM_FILE:
+        return exc
+    message = ("integer divide by zero" if isinstance(exc, ZeroDivisionError)
+               else "out of bounds memory access")
+    return Trap(message).with_traceback(tb.tb_next)
+
+
 def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
     """Call internal callable ``fn(*args)`` from the host, enforcing the depth limit."""
     if getattr(_tls, "inside", False):  # re-entry from a host function: limit already set
@@ -85,6 +114,8 @@ def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
             return fn(*args)
         except RecursionError as exc:
             raise _exhausted(exc) from None
+        except TRAPPING as exc:
+            error = _trap_of(exc)
         except HostError as carrier:
             error = carrier.error
         raise error
@@ -94,6 +125,8 @@ def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
         return fn(*args)
     except RecursionError as exc:
         raise _exhausted(exc) from None
+    except TRAPPING as exc:
+        error = _trap_of(exc)
     except HostError as carrier:
         error = carrier.error
     finally:
