@@ -67,6 +67,61 @@ def test_trap_traceback_formats() -> None:
     assert [f.func_index for f in exc.frames][:1] == [4]
 
 
+BOUNDARY = """(module
+  (import "host" "call" (func $host (param i32) (result i32)))
+  (memory 1)
+  (func $divide (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_u)
+  (func $middle (param i32) (result i32) i32.const 7 local.get 0 call $divide)
+  (func (export "outer") (param i32) (result i32) local.get 0 call $middle)
+  (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+  (func (export "via_host") (param i32) (result i32) local.get 0 call $host))"""
+
+
+def _boundary_instance(mode: str, host: object) -> tuple[Store, dict]:
+    from engine import Func, FuncType, ValType
+
+    store = Store(Engine(Config(compilation_mode=mode)))
+    ft = FuncType([ValType.i32()], [ValType.i32()])
+    inst = Instance(store, Module(store.engine, wat(BOUNDARY)), [Func(store, ft, host)])
+    return store, inst.exports(store)
+
+
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_traps_are_made_at_the_call_boundary(mode: str) -> None:
+    """Translated code has no handler: an exception raised in a wasm frame becomes its trap
+    where the host called in (``runtime.calls``), with every wasm frame still listed; the
+    same exception types raised by a host function pass through wasm unchanged, and a
+    trap under a host function that called back into wasm reaches that host as a Trap."""
+    seen: list[BaseException] = []
+
+    def host(x: int) -> int:
+        if x == 0:
+            raise ZeroDivisionError("host's own")
+        if x == 1:
+            raise IndexError("host's own")
+        try:
+            ex["load"](store, 70000)
+        except Trap as exc:
+            seen.append(exc)
+        return ex["outer"](store, x - 2)  # x == 2: traps inside the callback
+
+    store, ex = _boundary_instance(mode, host)
+    with pytest.raises(Trap, match="integer divide by zero") as info:
+        ex["outer"](store, 0)
+    assert [f.func_index for f in info.value.frames] == [1, 2, 3]  # innermost first
+    assert ex["outer"](store, 2) == 3
+    with pytest.raises(ZeroDivisionError, match="host's own"):
+        ex["via_host"](store, 0)
+    with pytest.raises(IndexError, match="host's own"):
+        ex["via_host"](store, 1)
+    assert ex["via_host"](store, 4) == 3
+    assert len(seen) == 1 and seen[0].message == "out of bounds memory access"
+    with pytest.raises(Trap, match="integer divide by zero") as info:
+        ex["via_host"](store, 2)
+    assert [f.func_index for f in info.value.frames][:3] == [1, 2, 3]
+    assert ex["outer"](store, 7) == 1  # the store stays usable
+
+
 def test_factory_keeps_only_f_code_and_shared_globals() -> None:
     engine = Engine(Config(compilation_mode="eager"))
     module = Module(engine, wat(TEXT))
