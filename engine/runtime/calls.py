@@ -107,20 +107,9 @@ def _trap_of(exc: BaseException) -> BaseException:
     return Trap(message).with_traceback(tb.tb_next)
 
 
-def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
-    """Call internal callable ``fn(*args)`` from the host, enforcing the depth limit."""
-    if getattr(_tls, "inside", False):  # re-entry from a host function: limit already set
-        try:
-            return fn(*args)
-        except RecursionError as exc:
-            raise _exhausted(exc) from None
-        except TRAPPING as exc:
-            error = _trap_of(exc)
-        except HostError as carrier:
-            error = carrier.error
-        raise error
-    _enter(max_depth)
-    _tls.inside = True
+def _run(fn: Callable[..., Any], args: Any) -> Any:
+    """``fn(*args)`` with what leaves wasm turned into what the host sees (see the module
+    docstring): exhaustion, traps raised in translated frames, host errors unwrapped."""
     try:
         return fn(*args)
     except RecursionError as exc:
@@ -129,7 +118,17 @@ def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
         error = _trap_of(exc)
     except HostError as carrier:
         error = carrier.error
+    raise error
+
+
+def invoke(max_depth: int, fn: Callable[..., Any], args: Any) -> Any:
+    """Call internal callable ``fn(*args)`` from the host, enforcing the depth limit."""
+    if getattr(_tls, "inside", False):  # re-entry from a host function: limit already set
+        return _run(fn, args)
+    _enter(max_depth)
+    _tls.inside = True
+    try:
+        return _run(fn, args)
     finally:
         _tls.inside = False
         _leave()
-    raise error
