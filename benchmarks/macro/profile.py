@@ -24,10 +24,11 @@ from collections import defaultdict
 
 from benchmarks.macro.programs import PROGRAMS
 from benchmarks.runners import load_ours
+from engine.errors import WASM_FILE
 
 
 def _group(filename: str, func: str) -> str:
-    if filename.startswith("<wasm function"):
+    if filename == WASM_FILE:
         return "wasm code"
     if "_struct.Struct" in func:
         return "struct"

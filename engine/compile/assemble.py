@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import re
 import struct
 import sys
 from collections.abc import Callable
@@ -103,6 +104,47 @@ def assemble(gen: Any) -> str:
     return "\n".join(out) + "\n"
 
 
+_LOCAL = re.compile(r"\bl\d+\b")
+_SET_LOCAL = re.compile(r"(\s*)(l\d+) = ")
+
+
+def _read_locals(*parts: list[str]) -> set[str]:
+    """The wasm locals (``l<i>``) that may be read before the body writes them: only those
+    need their zero before the body runs. -O0 code declares many locals that folding and
+    forwarding leave write-only or unused (hash.O0's rotate zeroed 16 locals per call to
+    use one, which it writes first). Conservative and linear, one pass over the text:
+
+    - a name that occurs only as the target of plain ``l<i> = ...`` lines is never read;
+    - a name first written by such a line in the straight-line start of the body (before
+      the first line that opens a block or is indented deeper), and not read before it, is
+      written before any read.
+    """
+    uses: dict[str, int] = {}
+    sets: dict[str, int] = {}
+    seen: set[str] = set()
+    first_written: set[str] = set()
+    straight, base = True, None
+    for lines in parts:
+        for line in lines:
+            names = [m.group() for m in _LOCAL.finditer(line)]
+            for name in names:
+                uses[name] = uses.get(name, 0) + 1
+            m = _SET_LOCAL.match(line)
+            target = m.group(2) if m is not None else None
+            if target is not None:
+                sets[target] = sets.get(target, 0) + 1
+            if straight:
+                indent = len(line) - len(line.lstrip())
+                base = indent if base is None else base
+                straight = indent == base and not line.rstrip().endswith(":")
+            if straight and target is not None and target not in seen \
+                    and names.count(target) == 1:
+                first_written.add(target)
+            seen.update(names)
+    return {name for name, n in uses.items()
+            if n > sets.get(name, 0) and name not in first_written}
+
+
 def _function(name: str, gen: Any, body: list[str]) -> list[str]:
     """The ``def`` of one variant: parameters, zeroed locals, the body (in a try when it may
     raise an exception to map)."""
@@ -110,9 +152,11 @@ def _function(name: str, gen: Any, body: list[str]) -> list[str]:
     nparams = len(ft.params)
     out = [f"    def {name}({', '.join(f'l{i}' for i in range(nparams))}):"]
     locals_ = gen.body.local_types(ft.params)[nparams:]
+    read = _read_locals(gen.prologue, body)
     groups: dict[str, list[str]] = {}
     for i, t in enumerate(locals_, nparams):
-        groups.setdefault(_ZERO.get(t, "None"), []).append(f"l{i}")
+        if f"l{i}" in read:
+            groups.setdefault(_ZERO.get(t, "None"), []).append(f"l{i}")
     for zero, names in groups.items():
         for k in range(0, len(names), 200):
             out.append(f"        {' = '.join(names[k : k + 200])} = {zero}")
