@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .compat import SLOTS
+
 I32 = "i32"
 I64 = "i64"
 F32 = "f32"
@@ -321,7 +323,7 @@ class TagType:
         return tuple(self.functype.params)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Limits:
     """Limits of a memory (pages) or table (elements); ``max`` is None when unbounded."""
 
@@ -329,7 +331,7 @@ class Limits:
     max: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class TableType:
     """A table type: element reference type, limits and index type (``is_64``: table64)."""
 
@@ -348,7 +350,7 @@ class TableType:
         return self.elem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class MemoryType:
     """A memory type: limits in pages, index type (``is_64``: memory64), ``shared`` (threads)
     and the page size as a power of two (custom page sizes: 0 or 16)."""
@@ -379,7 +381,7 @@ class MemoryType:
         return min(1 << (bits - self.page_size_log2), (1 << bits) - 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class GlobalType:
     """A global type: value type and mutability."""
 

@@ -42,7 +42,7 @@ class Catch(NamedTuple):
 CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Import:
     module: str
     name: str
@@ -50,14 +50,14 @@ class Import:
     desc: ImportDesc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Export:
     name: str
     kind: str
     index: int
 
 
-@dataclass
+@dataclass(**SLOTS)
 class GlobalDef:
     type: GlobalType
     init: Expr
@@ -98,7 +98,7 @@ class FuncIndexItems(Sequence):
         return f"FuncIndexItems({list(self.func_indices)!r})"
 
 
-@dataclass
+@dataclass(**SLOTS)
 class ElemSegment:
     mode: str  # "active" | "passive" | "declarative"
     elem_type: str  # "funcref" | "externref"
@@ -109,7 +109,7 @@ class ElemSegment:
     offset: Expr | None = None  # active only
 
 
-@dataclass
+@dataclass(**SLOTS)
 class DataSegment:
     mode: str  # "active" | "passive"
     init: bytes
@@ -117,7 +117,7 @@ class DataSegment:
     offset: Expr | None = None  # active only
 
 
-@dataclass
+@dataclass(**SLOTS)
 class IndexSpaces:
     """Index-space facts flattened once per module (``ModuleInfo.spaces``), so that per-body
     and per-instruction lookups cost O(1) instead of a walk over the imports."""

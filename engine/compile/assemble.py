@@ -126,7 +126,7 @@ def _read_locals(*parts: list[str]) -> set[str]:
     straight, base = True, None
     for lines in parts:
         for line in lines:
-            names = [m.group() for m in _LOCAL.finditer(line)]
+            names = _LOCAL.findall(line)
             for name in names:
                 uses[name] = uses.get(name, 0) + 1
             m = _SET_LOCAL.match(line)
