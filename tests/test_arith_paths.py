@@ -119,6 +119,11 @@ WAT = r"""
     local.get 0 i32.const 1 i32.rotl i32.const -1 i32.add i32.xor)
   (func (export "rot_addr32") (param i32) (result i32)
     local.get 0 i32.const 16 i32.rotl i32.const 4 i32.add i32.load8_u)
+  (func (export "mul_var32") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.mul local.get 0 i32.add)
+  (func (export "mul_var_store32") (param i32 i32) (result i32)
+    i32.const 96 local.get 0 local.get 1 i32.mul i32.const -1 i32.add i32.store16
+    i32.const 96 i32.load)
   (func (export "scmp_trap_order") (param i32 i32) (result i32)
     i32.const 1 local.get 0 i32.div_u local.get 1 i32.load i32.lt_s)
   (func (export "scmp_max_eff") (param i32) (result i32)
@@ -191,6 +196,8 @@ REF: dict[str, Callable[..., int | str]] = {
     "rot_mul32": lambda x: (((_rotl(x, 5, 32) * 7 + _rotl(x, 1, 32) + x) & M32)
                             ^ ((_rotl(x, 1, 32) - 1) & M32)),
     "rot_addr32": lambda x: _load((_rotl(x, 16, 32) + 4) & M32, 1),
+    "mul_var32": lambda x, y: (x * y + x) & M32,
+    "mul_var_store32": lambda x, y: (x * y - 1) & 0xFFFF,
     "scmp_trap_order": lambda x, y: "trap" if not x or y + 4 > 65536 else int(
         _signed(1 // x, 32) < _signed(_load(y, 4), 32)),
     "scmp_max_eff": lambda x: "trap" if x + 4 > 65536 else 1,
@@ -368,6 +375,7 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "((l0 - l1) & 0xFFFFFFFFFFFFFFFF)" in _source("sub2_64")
     # A rotation's unmasked form feeds the multiplication.
     assert "(((l0 << 31) | (l0 >> 33)) * 11400714785074694791)" in _source("rot_mul64")
+    assert "((l0 * l1) + l0) & 0xFFFFFFFF" in _source("mul_var32")
     assert "t1 := (l0 ^ l1)) << 13) | (t1 >> 51)) * " in _source("rot_xor_mul64")
 
 
