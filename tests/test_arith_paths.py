@@ -124,6 +124,31 @@ WAT = r"""
   (func (export "mul_var_store32") (param i32 i32) (result i32)
     i32.const 96 local.get 0 local.get 1 i32.mul i32.const -1 i32.add i32.store16
     i32.const 96 i32.load)
+  (func (export "xor_bits32") (param i32 i32) (result i32)
+    local.get 0 i32.const 255 i32.and local.get 1 i32.load8_u offset=2 i32.xor
+    i32.const 4 i32.mul i32.const 2384 i32.add)
+  (func (export "or_shl32") (param i32 i32) (result i32)
+    local.get 0 i32.const 0xFF i32.and local.get 1 i32.const 0xF00 i32.and i32.or
+    i32.const 20 i32.shl
+    local.get 0 i32.const 0xFF i32.and local.get 1 i32.const 0xF00 i32.and i32.or
+    i32.const 21 i32.shl i32.xor)
+  (func (export "and_shl32") (param i32 i32) (result i32)
+    local.get 0 i32.load8_u local.get 1 i32.and i32.const 24 i32.shl
+    local.get 1 i32.const 0xF0 i32.and i32.const 4 i32.shr_u i32.const 28 i32.shl i32.add)
+  (func (export "div_rem32") (param i32 i32) (result i32)
+    local.get 0 i32.const 16 i32.div_u i32.const 1 i32.add
+    local.get 0 local.get 1 i32.const 1 i32.or i32.rem_u i32.const 3 i32.shl i32.add
+    local.get 0 i32.clz local.get 1 i32.popcnt i32.const 26 i32.shl i32.add i32.add
+    local.get 1 i32.ctz i32.const 25 i32.shl i32.add)
+  (func (export "wrap_rem64") (param i64 i64) (result i32)
+    local.get 0 i64.const 1016 i64.rem_u i32.wrap_i64
+    local.get 0 local.get 1 i64.const 1 i64.or i64.rem_u i32.wrap_i64 i32.add
+    local.get 0 i64.const 40 i64.shr_u i32.wrap_i64 i32.add
+    local.get 1 i64.const 31 i64.shr_u i32.wrap_i64 i32.add)
+  (func (export "extend_add64") (param i64 i64) (result i64)
+    local.get 0 i32.wrap_i64 i64.extend_i32_u local.get 1 i32.wrap_i64 i64.extend_i32_u
+    i64.add i64.const 31 i64.shl
+    local.get 0 i32.wrap_i64 i64.extend_i32_u i32.wrap_i64 i64.extend_i32_u i64.add)
   (func (export "scmp_trap_order") (param i32 i32) (result i32)
     i32.const 1 local.get 0 i32.div_u local.get 1 i32.load i32.lt_s)
   (func (export "scmp_max_eff") (param i32) (result i32)
@@ -198,6 +223,17 @@ REF: dict[str, Callable[..., int | str]] = {
     "rot_addr32": lambda x: _load((_rotl(x, 16, 32) + 4) & M32, 1),
     "mul_var32": lambda x, y: (x * y + x) & M32,
     "mul_var_store32": lambda x, y: (x * y - 1) & 0xFFFF,
+    "xor_bits32": lambda x, y: "trap" if y + 3 > 65536 else (
+        ((x & 255) ^ _load(y + 2, 1)) * 4 + 2384),
+    "or_shl32": lambda x, y: ((((x & 0xFF) | (y & 0xF00)) << 20) & M32)
+    ^ ((((x & 0xFF) | (y & 0xF00)) << 21) & M32),
+    "and_shl32": lambda x, y: "trap" if x + 1 > 65536 else (
+        ((_load(x, 1) & y) << 24) + (((y & 0xF0) >> 4) << 28)) & M32,
+    "div_rem32": lambda x, y: (x // 16 + 1 + ((x % (y | 1)) << 3)
+                               + (((32 - x.bit_length()) + (sum(map(int, f"{y:b}")) << 26))
+                               + (((y & -y).bit_length() - 1 if y else 32) << 25))) & M32,
+    "wrap_rem64": lambda x, y: (x % 1016 + (x % (y | 1)) + (x >> 40) + (y >> 31)) & M32,
+    "extend_add64": lambda x, y: ((((x & M32) + (y & M32)) << 31) + (x & M32)) & M64,
     "scmp_trap_order": lambda x, y: "trap" if not x or y + 4 > 65536 else int(
         _signed(1 // x, 32) < _signed(_load(y, 4), 32)),
     "scmp_max_eff": lambda x: "trap" if x + 4 > 65536 else 1,
@@ -268,7 +304,8 @@ def _params64(name: str) -> bool:
 
 
 def _result_mask(name: str) -> int:
-    return M64 if _params64(name) and name != "neg_wrap64" and "cmp" not in name else M32
+    i32_results = ("neg_wrap64", "wrap_rem64")
+    return M64 if _params64(name) and name not in i32_results and "cmp" not in name else M32
 
 
 def _cases(name: str) -> list[tuple[int, ...]]:
@@ -376,6 +413,13 @@ def test_cases_reach_the_shortcuts() -> None:
     # A rotation's unmasked form feeds the multiplication.
     assert "(((l0 << 31) | (l0 >> 33)) * 11400714785074694791)" in _source("rot_mul64")
     assert "((l0 * l1) + l0) & 0xFFFFFFFF" in _source("mul_var32")
+    # Bounds through bitwise ops, shifts, remainders and conversions: no reduction at all.
+    assert "% 4294967296" not in _source("xor_bits32")
+    assert _source("or_shl32").count("% 4294967296") == 1  # the shift by 21 may overflow
+    assert "((M0[l0] & l1) * 16777216)" in _source("and_shl32")
+    src = _source("wrap_rem64")
+    assert "((l0 % 1016) + " in src and "(l0 >> 40)" in src and "& 0xFFFFFFFF)" in src
+    assert "(((l0 & 0xFFFFFFFF) + (l1 & 0xFFFFFFFF)) * 2147483648)" in _source("extend_add64")
     assert "t1 := (l0 ^ l1)) << 13) | (t1 >> 51)) * " in _source("rot_xor_mul64")
 
 

@@ -23,6 +23,37 @@ _MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 RING = frozenset(f"{w}.{op}" for w in ("i32", "i64") for op in ("add", "sub", "mul", "shl"))
 
 
+#: Integer ops whose result has a known bound from their operands' (``result_bits``).
+BOUNDED = frozenset(("and", "or", "xor", "rem_u", "div_u", "clz", "ctz", "popcnt"))
+
+
+def value_bits(e: Entry, width: int) -> int:
+    """A bound ``b`` with ``0 <= value < 2**b`` of the i32/i64 entry ``e`` (its reduced
+    value: a non-negative raw form below 2**bits reduces to at most itself)."""
+    if e.const:
+        return int(e.expr).bit_length()
+    if e.raw is None:
+        return min(e.bits, width) if e.bits else width
+    return min(e.bits, width) if "-" not in e.raw else width
+
+
+def result_bits(name: str, ops: list[Entry]) -> int:
+    """The bound of a :data:`BOUNDED` op's result (>= 1: 0 means unknown): bitwise ops
+    keep the wider (``and`` the narrower) operand's, a remainder is below its divisor, a
+    quotient at most its dividend, bit counts at most 64."""
+    width = 32 if name[1] == "3" else 64
+    kind = name[4:]
+    if kind in ("clz", "ctz", "popcnt"):
+        return 7
+    a = value_bits(ops[0], width)
+    if kind == "div_u":
+        return a
+    b = value_bits(ops[1], width)
+    if kind == "rem_u":
+        return max(1, min(a, b))
+    return max(1, min(a, b) if kind == "and" else max(a, b))
+
+
 class NumericVisitors:
     """Mixin of the generator: numeric instructions."""
 
@@ -199,7 +230,7 @@ class NumericVisitors:
             k = int(self.stack[-1].expr) & (width - 1)
             a, _ = self.take(2)
             self.push(f"({a.expr} >> {k})", [a])
-            self.stack[-1].bits = width - k
+            self.stack[-1].bits = max(1, value_bits(a, width) - k)
             return
         if name in ("f32.sqrt", "f64.sqrt"):
             self.float_sqrt(name)
@@ -215,8 +246,13 @@ class NumericVisitors:
             tpl = "f32r({a} / {b})" if name[1] == "3" else "({a} / {b})"
         if tpl is not None:
             n = 1 if "{b}" not in tpl and "{sb}" not in tpl else 2
-            if tpl == "{a}":
-                return  # identity conversion (i64.extend_i32_u)
+            if tpl == "{a}":  # identity conversion (i64.extend_i32_u): below 2**32
+                top = self.stack[-1]
+                if not top.bits and top.raw is None and not top.const:
+                    top.bits = 32
+                return
+            if name == "i32.wrap_i64" and value_bits(top, 64) <= 32:
+                return  # already below 2**32: the mask is a no-op
             ops = self.take(n)
             sb = None
             if "{sb}" in tpl:
@@ -227,6 +263,8 @@ class NumericVisitors:
             self.push(expr, ops, eff=name in TRAPS)
             if name in ZERO_DIV:
                 self.uses_try = True
+            if name[4:] in BOUNDED:
+                self.stack[-1].bits = result_bits(name, ops)
             return
         tpl = CMP[name]
         if name.endswith("eqz"):
