@@ -149,6 +149,51 @@ WAT = r"""
     local.get 0 i32.wrap_i64 i64.extend_i32_u local.get 1 i32.wrap_i64 i64.extend_i32_u
     i64.add i64.const 31 i64.shl
     local.get 0 i32.wrap_i64 i64.extend_i32_u i32.wrap_i64 i64.extend_i32_u i64.add)
+  (func (export "lb_load") (param i32) (result i32) (local i32)
+    local.get 0 i32.load8_u local.set 1
+    local.get 1 i32.const 24 i32.shl local.get 1 i32.const 25 i32.shl i32.xor)
+  (func (export "lb_copy") (param i32 i32) (result i32) (local i32 i32 i32 i32)
+    local.get 0 i32.load8_u offset=1 local.tee 2 local.set 3
+    local.get 3 local.tee 4 local.get 2 i32.add drop
+    local.get 4 i32.const 16777216 i32.mul local.get 4 i32.add
+    local.get 1 local.tee 5 local.get 2 i32.add local.set 5
+    local.get 5 i32.const 16777216 i32.mul local.get 5 i32.add i32.add)
+  (func (export "lb_loop") (param i32) (result i32) (local i32)
+    (loop
+      local.get 1 i32.const 1 i32.add local.set 1
+      local.get 1 local.get 0 i32.lt_u br_if 0)
+    local.get 1 i32.const 16777216 i32.mul)
+  (func (export "lb_for") (param i32) (result i32) (local i32)
+    (block (loop
+      local.get 1 local.get 0 i32.ge_u br_if 1
+      local.get 1 i32.const 1 i32.add local.set 1 br 0))
+    local.get 1 i32.const 16777216 i32.mul)
+  (func (export "lb_ops") (param i32 i32) (result i32) (local i32 i32 i32 i32)
+    local.get 0 i32.const 0xFF i32.and local.set 2
+    local.get 0 i32.const 24 i32.shr_u local.set 3
+    local.get 1 i32.const 256 i32.rem_u local.set 4
+    local.get 0 local.get 1 i32.lt_u local.set 5
+    local.get 2 i32.const 24 i32.shl local.get 3 i32.const 16 i32.shl i32.xor
+    local.get 4 i32.const 8 i32.shl i32.xor local.get 5 i32.const 31 i32.shl i32.xor
+    local.get 2 local.get 3 i32.xor local.get 4 i32.xor local.get 5 i32.xor i32.xor)
+  (func (export "lb_two") (param i32) (result i32) (local i32)
+    local.get 0 i32.load8_u local.tee 1 i32.const 3 i32.mul
+    i32.const 0x12345678 local.set 1
+    local.get 1 i32.const 8 i32.mul i32.add
+    local.get 1 i32.const 16 i32.mul i32.add)
+  (func (export "lb_neg") (param i32) (result i32) (local i32)
+    i32.const -1 local.set 1
+    local.get 1 local.get 0 i32.add i32.const 16 i32.shl)
+  (func (export "lb_store8") (param i32) (result i32) (local i32 i32)
+    local.get 0 i32.const 0xFF i32.and local.set 1
+    i32.const 112 local.get 1 i32.store8
+    i32.const 112 local.get 1 i32.store8 offset=1
+    i32.const 112 local.get 0 i32.const 0x1FF i32.and local.tee 2 i32.store8 offset=2
+    i32.const 112 local.get 2 i32.store8 offset=3
+    i32.const 112 i32.load)
+  (func (export "lb_ext64") (param i64) (result i64) (local i64)
+    local.get 0 i32.wrap_i64 i64.extend_i32_u local.set 1
+    local.get 1 local.get 1 i64.mul local.get 1 i64.xor)
   (func (export "scmp_trap_order") (param i32 i32) (result i32)
     i32.const 1 local.get 0 i32.div_u local.get 1 i32.load i32.lt_s)
   (func (export "scmp_max_eff") (param i32) (result i32)
@@ -234,6 +279,20 @@ REF: dict[str, Callable[..., int | str]] = {
                                + (((y & -y).bit_length() - 1 if y else 32) << 25))) & M32,
     "wrap_rem64": lambda x, y: (x % 1016 + (x % (y | 1)) + (x >> 40) + (y >> 31)) & M32,
     "extend_add64": lambda x, y: ((((x & M32) + (y & M32)) << 31) + (x & M32)) & M64,
+    "lb_load": lambda x: "trap" if x >= 65536 else (
+        ((_load(x, 1) << 24) ^ (_load(x, 1) << 25)) & M32),
+    "lb_copy": lambda x, y: "trap" if x + 2 > 65536 else (
+        (_load(x + 1, 1) * 16777217) + ((y + _load(x + 1, 1)) & M32) * 16777217) & M32,
+    "lb_loop": lambda x: (max(x, 1) * 16777216) & M32,
+    "lb_for": lambda x: (x * 16777216) & M32,
+    "lb_ops": lambda x, y: ((((x & 0xFF) << 24) ^ ((x >> 24) << 16) ^ ((y % 256) << 8)
+                            ^ (int(x < y) << 31)) & M32)
+    ^ (x & 0xFF) ^ (x >> 24) ^ (y % 256) ^ int(x < y),
+    "lb_two": lambda x: "trap" if x >= 65536 else (
+        _load(x, 1) * 3 + 0x12345678 * 8 + 0x12345678 * 16) & M32,
+    "lb_neg": lambda x: ((x - 1) << 16) & M32,
+    "lb_store8": lambda x: (x & 0xFF) * 0x01010101,
+    "lb_ext64": lambda x: ((x & M32) * (x & M32)) ^ (x & M32),
     "scmp_trap_order": lambda x, y: "trap" if not x or y + 4 > 65536 else int(
         _signed(1 // x, 32) < _signed(_load(y, 4), 32)),
     "scmp_max_eff": lambda x: "trap" if x + 4 > 65536 else 1,
@@ -308,7 +367,13 @@ def _result_mask(name: str) -> int:
     return M64 if _params64(name) and name not in i32_results and "cmp" not in name else M32
 
 
+#: Loops run their argument's count of iterations: small counts (past 255: wrapping).
+_LOOP_CASES = [(0,), (1,), (2,), (255,), (256,), (257,), (300,)]
+
+
 def _cases(name: str) -> list[tuple[int, ...]]:
+    if name in ("lb_loop", "lb_for"):
+        return _LOOP_CASES
     # The comparison models take *args: one parameter against a literal, else two.
     nargs = REF[name].__code__.co_argcount or (1 if "lit" in name else 2)
     if not _params64(name):
@@ -420,6 +485,20 @@ def test_cases_reach_the_shortcuts() -> None:
     src = _source("wrap_rem64")
     assert "((l0 % 1016) + " in src and "(l0 >> 40)" in src and "& 0xFFFFFFFF)" in src
     assert "(((l0 & 0xFFFFFFFF) + (l1 & 0xFFFFFFFF)) * 2147483648)" in _source("extend_add64")
+    # Locals whose every write is bounded: reads skip reductions (copies included) ...
+    assert "((l1 * 16777216) ^ ((l1 * 33554432) % 4294967296))" in _source("lb_load")
+    src = _source("lb_copy")
+    assert "((l4 * 16777216) + l4)" in src  # l4 is a copy of a copy of a loaded byte
+    src = _source("lb_ops")
+    assert "((l2 * 16777216) ^ (l3 * 65536))" in src and "(l5 * 2147483648)" in src
+    src = _source("lb_two")
+    assert "t1 = (l1 * 3)\n" in src and "(l1 * 16)) %" in src  # l1 < 2**29
+    assert _source("lb_store8").count("& 0xFF") == 2
+    assert "return ((l1 * l1) ^ l1)" in _source("lb_ext64")
+    # ... but not a counter, a literal -1 or a counted loop's counter.
+    for name in ("lb_loop", "lb_for"):
+        src = _source(name)
+        assert "(l1 * 16777216) %" in src or "(l1 * 16777216) &" in src, name
     assert "t1 := (l0 ^ l1)) << 13) | (t1 >> 51)) * " in _source("rot_xor_mul64")
 
 
