@@ -194,6 +194,27 @@ WAT = r"""
   (func (export "lb_ext64") (param i64) (result i64) (local i64)
     local.get 0 i32.wrap_i64 i64.extend_i32_u local.set 1
     local.get 1 local.get 1 i64.mul local.get 1 i64.xor)
+  (func (export "nn_i32") (param i32 i32) (result i32) (local i32 i32)
+    local.get 0 i32.const 0x7FFFFFFF i32.and local.set 2
+    local.get 1 i32.const 0xFF i32.and local.set 3
+    local.get 2 i32.const 3 i32.shr_s
+    local.get 2 local.get 1 i32.shr_s i32.add
+    local.get 2 local.get 3 i32.lt_s i32.add
+    local.get 3 local.get 2 i32.ge_s i32.const 1 i32.shl i32.add
+    local.get 2 f64.convert_i32_s i32.trunc_f64_s i32.add
+    local.get 0 i32.const 3 i32.shr_s i32.xor
+    local.get 0 local.get 3 i32.lt_s i32.const 2 i32.shl i32.xor)
+  (func (export "nn_div") (param i32 i32) (result i32)
+    local.get 0 i32.const 0x7FFFFFFF i32.and local.get 1 i32.const 0xFF i32.and i32.div_s
+    local.get 0 i32.const 0xFFFF i32.and local.get 1 i32.const 0x7F i32.and i32.rem_s i32.add)
+  (func (export "nn_i64") (param i64 i64) (result i64)
+    local.get 0 i32.wrap_i64 i64.extend_i32_u local.get 1 i64.const 1 i64.shr_u i64.lt_s
+    i64.extend_i32_u
+    local.get 0 i64.const 1 i64.shr_u f64.convert_i64_s i64.trunc_f64_u i64.add
+    local.get 0 i32.wrap_i64 i32.const 0x7FFFFFFF i32.and i64.extend_i32_s i64.add
+    local.get 0 i64.const 1 i64.shr_u local.get 1 i64.const 1 i64.shr_u i64.const 3 i64.or
+    i64.div_s i64.add
+    local.get 0 i64.const 2 i64.shr_s i64.xor)
   (func (export "scmp_trap_order") (param i32 i32) (result i32)
     i32.const 1 local.get 0 i32.div_u local.get 1 i32.load i32.lt_s)
   (func (export "scmp_max_eff") (param i32) (result i32)
@@ -293,6 +314,16 @@ REF: dict[str, Callable[..., int | str]] = {
     "lb_neg": lambda x: ((x - 1) << 16) & M32,
     "lb_store8": lambda x: (x & 0xFF) * 0x01010101,
     "lb_ext64": lambda x: ((x & M32) * (x & M32)) ^ (x & M32),
+    "nn_i32": lambda x, y: ((((x & 0x7FFFFFFF) >> 3) + ((x & 0x7FFFFFFF) >> (y & 31))
+                             + int((x & 0x7FFFFFFF) < (y & 0xFF))
+                             + (int((y & 0xFF) >= (x & 0x7FFFFFFF)) << 1) + (x & 0x7FFFFFFF))
+                            & M32) ^ ((_signed(x, 32) >> 3) & M32)
+    ^ (int(_signed(x, 32) < (y & 0xFF)) << 2),
+    "nn_div": lambda x, y: "trap" if not y & 0xFF or not y & 0x7F else (
+        (x & 0x7FFFFFFF) // (y & 0xFF) + (x & 0xFFFF) % (y & 0x7F)),
+    "nn_i64": lambda x, y: ((int((x & M32) < (y >> 1)) + int(float(x >> 1))
+                             + (x & 0x7FFFFFFF) + (x >> 1) // ((y >> 1) | 3)) & M64)
+    ^ ((_signed(x, 64) >> 2) & M64),
     "scmp_trap_order": lambda x, y: "trap" if not x or y + 4 > 65536 else int(
         _signed(1 // x, 32) < _signed(_load(y, 4), 32)),
     "scmp_max_eff": lambda x: "trap" if x + 4 > 65536 else 1,
@@ -464,6 +495,12 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "(l0 + 2147483648)" in _source("sub_min")
     # A subtraction keeps the store's truncation (its raw value may be negative).
     assert "& 0xFF" in _source("neg_store8") and "& 0xFFFF" in _source("neg_store8")
+    # Operands below 2**(w-1): signed ops as their unsigned twins (the unbounded keep theirs).
+    src = _source("nn_i32")
+    assert "((l2 >> 3)" in src and "(l2 < l3)" in src and "(l3 >= l2)" in src
+    assert "0x80000000) - 0x80000000) >> 3)" in src and "(l0 ^ l3) <" in src
+    assert "float(l2)" in src
+    assert "div_s32" not in _source("nn_div") and "rem_s32" not in _source("nn_div")
     if PYPY:
         return  # the i64 forms below are CPython's (PyPy keeps i64 in signed form)
     assert "(l0 - 2147483648)" in _source("add_limit64")

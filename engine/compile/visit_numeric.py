@@ -23,6 +23,17 @@ _MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 RING = frozenset(f"{w}.{op}" for w in ("i32", "i64") for op in ("add", "sub", "mul", "shl"))
 
 
+#: Signed ops equal to an unsigned one on operands below 2**(w-1) (``nonnegative_operands``):
+#: no sign offsetting, no helper (a zero divisor still raises, as for div_u).
+UNSIGNED_TWIN = {
+    "i32.shr_s": "i32.shr_u", "i64.shr_s": "i64.shr_u",
+    "i32.div_s": "i32.div_u", "i64.div_s": "i64.div_u",
+    "i32.rem_s": "i32.rem_u", "i64.rem_s": "i64.rem_u",
+    "i64.extend_i32_s": "i64.extend_i32_u",
+    "f32.convert_i32_s": "f32.convert_i32_u", "f64.convert_i32_s": "f64.convert_i32_u",
+    "f64.convert_i64_s": "f64.convert_i64_u",
+}
+
 #: Integer ops whose result has a known bound from their operands' (``result_bits``).
 BOUNDED = frozenset(("and", "or", "xor", "rem_u", "div_u", "clz", "ctz", "popcnt"))
 
@@ -217,6 +228,9 @@ class NumericVisitors:
     def numeric(self, name: str) -> None:
         if self.slocals and name[:3] in ("i64", "i32") and self.signed_numeric(name):
             return  # PyPy: on signed i64 forms (visit_signed64.py)
+        twin = UNSIGNED_TWIN.get(name)
+        if twin is not None and self.nonnegative_operands(name):
+            name = twin
         if name in RING and self.ring_op(name):
             return
         if name in ("i32.and", "i64.and") and (self.stack[-1].const or self.stack[-2].const):
@@ -266,16 +280,26 @@ class NumericVisitors:
             if name[4:] in BOUNDED:
                 self.stack[-1].bits = result_bits(name, ops)
             return
-        tpl = CMP[name]
         if name.endswith("eqz"):
             (a,) = self.take(1)
             self.push(f"(0 if {self.cond_of(a)} else 1)", [a], cond=f"(not {self.cond_of(a)})")
-            return
-        if name[4:] in SIGNED_CMP:
+        elif name[4:] in SIGNED_CMP:
             self.signed_compare(name)
-            return
-        a, b = self.take(2)
-        self.push_cond(tpl.format(a=a.expr, b=b.expr), [a, b])
+        else:
+            a, b = self.take(2)
+            self.push_cond(CMP[name].format(a=a.expr, b=b.expr), [a, b])
+        self.stack[-1].bits = 1  # 0 or 1
+
+    def nonnegative_operands(self, name: str) -> bool:
+        """Whether the signed operands of ``name`` (an :data:`UNSIGNED_TWIN` key) are all
+        known below 2**(w-1), where the signed op equals its unsigned twin."""
+        # The operand's width: f64.convert_i64_s reads an i64, i64.extend_i32_s an i32.
+        wide = "i64" in name[4:] or (name[:3] == "i64" and "i32" not in name[4:])
+        width = 64 if wide else 32
+        if name.endswith("shr_s"):
+            return value_bits(self.stack[-2], width) < width
+        n = 2 if name.endswith(("div_s", "rem_s")) else 1
+        return all(value_bits(e, width) < width for e in self.stack[-n:])
 
     def signed_compare(self, name: str) -> None:
         """lt_s/gt_s/le_s/ge_s on the unsigned bit patterns without offsetting both operands
@@ -289,6 +313,10 @@ class NumericVisitors:
         op = SIGNED_CMP[name[4:]]
         a, b = self.take(2)
         plain = CMP[name].format(a=a.expr, b=b.expr)
+        if value_bits(a, width) < width and value_bits(b, width) < width:
+            # Both below 2**(w-1) (bounded locals, loaded bytes...): signed order is unsigned.
+            self.push_cond(f"({a.expr} {op} {b.expr})", [a, b])
+            return
         if a.const and not b.const:
             a, b, op = b, a, _MIRROR[op]
         if b.const:
@@ -301,7 +329,9 @@ class NumericVisitors:
                     return
                 c, op = c + 1, "<" if op == "<=" else ">="
             x = a.expr
-            if c < h:  # x <s c: x in [0, c) or x >= h
+            if c == 0 or c == 1 << width:  # x <s 0, x <=s -1: the sign bit alone
+                cond = f"({x} >= {h:#x})" if op == "<" else f"({x} < {h:#x})"
+            elif c < h:  # x <s c: x in [0, c) or x >= h
                 cond = f"({c} <= {x} <= {h - 1:#x})"
                 if op == "<":
                     cond = f"(not {cond})"
