@@ -392,6 +392,18 @@ def store_f32(mem: bytearray, ea: int, x: float) -> None:
         _pack_f(mem, ea, x)
 
 
+def group_load(mem: bytearray, base: int, places: tuple, size: int, unpack: Any) -> tuple:
+    """A grouped load (visit_memory.py) where some ``base + c`` wraps past 2**32: each load
+    on its own, in program order, as a tuple in ascending ``c + offset`` order."""
+    out = {}
+    for c, off in places:
+        ea = ((base + c) & M32) + off
+        if ea + size > len(mem):
+            raise Trap(_OOB)
+        out[c + off] = unpack(mem, ea)[0]
+    return tuple(out[r] for r in sorted(out))
+
+
 def mem_fill(mem: bytearray, d: int, val: int, n: int) -> None:
     if d + n > len(mem):
         raise Trap(_OOB)
