@@ -258,6 +258,19 @@ WAT = r"""
   (func (export "grp_overlap") (param i32) (result i64)
     local.get 0 i64.load local.get 0 i64.load offset=4 i64.add
     local.get 0 i64.load offset=8 i64.add)
+  (func (export "grp_neg") (param i32) (result i64)
+    local.get 0 i32.const -48 i32.add f64.load i64.reinterpret_f64
+    local.get 0 i32.const -32 i32.add f64.load i64.reinterpret_f64 i64.sub
+    local.get 0 i32.const -40 i32.add f64.load offset=16 i64.reinterpret_f64 i64.xor
+    local.get 0 f64.load offset=16 i64.reinterpret_f64 i64.add)
+  (func (export "grp_neg_only") (param i32) (result i32)
+    local.get 0 i32.const -4 i32.add i32.load
+    local.get 0 i32.const -8 i32.add i32.load i32.sub
+    i32.const -12 local.get 0 i32.add i32.load i32.xor)
+  (func (export "grp_mixed") (param i32) (result i32)
+    local.get 0 i32.const 24 i32.add i32.load
+    local.get 0 i32.const -8 i32.add i32.load i32.sub
+    local.get 0 i32.const 8 i32.add i32.load offset=4 i32.xor)
   (func (export "scmp_trap_order") (param i32 i32) (result i32)
     i32.const 1 local.get 0 i32.div_u local.get 1 i32.load i32.lt_s)
   (func (export "scmp_max_eff") (param i32) (result i32)
@@ -325,6 +338,21 @@ def _grp_set(x: int) -> int | str:
 def _grp_wrap(x: int) -> int | str:
     v = _group(x, [(8, 0), (16, 0), (24, 0), (8, 2)], 4)
     return v if v == "trap" else (v[0] + v[1] + v[2] + v[3]) & M32
+
+
+def _grp_neg(x: int) -> int | str:
+    v = _group(x, [(-48, 0), (-32, 0), (-40, 16), (0, 16)], 8)
+    return v if v == "trap" else ((((v[0] - v[1]) & M64) ^ v[2]) + v[3]) & M64
+
+
+def _grp_neg_only(x: int) -> int | str:
+    v = _group(x, [(-4, 0), (-8, 0), (-12, 0)], 4)
+    return v if v == "trap" else ((v[0] - v[1]) & M32) ^ v[2]
+
+
+def _grp_mixed(x: int) -> int | str:
+    v = _group(x, [(24, 0), (-8, 0), (8, 4)], 4)
+    return v if v == "trap" else ((v[0] - v[1]) & M32) ^ v[2]
 
 
 def _grp_overlap(x: int) -> int | str:
@@ -429,6 +457,9 @@ REF: dict[str, Callable[..., int | str]] = {
     "grp_set": _grp_set,
     "grp_wrap": _grp_wrap,
     "grp_overlap": _grp_overlap,
+    "grp_neg": _grp_neg,
+    "grp_neg_only": _grp_neg_only,
+    "grp_mixed": _grp_mixed,
     "scmp_trap_order": lambda x, y: "div0" if not x else "trap" if y + 4 > 65536 else int(
         _signed(1 // x, 32) < _signed(_load(y, 4), 32)),
     "scmp_max_eff": lambda x: "trap" if x + 4 > 65536 else 1,
@@ -502,7 +533,7 @@ def _params64(name: str) -> bool:
 
 
 def _result_mask(name: str) -> int:
-    if name in ("grp_i64", "grp_f64", "grp_overlap"):
+    if name in ("grp_i64", "grp_f64", "grp_overlap", "grp_neg"):
         return M64
     i32_results = ("neg_wrap64", "wrap_rem64")
     return M64 if _params64(name) and name not in i32_results and "cmp" not in name else M32
@@ -514,6 +545,7 @@ _LOOP_CASES = [(0,), (1,), (2,), (255,), (256,), (257,), (300,)]
 
 #: Grouped loads: around the end of memory and the wrap-around of ``x + c``.
 _GRP_CASES = [(x,) for x in (*_I32, 65504, 65505, 65512, 65513, 65520, 65320, 65321, 65330,
+                             8, 11, 12, 40, 47, 48, 49, 128, 176, 200, 65528, 65535, 65536,
                              M32 - 7, M32 - 15, M32 - 23, M32 - 24, M32 - 25, M32 - 31)]
 
 
@@ -629,7 +661,11 @@ def test_cases_reach_the_shortcuts() -> None:
     if not PYPY:
         calls = {n: len(re.findall(r"\bG\d+\(", _source(n))) for n in REF if n[:3] == "grp"}
         assert calls == {"grp_i64": 1, "grp_f64": 1, "grp_i32": 1, "grp_div": 1,
-                         "grp_store": 1, "grp_set": 1, "grp_wrap": 1, "grp_overlap": 0}
+                         "grp_store": 1, "grp_set": 1, "grp_wrap": 1, "grp_overlap": 0,
+                         "grp_neg": 1, "grp_neg_only": 1, "grp_mixed": 1}
+        assert "if 8 <= l0 and l0 < 4294967272 else GLOAD" in _source("grp_mixed")
+        assert "(M0, l0 - 48) if 48 <= l0 else GLOAD" in _source("grp_neg")
+        assert "(M0, l0 - 12) if 12 <= l0 else GLOAD" in _source("grp_neg_only")
         assert "if l0 < 4294967272 else GLOAD" in _source("grp_i64")
         assert "GLOAD" not in _source("grp_f64") and "GLOAD" not in _source("grp_i32")
     if PYPY:

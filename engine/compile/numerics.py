@@ -393,14 +393,15 @@ def store_f32(mem: bytearray, ea: int, x: float) -> None:
 
 
 def group_load(mem: bytearray, base: int, places: tuple, size: int, unpack: Any) -> tuple:
-    """A grouped load (visit_memory.py) where some ``base + c`` wraps past 2**32: each load
-    on its own, in program order, as a tuple in ascending ``c + offset`` order."""
+    """A grouped load (visit_memory.py) where some ``base + c`` wraps around 2**32: each
+    load on its own, in program order (``places``: its unsigned ``c``, its offset, its key),
+    as a tuple in ascending key order."""
     out = {}
-    for c, off in places:
+    for c, off, key in places:
         ea = ((base + c) & M32) + off
         if ea + size > len(mem):
             raise Trap(_OOB)
-        out[c + off] = unpack(mem, ea)[0]
+        out[key] = unpack(mem, ea)[0]
     return tuple(out[r] for r in sorted(out))
 
 

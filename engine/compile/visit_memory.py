@@ -47,7 +47,7 @@ _ADDR_CONSTS = ("i32.const", "i64.const")
 GROUP_LOADS = {"i32.load": ("I", 4), "i64.load": ("Q", 8), "f64.load": ("d", 8)}
 GROUP_MIN = 3  # distinct places per group (one call for n saves ~(n - 1) * 50 ns)
 GROUP_SPAN = 256  # bytes one grouped load may cover
-GROUP_CONST = 1 << 16  # the largest address literal ``c`` of ``local + c``
+GROUP_CONST = 1 << 16  # the largest |c| of an address ``local + c`` (c signed)
 GROUP_LOOKAHEAD = 160  # instructions from a group's first load to its last
 #: What may lie between the loads of a group: nothing that traps but a load (whose trap is
 #: the grouped load's), writes memory or a global, calls or branches.
@@ -66,7 +66,7 @@ def _unpacker(fmt: str) -> Any:
 class LoadGroup(NamedTuple):
     """Loads of one width at ``local + c + offset`` read by one struct call: ``slots`` are
     the distinct ``c + offset`` in ascending order (the tuple's order), ``places`` the
-    ``(c, offset)`` of each load in program order."""
+    ``(c, offset)`` of each load in program order (``c`` signed: -6 for 2**32 - 6)."""
 
     local: int
     members: tuple[int, ...]  # instruction indexes
@@ -174,15 +174,19 @@ class MemoryVisitors:
 
     def _load_place(self, idx: int) -> tuple[int, int] | None:
         """``(L, c)`` when the address of the load at ``idx`` is ``local.get L`` (c = 0) or
-        ``local.get L; i32.const c; i32.add`` (either order) with a small ``c``."""
+        ``local.get L; i32.const c; i32.add`` (either order) with a small signed ``c``."""
         instrs = self.instrs
         if idx >= 3:
             (x, xi), (y, yi), (add, _) = instrs[idx - 3 : idx]
             if add.name == "i32.add":
-                if x.name == "local.get" and y.name == "i32.const" and yi < GROUP_CONST:
-                    return xi, yi
-                if y.name == "local.get" and x.name == "i32.const" and xi < GROUP_CONST:
-                    return yi, xi
+                if x.name == "local.get" and y.name == "i32.const":
+                    c, local = yi, xi
+                elif y.name == "local.get" and x.name == "i32.const":
+                    c, local = xi, yi
+                else:
+                    return None
+                c = c - (1 << 32) if c >> 31 else c  # a small negative literal: ``p[-6]``
+                return (local, c) if -GROUP_CONST < c < GROUP_CONST else None
         if idx >= 1 and instrs[idx - 1][0].name == "local.get":
             return instrs[idx - 1][1], 0
         return None
@@ -239,14 +243,21 @@ class MemoryVisitors:
             t = self.temp()
             read = self.const(_unpacker(fmt), "G")
             base = f"l{g.local}"
-            first = f"{read}({m}, {base} + {g.slots[0]})" if g.slots[0] else f"{read}({m}, {base})"
+            r = g.slots[0]
+            first = f"{read}({m}, {base}{f' + {r}' if r > 0 else f' - {-r}' if r else ''})"
+            cmin = min(c for c, _ in g.places)
             cmax = max(c for c, _ in g.places)
-            if cmax:
-                # Past 2**32 - cmax some ``L + c`` wrap around: each load on its own there.
+            guard = f"{-cmin} <= {base}" if cmin < 0 else ""
+            if cmax > 0:
+                guard += f"{' and ' if guard else ''}{base} < {(1 << 32) - cmax}"
+            if guard:
+                # Below -cmin or past 2**32 - cmax some ``L + c`` wrap around: each load on
+                # its own, in program order, there.
                 slow = self.const(N.group_load, "GLOAD")
-                places = self.const(g.places, "GP")
+                places = self.const(tuple((c & 0xFFFFFFFF, off, c + off) for c, off in g.places),
+                                    "GP")
                 one = self.const(_unpacker("<" + code), "G")
-                first = (f"({first} if {base} < {(1 << 32) - cmax} else "
+                first = (f"({first} if {guard} else "
                          f"{slow}({m}, {base}, {places}, {size}, {one}))")
             self.stmt(f"{t} = {first}", True)
             self.uses_try = True
