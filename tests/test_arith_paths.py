@@ -271,6 +271,8 @@ WAT = r"""
     local.get 0 i32.const 24 i32.add i32.load
     local.get 0 i32.const -8 i32.add i32.load i32.sub
     local.get 0 i32.const 8 i32.add i32.load offset=4 i32.xor)
+  (func (export "mul_addr") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.mul i32.const 8 i32.add i32.load offset=2)
   (func (export "scmp_trap_order") (param i32 i32) (result i32)
     i32.const 1 local.get 0 i32.div_u local.get 1 i32.load i32.lt_s)
   (func (export "scmp_max_eff") (param i32) (result i32)
@@ -460,6 +462,7 @@ REF: dict[str, Callable[..., int | str]] = {
     "grp_neg": _grp_neg,
     "grp_neg_only": _grp_neg_only,
     "grp_mixed": _grp_mixed,
+    "mul_addr": lambda x, y: _load(((x * y + 8) & M32) + 2, 4),
     "scmp_trap_order": lambda x, y: "div0" if not x else "trap" if y + 4 > 65536 else int(
         _signed(1 // x, 32) < _signed(_load(y, 4), 32)),
     "scmp_max_eff": lambda x: "trap" if x + 4 > 65536 else 1,
@@ -523,7 +526,8 @@ _I64 = [0, 1, 2, (1 << 31) - 1, 1 << 31, (1 << 31) + 1, 1 << 32, (1 << 63) - 1, 
 _I64_PAIRS = [(x, y) for x in _I64 for y in _I64[::2]] + [(y, x) for x in _I64 for y in _I64[1::3]]
 
 
-_I32_PAIRS = [(x, y) for x in _I32 for y in _I32[::2]] + [(0, 70000), (0, 4), (9, 70000)]
+_I32_PAIRS = [(x, y) for x in _I32 for y in _I32[::2]] + [
+    (0, 70000), (0, 4), (9, 70000), (0x10000, 0x10000), (M32, M32), (0x80000000, 2)]
 
 
 def _params64(name: str) -> bool:
@@ -682,6 +686,7 @@ def test_cases_reach_the_shortcuts() -> None:
     # A rotation's unmasked form feeds the multiplication.
     assert "(((l0 << 31) | (l0 >> 33)) * 11400714785074694791)" in _source("rot_mul64")
     assert "((l0 * l1) + l0) & 0xFFFFFFFF" in _source("mul_var32")
+    assert "U32(M0, (((l0 * l1) + 8) % 4294967296) + 2)" in _source("mul_addr")  # addresses
     # Bounds through bitwise ops, shifts, remainders and conversions: no reduction at all.
     assert "% 4294967296" not in _source("xor_bits32")
     assert _source("or_shl32").count("% 4294967296") == 1  # the shift by 21 may overflow
