@@ -247,7 +247,7 @@ class MemoryVisitors:
                 fmt += "x" * (r - pos) + code
                 pos = r + size
             t = self.temp()
-            read = self.const(_unpacker(fmt), "G")
+            read = self.const(_unpacker(fmt), "LDG")
             base = f"l{g.local}"
             r = g.slots[0]
             first = f"{read}({m}, {base}{f' + {r}' if r > 0 else f' - {-r}' if r else ''})"
@@ -259,10 +259,10 @@ class MemoryVisitors:
             if guard:
                 # Below -cmin or past 2**32 - cmax some ``L + c`` wrap around: each load on
                 # its own, in program order, there.
-                slow = self.const(N.group_load, "GLOAD")
+                slow = self.const(N.group_load, "LDGSLOW")
                 places = self.const(tuple((c & 0xFFFFFFFF, off, c + off) for c, off in g.places),
-                                    "GP")
-                one = self.const(_unpacker("<" + code), "G")
+                                    "LDGP")
+                one = self.const(_unpacker("<" + code), "LDG")
                 first = (f"({first} if {guard} else "
                          f"{slow}({m}, {base}, {places}, {size}, {one}))")
             self.stmt(f"{t} = {first}", True)
