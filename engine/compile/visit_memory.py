@@ -168,6 +168,8 @@ class MemoryVisitors:
 
     def ea(self, base: Entry, offset: int) -> str:
         # No wrap-around: base + offset beyond the memory (even past 2**64) is out of bounds.
+        if base.const:
+            return str(int(base.expr) + offset)
         e = base.expr
         if base.raw is not None and e == f"({base.raw} & 0xFFFFFFFF)":
             # An address is small: its reduction by `%` returns the product itself where `&`
