@@ -12,6 +12,13 @@ unsigned int, f64 as the same double, NaN payloads included). A store through an
 or to an address of another shape, may alias anything: it forgets everything; a write of
 the base local or of the local holding the value forgets what depends on it. A value is
 kept in a variable only when a matching load follows within :data:`LOOKAHEAD` instructions.
+
+Grouping (measured on matrix.O2, whose inner statements load 12 neighbouring f64s through
+one pointer: 0.65x of its time): loads of one width at three or more places ``L + c +
+offset`` of one local L, with nothing between them that traps (but another load), writes
+memory, a global or L, calls or branches, are read by one ``struct`` call at the first of
+them into a tuple. Exact because they all run and nothing observable happens between; where
+some ``L + c`` would wrap around 2**32 (a guard on L) each is loaded on its own instead.
 """
 
 from __future__ import annotations
