@@ -178,10 +178,11 @@ class MemoryVisitors:
         if base.const:
             return str(int(base.expr) + offset)
         e = base.expr
-        if base.raw is not None and e == f"({base.raw} & 0xFFFFFFFF)":
+        if base.raw is not None and not PYPY and e == f"({base.raw} & 0xFFFFFFFF)":
             # An address is small: its reduction by `%` returns the product itself where `&`
             # (chosen for products of unbounded i32s) builds a new int (measured: the
-            # matmul kernel's ``(l2 + (l7 * l0 + l6) * 8)``, 50 -> 40 ns).
+            # matmul kernel's ``(l2 + (l7 * l0 + l6) * 8)``, 50 -> 40 ns). Not on PyPy,
+            # whose `%` is a division and `&` one machine op.
             e = f"({base.raw} % 4294967296)"
         return f"{e} + {offset}" if offset else e
 
