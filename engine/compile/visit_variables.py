@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..opcodes import BY_NAME
 from .ops import CMP, LOADS, STORES, TRAPS, VAL
 from .stack import Entry, var
 
@@ -37,6 +38,82 @@ STRAIGHT = frozenset(
 WIDE = STRAIGHT | set(VAL) | set(CMP) | set(LOADS) | set(STORES) | {
     "local.tee", "drop", "select", "select_t", "call", "call_indirect", "global.get",
     "global.set", "memory.size", "memory.grow"}
+
+
+#: The bound (value < 2**b) of what each of these ops leaves, whatever its operands.
+_PRODUCER_BITS = {"i32.load8_u": 8, "i64.load8_u": 8, "i32.load16_u": 16, "i64.load16_u": 16,
+                  "i64.load32_u": 32, "i64.extend_i32_u": 32, "i32.clz": 6, "i32.ctz": 6,
+                  "i32.popcnt": 6, "i64.clz": 7, "i64.ctz": 7, "i64.popcnt": 7}
+_BOOLS = frozenset(CMP)
+_INT_CONSTS = ("i32.const", "i64.const")
+
+
+def _written_bits(instrs: list[Any], idx: int) -> int | str:
+    """The bound of the value ``local.set``/``tee`` at ``idx`` writes, from the instruction
+    producing it (and a literal operand of that one); ``"l<j>"`` for a copy of local j; 64
+    when unknown."""
+    if idx < 1:
+        return 64
+    op, imm = instrs[idx - 1]
+    name = op.name
+    if name in _PRODUCER_BITS:
+        return _PRODUCER_BITS[name]
+    if name in _INT_CONSTS:
+        return imm.bit_length()
+    if name in _BOOLS:
+        return 1
+    if name == "local.get":
+        return f"l{imm}"
+    if idx >= 2 and instrs[idx - 2][0].name in _INT_CONSTS:
+        c = instrs[idx - 2][1]
+        width = 32 if name[1:3] == "32" else 64
+        if name in ("i32.and", "i64.and"):
+            return c.bit_length()
+        if name in ("i32.shr_u", "i64.shr_u"):
+            return width - (c & (width - 1))
+        if name in ("i32.rem_u", "i64.rem_u") and c:
+            return (c - 1).bit_length()
+    return 64
+
+
+def local_bounds(instrs: list[Any], types: list[str], nparams: int) -> dict[int, int]:
+    """The i32/i64 locals (not parameters, which callers set) whose every write is below
+    2**b, with that b: {index: b}. A local starts at 0, changes only by ``local.set``/
+    ``local.tee`` (and a counted loop's ``for``, which makes what it writes unbounded), so
+    the largest bound of its writes bounds every read (copies between locals solved to a
+    fixpoint; bounds only grow, to at most 64, so it is reached in few rounds). Lets a read
+    such as a loaded byte kept in a local skip reductions (``(l8 * 65536) % 2**32``)."""
+    bound: dict[int, int] = {}
+    copies: dict[int, set[int]] = {}
+    for idx, (op, imm) in enumerate(instrs):
+        name = op.name
+        if name in ("local.set", "local.tee"):
+            if imm < nparams or types[imm] not in ("i32", "i64"):
+                continue
+            b = _written_bits(instrs, idx)
+            if isinstance(b, str):
+                j = int(b[1:])
+                if j < nparams:
+                    bound[imm] = 64
+                else:
+                    copies.setdefault(imm, set()).add(j)
+                    bound.setdefault(imm, 0)
+            else:
+                bound[imm] = max(bound.get(imm, 0), b)
+        elif name == "for":
+            for w in imm.writes:
+                bound[int(w[1:])] = 64
+        elif op is not BY_NAME.get(name):
+            return {}  # a pseudo-instruction this analysis does not know: no bounds
+    changed = True
+    while changed:
+        changed = False
+        for dst, srcs in copies.items():
+            b = max(bound[dst], *(bound.get(j, 0) for j in srcs))
+            if b > bound[dst]:
+                bound[dst] = b
+                changed = True
+    return {i: max(b, 1) for i, b in bound.items() if b < (32 if types[i] == "i32" else 64)}
 
 
 class SingleUse(NamedTuple):
@@ -86,6 +163,7 @@ class VariableVisitors:
 
     _fold: SingleUse | None = None
     _pending: dict[str, Entry] | None = None  # folded local -> its value, not yet written
+    _bounds: dict[int, int] | None = None  # local -> bound of its values (local_bounds)
 
     def foldable(self, imm: int, v: Entry) -> bool:
         """Whether the set of local ``imm`` to ``v`` may be kept aside."""
@@ -121,7 +199,20 @@ class VariableVisitors:
         if name in self.slocals:
             self.signed_local_get(name)
             return
-        self.stack.append(var(name))
+        self.stack.append(self.local_entry(imm))
+
+    def local_entry(self, imm: int) -> Entry:
+        """The entry reading local ``imm``, with the bound of its values (local_bounds)."""
+        e = var(f"l{imm}")
+        bounds = self._bounds
+        if bounds is None:
+            nparams = len(self.ftype.params)
+            bounds = self._bounds = local_bounds(
+                self.instrs, self.body.local_types(self.ftype.params), nparams)
+        b = bounds.get(imm)
+        if b is not None:
+            e.bits = b
+        return e
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
         name = f"l{imm}"
@@ -149,7 +240,7 @@ class VariableVisitors:
             self.stmt(f"{name} = {v.expr}", v.eff, (name,))
         self.loaded_into(imm)
         if tee:
-            self.stack.append(var(name))
+            self.stack.append(self.local_entry(imm))
 
     def h_local_tee(self, idx: int, op: Any, imm: int) -> None:
         self.h_local_set(idx, op, imm, tee=True)
