@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .stack import Entry, var
+from .switch import SEVERAL, Table, chain_at, inline_exits
 
 #: A br_table with at most this many runs of equal labels becomes a bisection of ``if``s over
 #: the index; a larger one selects among its distinct targets through a constant table.
@@ -103,6 +104,8 @@ class BodyFacts(NamedTuple):
     #: Starts of the constructs holding a call, a loop or a handler (see scan).
     triggered: AbstractSet[int] = frozenset()
     last_trigger: int = -1  # index of the last call, loop, try_table or try (-1: none)
+    #: Blocks whose exits are translated at their br_table (switch.py); not in ``targeted``.
+    inline: AbstractSet[int] = frozenset()
 
 
 class _Open(NamedTuple):
@@ -124,7 +127,7 @@ CALLS = frozenset(("call", "call_indirect", "call_ref",
 _CHARGED = ("loop", "for", "try_table", "try")
 
 
-def scan(instrs: list) -> BodyFacts:
+def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
     """One pass over a body: match block starts with their else/end, find branch targets,
     measure the structured form's nesting, count the fuel of each loop iteration, and find
     the constructs that hold a call or a loop.
@@ -139,6 +142,9 @@ def scan(instrs: list) -> BodyFacts:
     then skipped (a branch over it). A free invocation ran at most its body's
     instructions once, as the callee of a charged call or from the host. Every nesting fact
     is known at a construct's ``end``, since every branch to a construct lies inside it.
+
+    A body with ``br_table`` exits to inline (switch.py) is scanned a second time, with
+    those blocks (``inline``) measured as the plain code they become.
     """
     ends: dict[int, int] = {}
     elses: dict[int, int] = {}
@@ -152,6 +158,16 @@ def scan(instrs: list) -> BodyFacts:
     opened: list[_Open] = [func]
     counters = [entry]  # the counters of the enclosing loops, innermost last
     counter = entry
+    sources: dict[int, int] = {}  # targeted construct -> its only branch (switch.py)
+    tables: list[Table] = []
+
+    def hit(depth: int, i: int) -> None:
+        if depth < len(opened):
+            start = opened[-1 - depth].start
+            targeted.add(start)
+            if sources.setdefault(start, i) != i:
+                sources[start] = SEVERAL
+
     for i, (op, imm) in enumerate(instrs):
         counter[0] += 1
         name = op.name
@@ -160,8 +176,7 @@ def scan(instrs: list) -> BodyFacts:
             last_trigger = i
         elif name == "try_table":  # catch labels count from outside the try_table
             for catch in imm[1]:
-                if catch.label < len(opened):
-                    targeted.add(opened[-1 - catch.label].start)
+                hit(catch.label, i)
         if name in ("block", "loop", "if", "for", "try_table", "try"):
             if name in _CHARGED:
                 opened[-1].sub[2] = 1
@@ -185,7 +200,7 @@ def scan(instrs: list) -> BodyFacts:
                 break
             if name == "delegate" and imm < len(opened):
                 delegates[i] = opened[-1 - imm].region[0]
-            loop = fr.start in targeted or fr.kind == "for"
+            loop = (fr.start in targeted and fr.start not in inline) or fr.kind == "for"
             # try_table: its try: is one more static block; a legacy try's handler bodies
             # sit in an ``except ... as`` (two blocks) and an if/elif arm
             handler = 1 if fr.kind == "try_table" else 2 if fr.kind == "try" else 0
@@ -202,21 +217,28 @@ def scan(instrs: list) -> BodyFacts:
                 counters.pop()
                 counter = counters[-1]
         elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
-            if imm < len(opened):
-                targeted.add(opened[-1 - imm].start)
+            hit(imm, i)
         elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
-            if imm[0] < len(opened):
-                targeted.add(opened[-1 - imm[0]].start)
+            hit(imm[0], i)
         elif name == "br_table":
             for lab in (*imm[0], imm[1]):
-                if lab < len(opened):
-                    targeted.add(opened[-1 - lab].start)
+                hit(lab, i)
+            if not inline:
+                tables.append(chain_at(i, opened, (*imm[0], imm[1])))
+    if tables:
+        found = inline_exits(instrs, tables, sources, ends, elses)
+        if found:
+            facts = scan(instrs, found)
+            return facts._replace(targeted=facts.targeted - found, inline=found)
     return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
                      delegates, triggered, last_trigger)
 
 
 class Control:
     """Mixin of the generator: control frames and the visitors of control instructions."""
+
+    inline: AbstractSet[int] = frozenset()  # blocks whose exits are inlined (switch.py)
+    paid = False  # an inline exit of the br_table being translated paid the fuel charge
 
     def blocktype(self, bt: Any) -> tuple[int, int]:
         if bt is None:
@@ -592,24 +614,28 @@ class Control:
                 runs.append(Run(i, lab))
         if not runs or runs[-1].label != default:
             runs.append(Run(len(labels), default))
-        if len(runs) <= BR_TABLE_RUNS:
-            self.bisect(key, runs, 0, len(runs))
-            return
-        # A large table: each distinct target's branch code once (a table alternating
-        # between two labels costs two branches, not one per entry), selected through a
-        # constant mapping index -> target ordinal.
         targets = list(dict.fromkeys([*labels, default]))
-        ordinal = {lab: k for k, lab in enumerate(targets)}
-        mapping = [ordinal[lab] for lab in labels]
-        table = self.const(bytes(mapping) if len(targets) <= 256 else tuple(mapping), "BT")
-        sel = self.temp()
-        self.emit(f"{sel} = {table}[{key}] if {key} < {len(labels)} else {ordinal[default]}")
-        self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0, len(targets))
+        inline = self.inline and any(self.ctrl[-1 - lab].start in self.inline for lab in targets)
+        unpaid, paid, self.paid = self.unpaid, self.paid, False
+        if len(runs) <= BR_TABLE_RUNS and (len(runs) == len(targets) or not inline):
+            self.bisect(key, runs, 0, len(runs))
+        else:
+            # Each distinct target's branch code once (a table alternating between two
+            # labels costs two branches, not one per entry; an inline exit's code must
+            # appear once), selected through a constant mapping index -> target ordinal.
+            ordinal = {lab: k for k, lab in enumerate(targets)}
+            mapping = [ordinal[lab] for lab in labels]
+            table = self.const(bytes(mapping) if len(targets) <= 256 else tuple(mapping), "BT")
+            sel = self.temp()
+            self.emit(f"{sel} = {table}[{key}] if {key} < {len(labels)} else {ordinal[default]}")
+            self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0, len(targets))
+        # As if the segments followed one another: paid once one of them paid.
+        self.unpaid, self.paid = unpaid and not self.paid, paid
 
     def bisect(self, key: str, runs: list[Run], lo: int, hi: int) -> None:
         """Branch to the label of the run of ``runs[lo:hi]`` that contains ``key``."""
         if hi - lo == 1:
-            self.branch(runs[lo].label)
+            self.exit_to(runs[lo].label)
             return
         mid = (lo + hi) // 2
         mark = self.open(f"if {key} < {runs[mid].first}:")
@@ -618,6 +644,49 @@ class Control:
         mark = self.open("else:")
         self.bisect(key, runs, mid, hi)
         self.close(mark)
+
+    def exit_to(self, depth: int) -> None:
+        """A br_table's branch to the label ``depth`` levels out: its target's code in
+        place when the exit is inlined (switch.py), else a branch."""
+        if self.ctrl[-1 - depth].start in self.inline:
+            self.inline_exit(depth)
+        else:
+            self.branch(depth)
+
+    def inline_exit(self, depth: int) -> None:
+        """Translate, here, the segment that follows the end of the block ``depth`` levels
+        out (switch.py): with that block's results on the stack and the constructs
+        enclosing it as the control stack, as it would run after the branch.
+
+        The frames between are blocks without Python loops, so the Python nesting here is
+        the segment's own. The segment ends unconditionally; afterwards the generator state
+        of the br_table is reinstated for its other exits: the control stack, the operands
+        above the segment's parent (saved) and those below it (the trail), the fuel flag
+        (``unpaid`` is the br_table's for each exit; ``paid`` collects, see do_br_table)."""
+        ctrl = self.ctrl
+        pos = len(ctrl) - 1 - depth
+        fr, parent = ctrl[pos], ctrl[pos - 1]
+        floor = parent.height
+        saved = self.stack[floor:]
+        mark = len(self.trail)
+        unpaid = self.unpaid
+        inner = ctrl[pos:]
+        vals = self.stack[len(self.stack) - fr.nresults :] if fr.nresults else []
+        del ctrl[pos:]
+        self.restore(fr.height, mark)
+        self.stack.extend(vals)
+        self.live = True
+        stop = self.elses.get(parent.start, -1)
+        if parent.kind != "if" or stop < fr.end:
+            stop = parent.end if parent.kind != "func" else len(self.instrs) - 1
+        self.walk(fr.end + 1, stop)
+        if self.live:  # cannot happen: scan checked that the segment ends unconditionally
+            raise AssertionError("inline br_table exit falls through")
+        ctrl.extend(inner)
+        self.restore(floor, mark)
+        self.stack.extend(saved)
+        self.paid = self.paid or not self.unpaid
+        self.unpaid = unpaid
 
     # -- the body ------------------------------------------------------------------------
 

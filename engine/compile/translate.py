@@ -194,6 +194,9 @@ class _Gen(
         self.instrs = instrs
         self.slocals = self.signed_locals(instrs)  # PyPy: i64 locals in signed form
         self.ends, self.elses, self.targeted = facts.ends, facts.elses, facts.targeted
+        self.inline = facts.inline  # exits emitted at their br_table (switch.py)
+        if self.flat:  # the flat form jumps to every target
+            self.targeted, self.inline = facts.targeted | facts.inline, frozenset()
         self.triggered, self.last_trigger = facts.triggered, facts.last_trigger
         self.if_marks: list[int] = []
         self.unpaid = self.options.fuel or self.options.epoch
@@ -202,8 +205,14 @@ class _Gen(
         self.ctrl.append(fr)
         if self.flat:
             self.bb(-1)
+        self.walk(0, len(instrs))
+
+    def walk(self, lo: int, hi: int) -> None:
+        """Translate instructions ``lo`` to ``hi`` (exclusive), skipping dead code."""
         handlers = self.handlers
-        for idx, (op, imm) in enumerate(instrs):
+        instrs = self.instrs
+        for idx in range(lo, hi):
+            op, imm = instrs[idx]
             name = op.name
             if not self.live:
                 if name in ("block", "loop", "if", "for", "try_table", "try"):
