@@ -659,7 +659,8 @@ class Control:
         enclosing it as the control stack, as it would run after the branch.
 
         The frames between are blocks without Python loops, so the Python nesting here is
-        the segment's own. The segment ends unconditionally; afterwards the generator state
+        the segment's own. The segment ends unconditionally or by falling into its parent's
+        end (a return, a branch to that block); afterwards the generator state
         of the br_table is reinstated for its other exits: the control stack, the operands
         above the segment's parent (saved) and those below it (the trail), the fuel flag
         (``unpaid`` is the br_table's for each exit; ``paid`` collects, see do_br_table)."""
@@ -680,8 +681,12 @@ class Control:
         if parent.kind != "if" or stop < fr.end:
             stop = parent.end if parent.kind != "func" else len(self.instrs) - 1
         self.walk(fr.end + 1, stop)
-        if self.live:  # cannot happen: scan checked that the segment ends unconditionally
-            raise AssertionError("inline br_table exit falls through")
+        if self.live:  # falls through into its parent's end (switch.inline_exits)
+            if parent.kind == "func":
+                self.do_return()
+            else:
+                self.branch(0)
+            self.live = False
         ctrl.extend(inner)
         self.restore(floor, mark)
         self.stack.extend(saved)

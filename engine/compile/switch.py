@@ -17,7 +17,9 @@ by one ``br_table`` (no fallthrough: the instruction before the ``end`` transfer
 unconditionally, no other branch names it) and its segment ends unconditionally, the
 segment runs only as that branch's continuation: the translator emits it in the
 ``br_table``'s dispatch leaf and the block needs no Python loop (an *inline exit*). The
-translation of that segment is then dead where it stands, and is skipped there.
+translation of that segment is then dead where it stands, and is skipped there. A segment
+may also fall through into the function's end (it returns) or into the end of a block that
+other branches target (a Python loop already: it breaks out of it).
 """
 
 from __future__ import annotations
@@ -94,9 +96,12 @@ def inline_exits(instrs: list, tables: list[Table], sources: dict[int, int],
             if src != index or parent.kind not in _PARENTS or index - parent.start > MAX_SPAN:
                 break
             end = ends[fr.start]
+            if instrs[end - 1][0].name not in UNCONDITIONAL:
+                break
             stop = _segment_end(fr, parent, ends, elses)
-            if (instrs[end - 1][0].name not in UNCONDITIONAL or stop - 1 <= end
-                    or instrs[stop - 1][0].name not in UNCONDITIONAL):
+            if not (stop - 1 > end and instrs[stop - 1][0].name in UNCONDITIONAL
+                    or parent.kind == "func"
+                    or parent.kind == "block" and parent.start in sources):
                 break
             found.add(fr.start)
     return frozenset(found)
