@@ -155,7 +155,8 @@ WAT = r"""
         (return (i32.const 2)))
       (else (i32.const 3))))
 
-  ;; a block also targeted by a br_if (not inlined) next to inlined ones
+  ;; a block also targeted by a br_if, its code too large to copy (not inlined), next to
+  ;; inlined ones
   (func (export "sw_mixed") (param $k i32) (param $z i32) (result i32)
     (block $shared
       (block $c1
@@ -164,7 +165,41 @@ WAT = r"""
           (br_table $c0 $c1 $shared (local.get $k)))
         (return (i32.const 100)))
       (return (i32.const 200)))
-    (i32.const 300))
+    (block $q (br_if $q (local.get $k)) (local.set $z (i32.const 5)))
+    (i32.add (local.get $z) (i32.const 300)))
+
+  ;; a br_if's exit inlined; its fall-through path reads operands the exit's code spilled
+  (func (export "brif_keep") (param $k i32) (param $x i32) (result i32)
+    (local.get $x)
+    (block $out (result i32)
+      (block $b (result i32)
+        (i32.add (local.get $x) (i32.const 1))
+        (br_if $b (local.get $k))
+        (local.set $x (i32.const 50))
+        (drop)
+        (br $out (i32.add (local.get $x) (i32.const 7))))
+      (local.set $x (i32.const 1000))
+      (i32.add (local.get $x))
+      (br $out))
+    (i32.add))
+
+  ;; clang's if/else: br_if to a block whose code falls into the end of the outer one
+  (func (export "brif_else") (param $a i32) (param $b i32) (result i32) (local $r i32)
+    (block $join
+      (block $else
+        (br_if $else (i32.lt_s (local.get $a) (local.get $b)))
+        (local.set $r (i32.sub (local.get $a) (local.get $b)))
+        (br $join))
+      (local.set $r (i32.mul (local.get $b) (i32.const 3))))
+    (local.get $r))
+
+  ;; the exit's branch inside an if's arm; its code falls into a block's end
+  (func (export "brif_in_if") (param $a i32) (param $b i32) (result i32)
+    (block $done (result i32)
+      (block $neg
+        (if (local.get $a) (then (br_if $neg (i32.lt_s (local.get $b) (i32.const 0)))))
+        (br $done (i32.const 1)))
+      (i32.const -1)))
 
   ;; traps inside cases, a call and memory in another
   (func (export "sw_trap") (param $k i32) (param $d i32) (result i32)
@@ -200,6 +235,9 @@ CASES: dict[str, list[tuple]] = {
     "sw_dup": [(k,) for k in (0, 1, 2, 3, 0x80000000)],
     "sw_if": [(k, v) for k in (0, 1, 2) for v in (0, 1)],
     "sw_mixed": [(k, z) for k in (0, 1, 2, 3) for z in (0, 1)],
+    "brif_keep": [(k, x) for k in (0, 1) for x in (0, 3, 0xFFFFFFFF)],
+    "brif_else": [(a, b) for a in (0, 5, 0x80000000) for b in (0, 5, 0xFFFFFFFF)],
+    "brif_in_if": [(a, b) for a in (0, 1) for b in (0, 1, 0xFFFFFFFF)],
     "sw_trap": [(k, d) for k in (0, 1, 2, 3, 4) for d in (0, 1, 8, 65535, 65536)],
     "sw_fall": [(k,) for k in (0, 1, 2)],
 }
@@ -300,12 +338,16 @@ def test_switches_reach_the_inline_path() -> None:
     src = _sources()
     for name in ("sw_ret", "sw_vals", "sw_below", "sw_big", "sw_dup", "sw_if", "sw_trap"):
         assert "lab" not in src[name] and "while True" not in src[name], name
-    # sw_loop: $exit, the loop and the block $next remain; $c0..$c4 are inlined.
-    assert src["sw_loop"].count("while True") == 3
+    for name in ("brif_keep", "brif_else", "brif_in_if"):
+        assert "lab" not in src[name] and src[name].count("while True") <= 1, name
+    # sw_loop: $exit and the loop remain; $c0..$c4 are inlined and $next's code is copied
+    # at its three branches (it leaves the loop with a plain break).
+    assert src["sw_loop"].count("while True") == 2 and "lab" not in src["sw_loop"]
+    assert src["sw_loop"].count("if (l3 < l0):") == 3
     # sw_nested: only the outer loop and the inner case's loop
     assert src["sw_nested"].count("while True") == 2
-    # sw_mixed: $shared stays a loop, the two others are inlined
-    assert src["sw_mixed"].count("while True") == 1
+    # sw_mixed: $shared (and $q after it) stay loops, the two others are inlined
+    assert src["sw_mixed"].count("while True") == 2 and "lab" not in src["sw_mixed"]
     # sw_fall: the case falling through keeps its block
     assert src["sw_fall"].count("while True") >= 1
     # sw_big / sw_dup: each case's code once

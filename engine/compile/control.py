@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .stack import Entry, var
-from .switch import SEVERAL, Table, chain_at, inline_exits
+from .switch import Shape, inline_exits
 
 #: A br_table with at most this many runs of equal labels becomes a bisection of ``if``s over
 #: the index; a larger one selects among its distinct targets through a constant table.
@@ -158,15 +158,16 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
     opened: list[_Open] = [func]
     counters = [entry]  # the counters of the enclosing loops, innermost last
     counter = entry
-    sources: dict[int, int] = {}  # targeted construct -> its only branch (switch.py)
-    tables: list[Table] = []
+    shape = Shape({-1: "func"}, {}, {}, set(), {})  # for switch.inline_exits
+    kinds, parents, sources, inner = shape.kinds, shape.parent, shape.sources, shape.inner
 
     def hit(depth: int, i: int) -> None:
         if depth < len(opened):
             start = opened[-1 - depth].start
             targeted.add(start)
-            if sources.setdefault(start, i) != i:
-                sources[start] = SEVERAL
+            sites = sources.setdefault(start, [])
+            if not sites or sites[-1] != i:
+                sites.append(i)
 
     for i, (op, imm) in enumerate(instrs):
         counter[0] += 1
@@ -176,11 +177,15 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
             last_trigger = i
         elif name == "try_table":  # catch labels count from outside the try_table
             for catch in imm[1]:
-                hit(catch.label, i)
+                if catch.label < len(opened):
+                    targeted.add(opened[-1 - catch.label].start)
+                    shape.blocked.add(opened[-1 - catch.label].start)
         if name in ("block", "loop", "if", "for", "try_table", "try"):
             if name in _CHARGED:
                 opened[-1].sub[2] = 1
                 last_trigger = i
+            kinds[i] = name
+            parents[i] = opened[-1].start
             count = [0] if name in ("loop", "for") else None
             handler = name == "try_table" or name == "try"
             region = [i] if handler else [opened[-1].region[0]]
@@ -216,17 +221,20 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
                 costs[fr.start] = fr.count[0]
                 counters.pop()
                 counter = counters[-1]
-        elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
+        elif name == "br" or name == "br_if":
             hit(imm, i)
-        elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
-            hit(imm[0], i)
+            inner[i] = opened[-1].start
+        elif name in ("br_on_null", "br_on_non_null", "br_on_cast", "br_on_cast_fail"):
+            depth = imm if isinstance(imm, int) else imm[0]  # GC: imm = (label, rt1, rt2)
+            if depth < len(opened):
+                targeted.add(opened[-1 - depth].start)
+                shape.blocked.add(opened[-1 - depth].start)
         elif name == "br_table":
             for lab in (*imm[0], imm[1]):
                 hit(lab, i)
-            if not inline:
-                tables.append(chain_at(i, opened, (*imm[0], imm[1])))
-    if tables:
-        found = inline_exits(instrs, tables, sources, ends, elses)
+            inner[i] = opened[-1].start
+    if sources and not inline:
+        found = inline_exits(instrs, shape, ends, elses, targeted)
         if found:
             facts = scan(instrs, found)
             return facts._replace(targeted=facts.targeted - found, inline=found)
@@ -238,7 +246,6 @@ class Control:
     """Mixin of the generator: control frames and the visitors of control instructions."""
 
     inline: AbstractSet[int] = frozenset()  # blocks whose exits are inlined (switch.py)
-    paid = False  # an inline exit of the br_table being translated paid the fuel charge
 
     def blocktype(self, bt: Any) -> tuple[int, int]:
         if bt is None:
@@ -616,9 +623,8 @@ class Control:
             runs.append(Run(len(labels), default))
         targets = list(dict.fromkeys([*labels, default]))
         inline = self.inline and any(self.ctrl[-1 - lab].start in self.inline for lab in targets)
-        unpaid, paid, self.paid = self.unpaid, self.paid, False
         if len(runs) <= BR_TABLE_RUNS and (len(runs) == len(targets) or not inline):
-            self.bisect(key, runs, 0, len(runs))
+            paid = self.bisect(key, runs, 0, len(runs))
         else:
             # Each distinct target's branch code once (a table alternating between two
             # labels costs two branches, not one per entry; an inline exit's code must
@@ -628,32 +634,34 @@ class Control:
             table = self.const(bytes(mapping) if len(targets) <= 256 else tuple(mapping), "BT")
             sel = self.temp()
             self.emit(f"{sel} = {table}[{key}] if {key} < {len(labels)} else {ordinal[default]}")
-            self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0, len(targets))
-        # As if the segments followed one another: paid once one of them paid.
-        self.unpaid, self.paid = unpaid and not self.paid, paid
+            paid = self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0,
+                               len(targets))
+        if paid:  # as if the segments followed one another: paid once one of them paid
+            self.unpaid = False
 
-    def bisect(self, key: str, runs: list[Run], lo: int, hi: int) -> None:
-        """Branch to the label of the run of ``runs[lo:hi]`` that contains ``key``."""
+    def bisect(self, key: str, runs: list[Run], lo: int, hi: int) -> bool:
+        """Branch to the label of the run of ``runs[lo:hi]`` that contains ``key`` (True:
+        an inline exit paid the fuel)."""
         if hi - lo == 1:
-            self.exit_to(runs[lo].label)
-            return
+            return self.exit_to(runs[lo].label)
         mid = (lo + hi) // 2
         mark = self.open(f"if {key} < {runs[mid].first}:")
-        self.bisect(key, runs, lo, mid)
+        paid = self.bisect(key, runs, lo, mid)
         self.close(mark)
         mark = self.open("else:")
-        self.bisect(key, runs, mid, hi)
+        paid = self.bisect(key, runs, mid, hi) or paid
         self.close(mark)
+        return paid
 
-    def exit_to(self, depth: int) -> None:
-        """A br_table's branch to the label ``depth`` levels out: its target's code in
-        place when the exit is inlined (switch.py), else a branch."""
+    def exit_to(self, depth: int) -> bool:
+        """A branch to the label ``depth`` levels out: its target's code in place when the
+        exit is inlined (switch.py), else a branch. True when that code paid the fuel."""
         if self.ctrl[-1 - depth].start in self.inline:
-            self.inline_exit(depth)
-        else:
-            self.branch(depth)
+            return self.inline_exit(depth)
+        self.branch(depth)
+        return False
 
-    def inline_exit(self, depth: int) -> None:
+    def inline_exit(self, depth: int) -> bool:
         """Translate, here, the segment that follows the end of the block ``depth`` levels
         out (switch.py): with that block's results on the stack and the constructs
         enclosing it as the control stack, as it would run after the branch.
@@ -663,7 +671,7 @@ class Control:
         end (a return, a branch to that block); afterwards the generator state
         of the br_table is reinstated for its other exits: the control stack, the operands
         above the segment's parent (saved) and those below it (the trail), the fuel flag
-        (``unpaid`` is the br_table's for each exit; ``paid`` collects, see do_br_table)."""
+        (``unpaid`` is the branch's for each exit). True when the segment paid the fuel."""
         ctrl = self.ctrl
         pos = len(ctrl) - 1 - depth
         fr, parent = ctrl[pos], ctrl[pos - 1]
@@ -684,14 +692,19 @@ class Control:
         if self.live:  # falls through into its parent's end (switch.inline_exits)
             if parent.kind == "func":
                 self.do_return()
+            elif parent.kind == "loop":  # leaves the loop: a plain break (no results)
+                parent.breaks_out = True
+                self.emit("break")
             else:
                 self.branch(0)
             self.live = False
         ctrl.extend(inner)
         self.restore(floor, mark)
         self.stack.extend(saved)
-        self.paid = self.paid or not self.unpaid
+        paid = unpaid and not self.unpaid
         self.unpaid = unpaid
+        self.live = True  # the branch's own path (a br_if's fall-through) goes on
+        return paid
 
     # -- the body ------------------------------------------------------------------------
 
@@ -717,14 +730,15 @@ class Control:
 
     def h_br(self, idx: int, op: Any, imm: int) -> None:
         self.flush_effects()
-        self.branch(imm)
+        if self.exit_to(imm):
+            self.unpaid = False  # as if the inline segment followed
         self.live = False
 
     def h_br_if(self, idx: int, op: Any, imm: int) -> None:
         (c,) = self.take(1)
         self.flush_effects()
         mark = self.open(f"if {self.cond_of(c)}:")
-        self.branch(imm)
+        self.exit_to(imm)  # the fall-through has not run an inline segment (or paid)
         self.close(mark)
 
     def h_br_table(self, idx: int, op: Any, imm: Any) -> None:
