@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .stack import Entry, var
-from .switch import Shape, inline_exits
+from .switch import COPY_BUDGET, InlineBudget, Shape, inline_exits
 
 #: A br_table with at most this many runs of equal labels becomes a bisection of ``if``s over
 #: the index; a larger one selects among its distinct targets through a constant table.
@@ -158,8 +158,9 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
     opened: list[_Open] = [func]
     counters = [entry]  # the counters of the enclosing loops, innermost last
     counter = entry
-    shape = Shape({-1: "func"}, {}, {}, set(), {})  # for switch.inline_exits
+    shape = Shape({-1: "func"}, {}, {}, set(), {}, {})  # for switch.inline_exits
     kinds, parents, sources, inner = shape.kinds, shape.parent, shape.sources, shape.inner
+    last = shape.last
 
     def hit(depth: int, i: int) -> None:
         if depth < len(opened):
@@ -186,6 +187,7 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
                 last_trigger = i
             kinds[i] = name
             parents[i] = opened[-1].start
+            last[opened[-1].start] = i
             count = [0] if name in ("loop", "for") else None
             handler = name == "try_table" or name == "try"
             region = [i] if handler else [opened[-1].region[0]]
@@ -246,6 +248,7 @@ class Control:
     """Mixin of the generator: control frames and the visitors of control instructions."""
 
     inline: AbstractSet[int] = frozenset()  # blocks whose exits are inlined (switch.py)
+    copied = 0  # operands saved around inline exits so far (switch.COPY_BUDGET)
 
     def blocktype(self, bt: Any) -> tuple[int, int]:
         if bt is None:
@@ -677,6 +680,9 @@ class Control:
         fr, parent = ctrl[pos], ctrl[pos - 1]
         floor = parent.height
         saved = self.stack[floor:]
+        self.copied += len(saved)
+        if self.copied > COPY_BUDGET * len(self.instrs):
+            raise InlineBudget("inline exits: too many operands to save")
         mark = len(self.trail)
         unpaid = self.unpaid
         inner = ctrl[pos:]
@@ -692,6 +698,9 @@ class Control:
         if self.live:  # falls through into its parent's end (switch.inline_exits)
             if parent.kind == "func":
                 self.do_return()
+            elif parent.start in self.inline:  # its code, in turn
+                if self.exit_to(0):
+                    self.unpaid = False
             elif parent.kind == "loop":  # leaves the loop: a plain break (no results)
                 parent.breaks_out = True
                 self.emit("break")

@@ -39,9 +39,15 @@ _PARENTS = frozenset(("block", "loop", "if", "func"))
 #: Frames walked outwards from one branch to its target (bounds the analysis).
 MAX_CHAIN = 64
 
-#: A segment's parent starts at most this many instructions before the branch: the
-#: operands pushed since, saved and reinstated around each inline segment, stay few.
-MAX_SPAN = 256
+#: Operands saved and reinstated around the inline segments of one body, at most (per
+#: instruction of the body, see ``Control.inline_exit``): beyond, the body is translated in
+#: the flat form, which inlines nothing (a quadratic case: many branches over deep stacks).
+COPY_BUDGET = 64
+
+
+class InlineBudget(ValueError):
+    """The inline segments of a body would copy too many operands (see COPY_BUDGET);
+    ``translate`` falls back to the flat form on a ValueError."""
 
 #: A segment reached by several branches is copied at each: at most this many branches,
 #: this many instructions, none of them structured control or a branch to a block (so no
@@ -58,98 +64,130 @@ _CONTROL = frozenset(("block", "loop", "if", "else", "end", "for", "try", "try_t
 class Shape(NamedTuple):
     """What scan records for this analysis: every construct's kind and parent (the function
     is -1, kind "func"), the branch instructions naming each construct (a br_table once),
-    the constructs also named otherwise (br_on_*, catch clauses), and the innermost
-    construct open at each br / br_if / br_table."""
+    the constructs also named otherwise (br_on_*, catch clauses), the innermost construct
+    open at each br / br_if / br_table, and each construct's last child construct."""
 
     kinds: dict[int, str]
     parent: dict[int, int]
     sources: dict[int, list[int]]
     blocked: set[int]
     inner: dict[int, int]
+    last: dict[int, int]
 
 
-def _segment_end(fr: int, parent: int, kinds: dict, ends: dict, elses: dict) -> int:
-    """Index of the else/end closing the code that follows ``fr``'s end inside ``parent``."""
-    else_ = elses.get(parent, -1)
-    if kinds[parent] == "if" and else_ > ends[fr]:
-        return else_
-    return ends[parent]
+class _Analysis:
+    """One run of :func:`inline_exits` (the facts its checks share)."""
 
+    def __init__(self, instrs: list, shape: Shape, ends: dict, elses: dict, targeted: set):
+        self.instrs, self.shape, self.ends, self.elses = instrs, shape, ends, elses
+        self.targeted = targeted
+        self.needs: dict[int, list[int]] = {}  # frame -> the candidates needing it inlined
+        # A block whose end its last child block's segment falls into (see _falls_into).
+        self.fall: dict[int, int] = {}
+        for p, f in shape.last.items():
+            if (shape.kinds.get(p) == "block" and shape.kinds[f] == "block"
+                    and instrs[ends[p] - 1][0].name not in UNCONDITIONAL):
+                self.fall[p] = f
 
-def _segment_ok(instrs: list, fr: int, shape: Shape, ends: dict, elses: dict,
-                targeted: set[int]) -> bool:
-    """Only branches reach ``fr``'s end and its segment ends unconditionally, or falls
-    into the function's end or into the end of a block or (empty-typed) loop that is a
-    Python loop (targeted)."""
-    end = ends[fr]
-    parent = shape.parent[fr]
-    pkind = shape.kinds[parent]
-    if instrs[end - 1][0].name not in UNCONDITIONAL or pkind not in _PARENTS:
-        return False
-    stop = _segment_end(fr, parent, shape.kinds, ends, elses)
-    if stop - 1 > end and instrs[stop - 1][0].name in UNCONDITIONAL:
-        return True
-    return (pkind == "func" or (pkind == "block" and parent in targeted)
-            or (pkind == "loop" and parent in targeted and instrs[parent][1] is None))
+    def name(self, i: int) -> str:
+        return self.instrs[i][0].name
 
+    def stop(self, fr: int) -> int:
+        """Index of the else/end closing the code that follows ``fr``'s end in its parent
+        (``fr``'s *segment*)."""
+        parent = self.shape.parent[fr]
+        else_ = self.elses.get(parent, -1)
+        if self.shape.kinds[parent] == "if" and else_ > self.ends[fr]:
+            return else_
+        return self.ends[parent]
 
-def _copyable(instrs: list, fr: int, shape: Shape, ends: dict, elses: dict) -> bool:
-    """A segment small and flat enough to be copied at each of its branches."""
-    if len(shape.sources[fr]) > MAX_SITES:
-        return False
-    parent = shape.parent[fr]
-    stop = _segment_end(fr, parent, shape.kinds, ends, elses)
-    if stop - ends[fr] - 1 > MAX_COPY:
-        return False
-    for op, imm in instrs[ends[fr] + 1 : stop]:
-        name = op.name
-        if name in _CONTROL:
+    def sites(self, fr: int) -> int:
+        """How many places emit ``fr``'s segment: its branches, and the end of its last
+        child's segment when that falls into ``fr``'s end."""
+        return len(self.shape.sources.get(fr, ())) + (fr in self.fall)
+
+    def candidate(self, fr: int) -> bool:
+        shape = self.shape
+        if fr in shape.blocked or shape.kinds.get(fr) != "block":
             return False
-        if name == "br" or name == "br_if":  # to a loop or the function only
-            target = parent
-            for _ in range(imm):
-                target = shape.parent.get(target, -2)
-            if shape.kinds.get(target) not in ("loop", "func"):
+        end = self.ends[fr]
+        parent = shape.parent[fr]
+        if shape.kinds[parent] not in _PARENTS:
+            return False
+        if self.name(end - 1) not in UNCONDITIONAL:
+            if fr not in self.fall:
                 return False
-    return True
-
-
-def _chain_ok(site: int, fr: int, shape: Shape, targeted: set[int], needs: dict) -> bool:
-    """Between the branch at ``site`` and ``fr`` lie only blocks and ifs, none a Python loop
-    unless inlined itself (recorded in ``needs``: frame -> the candidates needing it)."""
-    if site - shape.parent[fr] > MAX_SPAN:
-        return False
-    x = shape.inner[site]
-    for _ in range(MAX_CHAIN):
-        if x == fr:
-            return True
-        if shape.kinds[x] not in ("block", "if"):
+            self.needs.setdefault(self.fall[fr], []).append(fr)  # its code comes in copies
+        if not self.segment_ends(fr, parent):
             return False
-        if x in targeted:
-            needs.setdefault(x, []).append(fr)
-        x = shape.parent[x]
-    return False
+        if self.sites(fr) > 1 and not self.copyable(fr):
+            return False
+        return all(self.chain_ok(site, fr) for site in shape.sources.get(fr, ()))
+
+    def segment_ends(self, fr: int, parent: int) -> bool:
+        """``fr``'s segment ends unconditionally, or falls into the function's end, into the
+        end of a block or (empty-typed) loop that is a Python loop (targeted), or into the
+        end of a block inlined in turn."""
+        stop = self.stop(fr)
+        if stop - 1 > self.ends[fr] and self.name(stop - 1) in UNCONDITIONAL:
+            return True
+        pkind = self.shape.kinds[parent]
+        if pkind == "func":
+            return True
+        if pkind == "block" and self.fall.get(parent) == fr:
+            if parent not in self.targeted:  # no Python loop to fall back on
+                self.needs.setdefault(parent, []).append(fr)
+            return True
+        return parent in self.targeted and (
+            pkind == "block" or (pkind == "loop" and self.instrs[parent][1] is None))
+
+    def copyable(self, fr: int) -> bool:
+        """A segment small and flat enough to be copied at each of its sites."""
+        if self.sites(fr) > MAX_SITES:
+            return False
+        shape = self.shape
+        parent = shape.parent[fr]
+        stop = self.stop(fr)
+        if stop - self.ends[fr] - 1 > MAX_COPY:
+            return False
+        for op, imm in self.instrs[self.ends[fr] + 1 : stop]:
+            name = op.name
+            if name in _CONTROL:
+                return False
+            if name == "br" or name == "br_if":  # to a loop or the function only
+                target = parent
+                for _ in range(imm):
+                    target = shape.parent.get(target, -2)
+                if shape.kinds.get(target) not in ("loop", "func"):
+                    return False
+        return True
+
+    def chain_ok(self, site: int, fr: int) -> bool:
+        """Between the branch at ``site`` and ``fr`` lie only blocks and ifs, none a Python
+        loop unless inlined itself (recorded in ``needs``)."""
+        shape = self.shape
+        x = shape.inner[site]
+        for _ in range(MAX_CHAIN):
+            if x == fr:
+                return True
+            if shape.kinds[x] not in ("block", "if"):
+                return False
+            if x in self.targeted:
+                self.needs.setdefault(x, []).append(fr)
+            x = shape.parent[x]
+        return False
 
 
 def inline_exits(instrs: list, shape: Shape, ends: dict[int, int], elses: dict[int, int],
                  targeted: set[int]) -> frozenset:
     """The starts of the blocks whose exits are inlined at their branches (see the module
-    docstring): each block named by br / br_if / br_table only, whose end only branches
-    reach, whose segment ends as ``_segment_ok`` says (and is ``_copyable`` when several
-    branches name it), with only blocks and ifs between each branch and the block, none of
-    them a Python loop. That last condition depends on which blocks are inlined: a
-    candidate goes when a frame it needs goes (each candidate once: linear)."""
-    cand: set[int] = set()
-    for fr, sites in shape.sources.items():
-        if (fr in shape.blocked or shape.kinds.get(fr) != "block"
-                or not _segment_ok(instrs, fr, shape, ends, elses, targeted)
-                or (len(sites) > 1 and not _copyable(instrs, fr, shape, ends, elses))):
-            continue
-        cand.add(fr)
-    needs: dict[int, list[int]] = {}
-    for fr in list(cand):
-        if not all(_chain_ok(site, fr, shape, targeted, needs) for site in shape.sources[fr]):
-            cand.discard(fr)
+    docstring; each check is a method of ``_Analysis``). Whether a block qualifies may
+    depend on others qualifying (a frame between a branch and its target must not be a
+    Python loop; a block whose end a child's code falls into): a candidate goes when a
+    frame it needs goes, each once (linear)."""
+    a = _Analysis(instrs, shape, ends, elses, targeted)
+    cand = {fr for fr in (*shape.sources, *a.fall) if a.candidate(fr)}
+    needs = a.needs
     work = [x for x in needs if x not in cand]
     while work:
         for fr in needs.get(work.pop(), ()):
