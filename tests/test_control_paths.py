@@ -352,3 +352,43 @@ def test_switches_reach_the_inline_path() -> None:
     assert "while True" not in src["sw_fall"] and src["sw_fall"].count("return ((l1") == 2
     # sw_big / sw_dup: each case's code once
     assert src["sw_big"].count("return 10") == 1 and src["sw_dup"].count("return 5") == 1
+
+
+def _guards(n: int) -> str:
+    """``n`` guard clauses in a row: each exit's code (the rest of the body) is inlined in
+    the previous one's, nesting deeper than CPython's 100 indentation levels."""
+    blocks = "".join(f"(block (br_if 0 (i32.ne (local.get 0) (i32.const {k})))"
+                     f" (return (i32.const {1000 + k})))" for k in range(n))
+    return f'(module (func (export "g") (param i32) (result i32) {blocks} (i32.const -1)))'
+
+
+def _deep_stack(n: int, blocks: int) -> str:
+    """``n`` operands under nested inline exits: saving them at each would be quadratic."""
+    body = "(i32.const 1) " * n + "(block (br 0)) " * blocks + "(drop) " * (n - 1)
+    return f'(module (func (export "g") (result i32) {body}))'
+
+
+@pytest.mark.parametrize("mode", harness.MODES)
+def test_inline_exits_beyond_limits_fall_back(mode: str) -> None:
+    """Bodies whose inline exits would exceed CPython's nesting or the copy budget are
+    translated without them (then flat), with the same results."""
+    from engine import Config, Engine, Instance, Module, Store
+
+    engine = Engine(Config(compilation_mode=mode))
+    store = Store(engine)
+    g = Instance(store, Module(engine, harness.wat_to_wasm(_guards(130))), []).exports(store)["g"]
+    assert [g(store, x) for x in (0, 7, 129, 130, -1)] == [1000, 1007, 1129, -1, -1]
+    g = Instance(store, Module(engine, harness.wat_to_wasm(_deep_stack(3000, 150))), [])
+    g = g.exports(store)["g"]
+    assert g(store) == 1
+
+
+def test_inline_copy_budget_is_enforced() -> None:
+    """The structured translation with inline exits refuses the quadratic case."""
+    from engine.binary import decode_body, decode_module
+    from engine.compile import switch
+
+    T = importlib.import_module("engine.compile.translate")
+    info = decode_module(harness.wat_to_wasm(_deep_stack(3000, 150)))
+    with pytest.raises(switch.InlineBudget):
+        T.translate_source(info, 0, decode_body(info, 0))

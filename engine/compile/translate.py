@@ -107,6 +107,7 @@ class _Gen(
         self.nframe = 0
         self.live = True
         self.uses_lab = False
+        self.inlining = True  # inline exits (switch.py) in the structured form
         self.uses_try = False
         self.try_depth = 0  # open try_table / legacy try constructs
         self.tail_in_try = False  # a tail call inside a try_table (see assemble)
@@ -195,7 +196,7 @@ class _Gen(
         self.slocals = self.signed_locals(instrs)  # PyPy: i64 locals in signed form
         self.ends, self.elses, self.targeted = facts.ends, facts.elses, facts.targeted
         self.inline = facts.inline  # exits emitted at their br_table (switch.py)
-        if self.flat:  # the flat form jumps to every target
+        if self.flat or not self.inlining:  # the flat form jumps to every target
             self.targeted, self.inline = facts.targeted | facts.inline, frozenset()
         self.triggered, self.last_trigger = facts.triggered, facts.last_trigger
         self.if_marks: list[int] = []
@@ -260,8 +261,10 @@ def _generate(
     flat: bool,
     facts: BodyFacts,
     options: CodegenOptions,
+    inlining: bool = True,
 ) -> _Gen:
     gen = _Gen(info, func_index, body, flat, facts, options)
+    gen.inlining = inlining
     gen.run()
     return gen
 
@@ -296,7 +299,9 @@ def translate(
     """Translate one validated body into a factory ``factory(rt) -> callable``.
 
     One pass over the body (``scan``) finds the facts every later step needs; a second one
-    only when counted loops were rewritten. Then one generating pass, and CPython's compile.
+    only when counted loops were rewritten or exits are inlined. Then one generating pass,
+    and CPython's compile. A structured body beyond CPython's limits (inline exits nest
+    their code deeper) is translated again without inline exits, then in the flat form.
     """
     facts = scan(body.instrs)
     flat = _choose_flat(facts)
@@ -305,7 +310,12 @@ def translate(
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
         if flat:
             raise
-        return _compile(info, func_index, body, True, facts, options)
+    if facts.inline:
+        try:
+            return _compile(info, func_index, body, False, facts, options, inlining=False)
+        except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
+            pass
+    return _compile(info, func_index, body, True, facts, options)
 
 
 def _compile(
@@ -315,6 +325,7 @@ def _compile(
     flat: bool,
     facts: BodyFacts,
     options: CodegenOptions,
+    inlining: bool = True,
 ) -> Factory:
-    gen = _generate(info, func_index, body, flat, facts, options)
+    gen = _generate(info, func_index, body, flat, facts, options, inlining)
     return compile_factory(gen, func_index)
