@@ -497,11 +497,15 @@ class Control:
             return
         outer = self.pyloops[-1]
         mark = self.open("if lab:")
-        if outer.id in fr.exits:
-            self.emit(f"if lab == {outer.id}:")
-            self.emit("    lab = 0")
-            self.emit("    continue" if outer.kind == "loop" else "    break")
         further = fr.exits - {outer.id}
+        if outer.id in fr.exits:
+            if further:
+                self.emit(f"if lab == {outer.id}:")
+                self.ind += 1
+            self.emit("lab = 0")  # the only label crossing this loop: no comparison
+            self.emit("continue" if outer.kind == "loop" else "break")
+            if further:
+                self.ind -= 1
         if further:
             outer.exits |= further
             self.emit("break")
