@@ -49,11 +49,11 @@ class InlineBudget(ValueError):
     """The inline segments of a body would copy too many operands (see COPY_BUDGET);
     ``translate`` falls back to the flat form on a ValueError."""
 
-#: A segment reached by several branches is copied at each: at most this many branches,
-#: this many instructions, none of them structured control or a branch to a block (so no
-#: copy holds copies).
-MAX_SITES = 8
+#: A segment reached by several branches is copied at each: at most MAX_COPY instructions,
+#: MAX_COPIES instructions in all the copies but one, none of them structured control or a
+#: branch to a block (so no copy holds copies).
 MAX_COPY = 16
+MAX_COPIES = 128
 _COPYABLE_CONTROL = frozenset(("br", "br_if", "return", "unreachable",
                                "return_call", "return_call_indirect", "return_call_ref"))
 _CONTROL = frozenset(("block", "loop", "if", "else", "end", "for", "try", "try_table", "catch",
@@ -143,12 +143,11 @@ class _Analysis:
 
     def copyable(self, fr: int) -> bool:
         """A segment small and flat enough to be copied at each of its sites."""
-        if self.sites(fr) > MAX_SITES:
-            return False
         shape = self.shape
         parent = shape.parent[fr]
         stop = self.stop(fr)
-        if stop - self.ends[fr] - 1 > MAX_COPY:
+        size = stop - self.ends[fr] - 1
+        if size > MAX_COPY or size * (self.sites(fr) - 1) > MAX_COPIES:
             return False
         for op, imm in self.instrs[self.ends[fr] + 1 : stop]:
             name = op.name
