@@ -2,7 +2,8 @@
 
 ``block``/``loop``/``if`` become ``while True:`` loops (only when targeted by a branch) and
 ``if``/``else``; a branch out of several levels at once sets a label variable checked after
-each loop. Functions nested beyond CPython's static limits use the flat form: basic blocks
+each loop. A block whose end only branches reach has its following code emitted at those
+branches instead (inline exits, ``switch.py``: C switches and if/else shapes). Functions nested beyond CPython's static limits use the flat form: basic blocks
 guarded by ``if pc <= <index>:`` inside one ``while True:``, where a jump is
 ``pc = i; continue``.
 """
@@ -143,8 +144,8 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
     instructions once, as the callee of a charged call or from the host. Every nesting fact
     is known at a construct's ``end``, since every branch to a construct lies inside it.
 
-    A body with ``br_table`` exits to inline (switch.py) is scanned a second time, with
-    those blocks (``inline``) measured as the plain code they become.
+    A body with exits to inline (switch.py) is scanned a second time, with those blocks
+    (``inline``) measured as the plain code they become.
     """
     ends: dict[int, int] = {}
     elses: dict[int, int] = {}

@@ -12,14 +12,26 @@ A C ``switch`` compiles to nested blocks around a ``br_table``; each case's code
     ...case code; br/return        (B1's segment)
 
 Translated as branches, each case is a ``break`` out of one Python loop per block, with a
-label variable tested after every loop on the way out. When a block's end is reached only
-by one ``br_table`` (no fallthrough: the instruction before the ``end`` transfers
-unconditionally, no other branch names it) and its segment ends unconditionally, the
-segment runs only as that branch's continuation: the translator emits it in the
-``br_table``'s dispatch leaf and the block needs no Python loop (an *inline exit*). The
-translation of that segment is then dead where it stands, and is skipped there. A segment
-may also fall through into the function's end (it returns) or into the end of a block that
-other branches target (a Python loop already: it breaks out of it).
+label variable tested after every loop on the way out (``Control.branch``). When only
+branches (``br``, ``br_if``, ``br_table``) reach a block's end (the instruction before the
+``end`` transfers unconditionally), the segment runs only as those branches'
+continuation: the translator emits it at each branch, and the block needs no Python loop
+(an *inline exit*). Its translation where it stands is then dead code, skipped there.
+
+Where the segment may end: unconditionally; by falling into the function's end (a
+return), into the end of a block or empty-typed loop that is a Python loop (a ``break``),
+or into the end of a block whose own exits are inlined (its segment follows, in turn).
+The last case covers a block whose end is reached by falling out of its last child block's
+segment (clang's ``block { block { br_if 0 ..; ...; br 1 } ... }`` if/else shape).
+
+A segment reached from several places is copied at each: only a small flat one
+(``MAX_COPY``, ``MAX_COPIES``). Between a branch and its inlined block lie only blocks and
+ifs that are not Python loops (so ``break``/``continue`` in the segment mean what they
+meant at its own place) and no ``try``: which blocks qualify depends on which others do,
+settled in one pass over the candidates (``inline_exits``). Translating a segment away from
+its place saves and reinstates the operand stack around it (``Control.inline_exit``);
+``COPY_BUDGET`` bounds that work per body, and a body beyond CPython's nesting limits is
+translated again without inline exits (``translate.translate``).
 """
 
 from __future__ import annotations
