@@ -392,3 +392,42 @@ def test_inline_copy_budget_is_enforced() -> None:
     info = decode_module(harness.wat_to_wasm(_deep_stack(3000, 150)))
     with pytest.raises(switch.InlineBudget):
         T.translate_source(info, 0, decode_body(info, 0))
+
+
+def _deep_switch(n: int) -> str:
+    """A switch of ``n`` cases in a loop: ``n`` nested blocks, beyond the structured form's
+    17 Python loops unless the cases are inlined (as vm.O2's dispatch)."""
+    labels = " ".join(f"$c{k}" for k in range(n))
+    inner = f"(br_table {labels} $done (i32.rem_u (local.get $i) (i32.const {n + 1})))"
+    for k in range(n):
+        inner = (f"(block $c{k} {inner}) (local.set $acc (i32.add (i32.mul (local.get $acc)"
+                 f" (i32.const {k + 3})) (i32.const {k}))) (br $next)")
+    return f"""(module (func (export "g") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+      (block $done (loop $top (block $next {inner})
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $top (i32.lt_u (local.get $i) (local.get $n)))))
+      (local.get $acc)))"""
+
+
+@pytest.mark.parametrize("mode", harness.MODES)
+def test_deep_switch_is_structured(mode: str) -> None:
+    """Counted without its inlined blocks, a 24-case switch stays in the structured form
+    (no ``pc`` dispatch) and agrees with wasmtime."""
+    import wasmtime
+
+    from engine import Config, Engine, Instance, Module, Store
+    from engine.binary import decode_body, decode_module
+
+    wasm = harness.wat_to_wasm(_deep_switch(24))
+    T = importlib.import_module("engine.compile.translate")
+    info = decode_module(wasm)
+    src = T.translate(info, 0, decode_body(info, 0)) and T.translate_source(
+        info, 0, decode_body(info, 0))
+    # $done, $top and $next stay Python loops; the 24 case blocks do not
+    assert "pc <=" not in src and src.count("while True") == 3
+    store = Store(Engine(Config(compilation_mode=mode)))
+    g = Instance(store, Module(store.engine, wasm), []).exports(store)["g"]
+    wt = wasmtime.Store()
+    wg = wasmtime.Instance(wt, wasmtime.Module(wt.engine, wasm), []).exports(wt)["g"]
+    for n in (0, 1, 5, 24, 25, 26, 100):
+        assert g(store, n) == wg(wt, n), n

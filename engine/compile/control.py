@@ -18,6 +18,9 @@ from typing import Any, NamedTuple
 from .stack import Entry, var
 from .switch import COPY_BUDGET, InlineBudget, Shape, inline_exits
 
+MAX_PY_LOOPS = 17  # CPython: 20 statically nested blocks (the try takes one)
+MAX_INDENT = 80  # CPython: 100 indentation levels
+
 #: A br_table with at most this many runs of equal labels becomes a bisection of ``if``s over
 #: the index; a larger one selects among its distinct targets through a constant table.
 BR_TABLE_RUNS = 16
@@ -144,8 +147,9 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
     instructions once, as the callee of a charged call or from the host. Every nesting fact
     is known at a construct's ``end``, since every branch to a construct lies inside it.
 
-    A body with exits to inline (switch.py) is scanned a second time, with those blocks
-    (``inline``) measured as the plain code they become.
+    A body with exits to inline (switch.py) that looks too deep for the structured form is
+    scanned a second time, with those blocks (``inline``) measured as the plain code they
+    become.
     """
     ends: dict[int, int] = {}
     elses: dict[int, int] = {}
@@ -236,13 +240,17 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
             for lab in (*imm[0], imm[1]):
                 hit(lab, i)
             inner[i] = opened[-1].start
+    facts = BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
+                      delegates, triggered, last_trigger)
     if sources and not inline:
         found = inline_exits(instrs, shape, ends, elses, targeted)
         if found:
-            facts = scan(instrs, found)
-            return facts._replace(targeted=facts.targeted - found, inline=found)
-    return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
-                     delegates, triggered, last_trigger)
+            # Measured again only when the form chosen may change (counting the inlined
+            # blocks as loops overestimates the nesting).
+            if facts.max_loops > MAX_PY_LOOPS or facts.max_indent > MAX_INDENT:
+                facts = scan(instrs, found)
+            return facts._replace(targeted=targeted - found, inline=found)
+    return facts
 
 
 class Control:

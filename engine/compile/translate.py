@@ -36,7 +36,7 @@ from . import (
 from . import fuel as F
 from . import numerics as N
 from .assemble import Factory, assemble, compile_factory
-from .control import CALLS, BodyFacts, Control, Frame, scan
+from .control import CALLS, MAX_INDENT, MAX_PY_LOOPS, BodyFacts, Control, Frame, scan
 from .loops import counted_loops
 from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
@@ -55,8 +55,6 @@ from .visit_variables import VariableVisitors
 #: Instructions before which an unpaid path may place the invocation's fuel charge.
 _PLACES = CALLS | {"block", "if", "loop", "for", "try_table", "try"}
 
-MAX_PY_LOOPS = 17  # CPython: 20 statically nested blocks (the try takes one)
-MAX_INDENT = 80  # CPython: 100 indentation levels
 
 
 class _Gen(
