@@ -222,6 +222,18 @@ WAT = r"""
         (br_table $c0 $c1 (local.get $k)))
       (local.set $r (i32.const 4)))
     (i32.add (local.get $r) (i32.const 1)))
+
+  ;; an exit's code ends in a load falling into the end of a block whose code is inlined
+  ;; in turn (copied: a branch names it too) and stores there: the load comes first
+  (func (export "fall_load") (param $k i32) (result i32)
+    (block $p (result i32)
+      (block $f
+        (br_if $f (local.get $k))
+        (br $p (i32.const 5)))
+      (i32.load (i32.const 0)))
+    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 99)))
+    (i32.load (i32.const 0))
+    (i32.add))
 )
 """
 
@@ -240,6 +252,7 @@ CASES: dict[str, list[tuple]] = {
     "brif_in_if": [(a, b) for a in (0, 1) for b in (0, 1, 0xFFFFFFFF)],
     "sw_trap": [(k, d) for k in (0, 1, 2, 3, 4) for d in (0, 1, 8, 65535, 65536)],
     "sw_fall": [(k,) for k in (0, 1, 2)],
+    "fall_load": [(k,) for k in (0, 1, 1, 0)],
 }
 
 #: Exported functions and their function indexes ($leaf is 0).
@@ -338,6 +351,7 @@ def test_switches_reach_the_inline_path() -> None:
     src = _sources()
     for name in ("sw_ret", "sw_vals", "sw_below", "sw_big", "sw_dup", "sw_if", "sw_trap"):
         assert "lab" not in src[name] and "while True" not in src[name], name
+    assert "while True" not in src["fall_load"] and src["fall_load"].count("P32(") == 2
     for name in ("brif_keep", "brif_else", "brif_in_if"):
         assert "lab" not in src[name] and src[name].count("while True") <= 1, name
     # sw_loop: $exit and the loop remain; $c0..$c4 are inlined and $next's code is copied

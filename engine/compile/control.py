@@ -704,22 +704,14 @@ class Control:
         self.restore(fr.height, mark)
         self.stack.extend(vals)
         self.live = True
+        self.forget_known_memory()
         stop = self.elses.get(parent.start, -1)
         if parent.kind != "if" or stop < fr.end:
             stop = parent.end if parent.kind != "func" else len(self.instrs) - 1
         self.walk(fr.end + 1, stop)
-        if self.live:  # falls through into its parent's end (switch.inline_exits)
-            if parent.kind == "func":
-                self.do_return()
-            elif parent.start in self.inline:  # its code, in turn
-                if self.exit_to(0):
-                    self.unpaid = False
-            elif parent.kind == "loop":  # leaves the loop: a plain break (no results)
-                parent.breaks_out = True
-                self.emit("break")
-            else:
-                self.branch(0)
-            self.live = False
+        if self.live:
+            self.fall_out(parent)
+        self.forget_known_memory()
         ctrl.extend(inner)
         self.restore(floor, mark)
         self.stack.extend(saved)
@@ -727,6 +719,33 @@ class Control:
         self.unpaid = unpaid
         self.live = True  # the branch's own path (a br_if's fall-through) goes on
         return paid
+
+    def forget_known_memory(self) -> None:
+        """Inline segments are translated out of instruction order, copies repeat the same
+        instructions: what memory forwarding (visit_memory.py, which trusts instruction
+        windows) learnt in one place must not reach another."""
+        known = getattr(self, "_known", None)
+        if known:
+            known.clear()
+        self._into = None
+
+    def fall_out(self, parent: Frame) -> None:
+        """An inline segment falls into its parent's end (switch.inline_exits): the
+        function returns, the parent's own inline exit follows, or the parent's Python loop
+        is left (a loop: a plain break, it has no results)."""
+        if parent.kind == "func":
+            self.do_return()
+        else:
+            self.flush_effects()  # program order, as before any branch
+            if parent.start in self.inline:
+                if self.exit_to(0):
+                    self.unpaid = False
+            elif parent.kind == "loop":
+                parent.breaks_out = True
+                self.emit("break")
+            else:
+                self.branch(0)
+        self.live = False
 
     # -- the body ------------------------------------------------------------------------
 
