@@ -234,6 +234,36 @@ WAT = r"""
     (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 99)))
     (i32.load (i32.const 0))
     (i32.add))
+
+  ;; branches from a loop to the block around it skip the loop's tail (code between the two
+  ;; ends, reading an operand pushed before the loop), copied at the loop's exit instead
+  (func (export "loop_tail") (param $n i32) (param $m i32) (result i32)
+    (local $i i32) (local $r i32)
+    block $a
+      local.get $n
+      loop $l
+        local.get $i i32.const 1 i32.add local.set $i
+        local.get $i local.get $m i32.eq br_if $a
+        block $x
+          local.get $i i32.const 1 i32.and br_if $x
+          local.get $i local.get $n i32.lt_u br_if $l
+          br $a
+        end
+        local.get $r i32.const 100 i32.add local.set $r
+      end
+      local.get $i i32.mul local.get $r i32.add local.set $r
+    end
+    local.get $r local.get $i i32.add)
+
+  ;; the same with the loop falling through its end (the tail copied there)
+  (func (export "loop_tail2") (param $n i32) (result i32) (local $i i32) (local $r i32)
+    (block $a
+      (loop $l
+        (local.set $i (i32.add (local.get $i) (i32.const 3)))
+        (br_if $a (i32.gt_u (local.get $i) (i32.const 50)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+      (local.set $r (i32.mul (local.get $i) (i32.const 7))))
+    (i32.add (local.get $r) (local.get $i)))
 )
 """
 
@@ -253,6 +283,8 @@ CASES: dict[str, list[tuple]] = {
     "sw_trap": [(k, d) for k in (0, 1, 2, 3, 4) for d in (0, 1, 8, 65535, 65536)],
     "sw_fall": [(k,) for k in (0, 1, 2)],
     "fall_load": [(k,) for k in (0, 1, 1, 0)],
+    "loop_tail": [(n, m) for n in (0, 1, 2, 6, 9) for m in (0, 1, 2, 4, 5, 8)],
+    "loop_tail2": [(n,) for n in (0, 1, 3, 4, 30, 49, 50, 51, 100)],
 }
 
 #: Exported functions and their function indexes ($leaf is 0).
@@ -352,6 +384,8 @@ def test_switches_reach_the_inline_path() -> None:
     for name in ("sw_ret", "sw_vals", "sw_below", "sw_big", "sw_dup", "sw_if", "sw_trap"):
         assert "lab" not in src[name] and "while True" not in src[name], name
     assert "while True" not in src["fall_load"] and src["fall_load"].count("P32(") == 2
+    for name in ("loop_tail", "loop_tail2"):  # the block and the loop remain, no label
+        assert "lab" not in src[name] and src[name].count("while True") == 2, name
     for name in ("brif_keep", "brif_else", "brif_in_if"):
         assert "lab" not in src[name] and src[name].count("while True") <= 1, name
     # sw_loop: $exit and the loop remain; $c0..$c4 are inlined and $next's code is copied

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .stack import Entry, var
-from .switch import COPY_BUDGET, InlineBudget, Shape, inline_exits
+from .switch import COPY_BUDGET, MAX_COPY, TAIL_BARRIERS, InlineBudget, Shape, inline_exits
 
 MAX_PY_LOOPS = 17  # CPython: 20 statically nested blocks (the try takes one)
 MAX_INDENT = 80  # CPython: 100 indentation levels
@@ -70,6 +70,7 @@ class Frame:
         "params",
         "pyloop",
         "start",
+        "tail",
         "targeted",
         "then_live",
         "try_mark",
@@ -91,6 +92,7 @@ class Frame:
         self.catches: tuple = ()  # try_table: its catch clauses
         self.try_mark = 0  # try_table: the generator's mark of its ``try:`` suite
         self.handler: Any = None  # a legacy try: its handler's state (visit_legacy.py)
+        self.tail: Frame | None = None  # a loop: the block whose tail it copies (tail_of)
 
 
 class BodyFacts(NamedTuple):
@@ -319,6 +321,8 @@ class Control:
             fr.pyloop = True
             self.open("while True:")
             self.pyloops.append(fr)
+            if kind == "loop":
+                fr.tail = self.tail_of(fr)
         if kind == "loop":
             self.meter_loop(idx)
         if kind == "if":
@@ -493,12 +497,18 @@ class Control:
             return
         if self.live:
             self.assign_slots(fr.height, self.stack[fr.height :])
+            if fr.tail is not None:
+                self.copy_tail(fr)
             self.emit("break")
         # Past a loop only its fallthrough (values now in slots) or a plain break out of it
         # (breaks_out: no values) arrives; what dead code left on the stack must not be read.
         self.results_to_stack(fr)
         self.close_pyloop(fr)
         self.live = self.live or fr.breaks_out
+        if fr.tail is not None and self.live:  # the tail ran at each exit: leave the block
+            fr.tail.branched = True
+            self.emit("break")
+            self.live = False
 
     def close_pyloop(self, fr: Frame) -> None:
         self.ind -= 1
@@ -542,6 +552,10 @@ class Control:
         inner = self.pyloops[-1]
         if inner is target:
             self.emit("continue" if target.kind == "loop" else "break")
+            return
+        if inner.tail is target:  # leaving the loop skips its tail, copied at its exits
+            inner.breaks_out = True
+            self.emit("break")
             return
         if (
             target.kind == "block"
@@ -723,6 +737,45 @@ class Control:
         self.live = True  # the branch's own path (a br_if's fall-through) goes on
         return paid
 
+    def tail_of(self, fr: Frame) -> Frame | None:
+        """The block whose Python loop directly encloses loop ``fr`` when the code between
+        the two ends (the *tail*) is short straight-line code without control (at most
+        switch.MAX_COPY instructions) and neither has a type: a branch from the loop to
+        that block then is a plain ``break`` (no label variable), the tail being copied
+        at each of the loop's exits instead (``copy_tail``)."""
+        if fr.nparams or fr.nresults or len(self.pyloops) < 2:
+            return None
+        block = self.pyloops[-2]
+        if (block.kind != "block" or block.nresults or self.ctrl[-2] is not block
+                or not fr.end < block.end - 1 <= fr.end + MAX_COPY):
+            return None
+        for op, _ in self.instrs[fr.end + 1 : block.end]:
+            if op.name in TAIL_BARRIERS:
+                return None
+        return block
+
+    def copy_tail(self, loop: Frame) -> None:
+        """At an exit of ``loop`` (its end, or an inline segment falling into it): its
+        tail's code (see tail_of), translated here with the block's stack; the generator
+        state is reinstated afterwards, as around an inline exit."""
+        block = loop.tail
+        ctrl = self.ctrl
+        pos = len(ctrl) - 1 if ctrl[-1] is loop else len(ctrl)
+        inner = ctrl[pos:]
+        del ctrl[pos:]
+        floor = block.height
+        saved = self.stack[floor:]
+        mark = len(self.trail)
+        self.restore(loop.height, mark)
+        live, unpaid = self.live, self.unpaid
+        self.forget_known_memory()
+        self.walk(loop.end + 1, block.end)
+        self.forget_known_memory()
+        ctrl.extend(inner)
+        self.restore(floor, mark)
+        self.stack.extend(saved)
+        self.live, self.unpaid = live, unpaid
+
     def forget_known_memory(self) -> None:
         """Inline segments are translated out of instruction order, copies repeat the same
         instructions: what memory forwarding (visit_memory.py, which trusts instruction
@@ -745,6 +798,8 @@ class Control:
                     self.unpaid = False
             elif parent.kind == "loop":
                 parent.breaks_out = True
+                if parent.tail is not None:
+                    self.copy_tail(parent)
                 self.emit("break")
             else:
                 self.branch(0)

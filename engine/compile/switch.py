@@ -73,6 +73,10 @@ _CONTROL = frozenset(("block", "loop", "if", "else", "end", "for", "try", "try_t
                       "br_on_cast", "br_on_cast_fail", "throw", "throw_ref", "rethrow"))
 
 
+#: What a loop's copied tail may not hold (``Control.tail_of``): control of any kind.
+TAIL_BARRIERS = _CONTROL | _COPYABLE_CONTROL | {"else", "try_table", "try", "for"}
+
+
 class Shape(NamedTuple):
     """What scan records for this analysis: every construct's kind and parent (the function
     is -1, kind "func"), the branch instructions naming each construct (a br_table once),
