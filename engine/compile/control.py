@@ -2,7 +2,8 @@
 
 ``block``/``loop``/``if`` become ``while True:`` loops (only when targeted by a branch) and
 ``if``/``else``; a branch out of several levels at once sets a label variable checked after
-each loop. Functions nested beyond CPython's static limits use the flat form: basic blocks
+each loop. A block whose end only branches reach has its following code emitted at those
+branches instead (inline exits, ``switch.py``: C switches and if/else shapes). Functions nested beyond CPython's static limits use the flat form: basic blocks
 guarded by ``if pc <= <index>:`` inside one ``while True:``, where a jump is
 ``pc = i; continue``.
 """
@@ -15,9 +16,14 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .stack import Entry, var
+from .switch import COPY_BUDGET, MAX_COPY, TAIL_BARRIERS, InlineBudget, Shape, inline_exits
 
-#: A br_table with at most this many runs of equal labels becomes a bisection of ``if``s over
-#: the index; a larger one selects among its distinct targets through a constant table.
+MAX_PY_LOOPS = 17  # CPython: 20 statically nested blocks (the try takes one)
+MAX_INDENT = 80  # CPython: 100 indentation levels
+
+#: A br_table with at most this many runs of equal labels (or one run per target) becomes a
+#: bisection of ``if``s over the index; a larger one selects among its distinct targets
+#: through a constant table.
 BR_TABLE_RUNS = 16
 
 
@@ -64,6 +70,7 @@ class Frame:
         "params",
         "pyloop",
         "start",
+        "tail",
         "targeted",
         "then_live",
         "try_mark",
@@ -85,6 +92,7 @@ class Frame:
         self.catches: tuple = ()  # try_table: its catch clauses
         self.try_mark = 0  # try_table: the generator's mark of its ``try:`` suite
         self.handler: Any = None  # a legacy try: its handler's state (visit_legacy.py)
+        self.tail: Frame | None = None  # a loop: the block whose tail it copies (tail_of)
 
 
 class BodyFacts(NamedTuple):
@@ -103,6 +111,8 @@ class BodyFacts(NamedTuple):
     #: Starts of the constructs holding a call, a loop or a handler (see scan).
     triggered: AbstractSet[int] = frozenset()
     last_trigger: int = -1  # index of the last call, loop, try_table or try (-1: none)
+    #: Blocks whose exits are translated at their br_table (switch.py); not in ``targeted``.
+    inline: AbstractSet[int] = frozenset()
 
 
 class _Open(NamedTuple):
@@ -124,7 +134,7 @@ CALLS = frozenset(("call", "call_indirect", "call_ref",
 _CHARGED = ("loop", "for", "try_table", "try")
 
 
-def scan(instrs: list) -> BodyFacts:
+def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
     """One pass over a body: match block starts with their else/end, find branch targets,
     measure the structured form's nesting, count the fuel of each loop iteration, and find
     the constructs that hold a call or a loop.
@@ -139,6 +149,10 @@ def scan(instrs: list) -> BodyFacts:
     then skipped (a branch over it). A free invocation ran at most its body's
     instructions once, as the callee of a charged call or from the host. Every nesting fact
     is known at a construct's ``end``, since every branch to a construct lies inside it.
+
+    A body with exits to inline (switch.py) that looks too deep for the structured form is
+    scanned a second time, with those blocks (``inline``) measured as the plain code they
+    become.
     """
     ends: dict[int, int] = {}
     elses: dict[int, int] = {}
@@ -152,6 +166,18 @@ def scan(instrs: list) -> BodyFacts:
     opened: list[_Open] = [func]
     counters = [entry]  # the counters of the enclosing loops, innermost last
     counter = entry
+    shape = Shape({-1: "func"}, {}, {}, set(), {}, {})  # for switch.inline_exits
+    kinds, parents, sources, inner = shape.kinds, shape.parent, shape.sources, shape.inner
+    last = shape.last
+
+    def hit(depth: int, i: int) -> None:
+        if depth < len(opened):
+            start = opened[-1 - depth].start
+            targeted.add(start)
+            sites = sources.setdefault(start, [])
+            if not sites or sites[-1] != i:
+                sites.append(i)
+
     for i, (op, imm) in enumerate(instrs):
         counter[0] += 1
         name = op.name
@@ -162,10 +188,14 @@ def scan(instrs: list) -> BodyFacts:
             for catch in imm[1]:
                 if catch.label < len(opened):
                     targeted.add(opened[-1 - catch.label].start)
+                    shape.blocked.add(opened[-1 - catch.label].start)
         if name in ("block", "loop", "if", "for", "try_table", "try"):
             if name in _CHARGED:
                 opened[-1].sub[2] = 1
                 last_trigger = i
+            kinds[i] = name
+            parents[i] = opened[-1].start
+            last[opened[-1].start] = i
             count = [0] if name in ("loop", "for") else None
             handler = name == "try_table" or name == "try"
             region = [i] if handler else [opened[-1].region[0]]
@@ -185,7 +215,7 @@ def scan(instrs: list) -> BodyFacts:
                 break
             if name == "delegate" and imm < len(opened):
                 delegates[i] = opened[-1 - imm].region[0]
-            loop = fr.start in targeted or fr.kind == "for"
+            loop = (fr.start in targeted and fr.start not in inline) or fr.kind == "for"
             # try_table: its try: is one more static block; a legacy try's handler bodies
             # sit in an ``except ... as`` (two blocks) and an if/elif arm
             handler = 1 if fr.kind == "try_table" else 2 if fr.kind == "try" else 0
@@ -201,22 +231,36 @@ def scan(instrs: list) -> BodyFacts:
                 costs[fr.start] = fr.count[0]
                 counters.pop()
                 counter = counters[-1]
-        elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
-            if imm < len(opened):
-                targeted.add(opened[-1 - imm].start)
-        elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
-            if imm[0] < len(opened):
-                targeted.add(opened[-1 - imm[0]].start)
+        elif name == "br" or name == "br_if":
+            hit(imm, i)
+            inner[i] = opened[-1].start
+        elif name in ("br_on_null", "br_on_non_null", "br_on_cast", "br_on_cast_fail"):
+            depth = imm if isinstance(imm, int) else imm[0]  # GC: imm = (label, rt1, rt2)
+            if depth < len(opened):
+                targeted.add(opened[-1 - depth].start)
+                shape.blocked.add(opened[-1 - depth].start)
         elif name == "br_table":
             for lab in (*imm[0], imm[1]):
-                if lab < len(opened):
-                    targeted.add(opened[-1 - lab].start)
-    return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
-                     delegates, triggered, last_trigger)
+                hit(lab, i)
+            inner[i] = opened[-1].start
+    facts = BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
+                      delegates, triggered, last_trigger)
+    if sources and not inline:
+        found = inline_exits(instrs, shape, ends, elses, targeted)
+        if found:
+            # Measured again only when the form chosen may change (counting the inlined
+            # blocks as loops overestimates the nesting).
+            if facts.max_loops > MAX_PY_LOOPS or facts.max_indent > MAX_INDENT:
+                facts = scan(instrs, found)
+            return facts._replace(targeted=targeted - found, inline=found)
+    return facts
 
 
 class Control:
     """Mixin of the generator: control frames and the visitors of control instructions."""
+
+    inline: AbstractSet[int] = frozenset()  # blocks whose exits are inlined (switch.py)
+    copied = 0  # operands saved around inline exits so far (switch.COPY_BUDGET)
 
     def blocktype(self, bt: Any) -> tuple[int, int]:
         if bt is None:
@@ -277,6 +321,8 @@ class Control:
             fr.pyloop = True
             self.open("while True:")
             self.pyloops.append(fr)
+            if kind == "loop":
+                fr.tail = self.tail_of(fr)
         if kind == "loop":
             self.meter_loop(idx)
         if kind == "if":
@@ -451,12 +497,18 @@ class Control:
             return
         if self.live:
             self.assign_slots(fr.height, self.stack[fr.height :])
+            if fr.tail is not None:
+                self.copy_tail(fr)
             self.emit("break")
         # Past a loop only its fallthrough (values now in slots) or a plain break out of it
         # (breaks_out: no values) arrives; what dead code left on the stack must not be read.
         self.results_to_stack(fr)
         self.close_pyloop(fr)
         self.live = self.live or fr.breaks_out
+        if fr.tail is not None and self.live:  # the tail ran at each exit: leave the block
+            fr.tail.branched = True
+            self.emit("break")
+            self.live = False
 
     def close_pyloop(self, fr: Frame) -> None:
         self.ind -= 1
@@ -465,11 +517,15 @@ class Control:
             return
         outer = self.pyloops[-1]
         mark = self.open("if lab:")
-        if outer.id in fr.exits:
-            self.emit(f"if lab == {outer.id}:")
-            self.emit("    lab = 0")
-            self.emit("    continue" if outer.kind == "loop" else "    break")
         further = fr.exits - {outer.id}
+        if outer.id in fr.exits:
+            if further:
+                self.emit(f"if lab == {outer.id}:")
+                self.ind += 1
+            self.emit("lab = 0")  # the only label crossing this loop: no comparison
+            self.emit("continue" if outer.kind == "loop" else "break")
+            if further:
+                self.ind -= 1
         if further:
             outer.exits |= further
             self.emit("break")
@@ -496,6 +552,10 @@ class Control:
         inner = self.pyloops[-1]
         if inner is target:
             self.emit("continue" if target.kind == "loop" else "break")
+            return
+        if inner.tail is target:  # leaving the loop skips its tail, copied at its exits
+            inner.breaks_out = True
+            self.emit("break")
             return
         if (
             target.kind == "block"
@@ -592,32 +652,158 @@ class Control:
                 runs.append(Run(i, lab))
         if not runs or runs[-1].label != default:
             runs.append(Run(len(labels), default))
-        if len(runs) <= BR_TABLE_RUNS:
-            self.bisect(key, runs, 0, len(runs))
-            return
-        # A large table: each distinct target's branch code once (a table alternating
-        # between two labels costs two branches, not one per entry), selected through a
-        # constant mapping index -> target ordinal.
         targets = list(dict.fromkeys([*labels, default]))
-        ordinal = {lab: k for k, lab in enumerate(targets)}
-        mapping = [ordinal[lab] for lab in labels]
-        table = self.const(bytes(mapping) if len(targets) <= 256 else tuple(mapping), "BT")
-        sel = self.temp()
-        self.emit(f"{sel} = {table}[{key}] if {key} < {len(labels)} else {ordinal[default]}")
-        self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0, len(targets))
+        inline = self.inline and any(self.ctrl[-1 - lab].start in self.inline for lab in targets)
+        # Bisecting the runs directly when each target has one run (a mapping would not
+        # shorten it: measured, vm.O2's dispatch of 19 cases saves the table subscript).
+        if len(runs) == len(targets) or (len(runs) <= BR_TABLE_RUNS and not inline):
+            paid = self.bisect(key, runs, 0, len(runs))
+        else:
+            # Each distinct target's branch code once (a table alternating between two
+            # labels costs two branches, not one per entry; an inline exit's code must
+            # appear once), selected through a constant mapping index -> target ordinal.
+            ordinal = {lab: k for k, lab in enumerate(targets)}
+            mapping = [ordinal[lab] for lab in labels]
+            table = self.const(bytes(mapping) if len(targets) <= 256 else tuple(mapping), "BT")
+            sel = self.temp()
+            self.emit(f"{sel} = {table}[{key}] if {key} < {len(labels)} else {ordinal[default]}")
+            paid = self.bisect(sel, [Run(k, lab) for k, lab in enumerate(targets)], 0,
+                               len(targets))
+        if paid:  # as if the segments followed one another: paid once one of them paid
+            self.unpaid = False
 
-    def bisect(self, key: str, runs: list[Run], lo: int, hi: int) -> None:
-        """Branch to the label of the run of ``runs[lo:hi]`` that contains ``key``."""
+    def bisect(self, key: str, runs: list[Run], lo: int, hi: int) -> bool:
+        """Branch to the label of the run of ``runs[lo:hi]`` that contains ``key`` (True:
+        an inline exit paid the fuel)."""
         if hi - lo == 1:
-            self.branch(runs[lo].label)
-            return
+            return self.exit_to(runs[lo].label)
         mid = (lo + hi) // 2
         mark = self.open(f"if {key} < {runs[mid].first}:")
-        self.bisect(key, runs, lo, mid)
+        paid = self.bisect(key, runs, lo, mid)
         self.close(mark)
         mark = self.open("else:")
-        self.bisect(key, runs, mid, hi)
+        paid = self.bisect(key, runs, mid, hi) or paid
         self.close(mark)
+        return paid
+
+    def exit_to(self, depth: int) -> bool:
+        """A branch to the label ``depth`` levels out: its target's code in place when the
+        exit is inlined (switch.py), else a branch. True when that code paid the fuel."""
+        if self.ctrl[-1 - depth].start in self.inline:
+            return self.inline_exit(depth)
+        self.branch(depth)
+        return False
+
+    def inline_exit(self, depth: int) -> bool:
+        """Translate, here, the segment that follows the end of the block ``depth`` levels
+        out (switch.py): with that block's results on the stack and the constructs
+        enclosing it as the control stack, as it would run after the branch.
+
+        The frames between are blocks without Python loops, so the Python nesting here is
+        the segment's own. The segment ends unconditionally or by falling into its parent's
+        end (a return, a branch to that block); afterwards the generator state
+        of the br_table is reinstated for its other exits: the control stack, the operands
+        above the segment's parent (saved) and those below it (the trail), the fuel flag
+        (``unpaid`` is the branch's for each exit). True when the segment paid the fuel."""
+        ctrl = self.ctrl
+        pos = len(ctrl) - 1 - depth
+        fr, parent = ctrl[pos], ctrl[pos - 1]
+        floor = parent.height
+        saved = self.stack[floor:]
+        self.copied += len(saved)
+        if self.copied > COPY_BUDGET * len(self.instrs):
+            raise InlineBudget("inline exits: too many operands to save")
+        mark = len(self.trail)
+        unpaid = self.unpaid
+        inner = ctrl[pos:]
+        vals = self.stack[len(self.stack) - fr.nresults :] if fr.nresults else []
+        del ctrl[pos:]
+        self.restore(fr.height, mark)
+        self.stack.extend(vals)
+        self.live = True
+        self.forget_known_memory()
+        stop = self.elses.get(parent.start, -1)
+        if parent.kind != "if" or stop < fr.end:
+            stop = parent.end if parent.kind != "func" else len(self.instrs) - 1
+        self.walk(fr.end + 1, stop)
+        if self.live:
+            self.fall_out(parent)
+        self.forget_known_memory()
+        ctrl.extend(inner)
+        self.restore(floor, mark)
+        self.stack.extend(saved)
+        paid = unpaid and not self.unpaid
+        self.unpaid = unpaid
+        self.live = True  # the branch's own path (a br_if's fall-through) goes on
+        return paid
+
+    def tail_of(self, fr: Frame) -> Frame | None:
+        """The block whose Python loop directly encloses loop ``fr`` when the code between
+        the two ends (the *tail*) is short straight-line code without control (at most
+        switch.MAX_COPY instructions) and neither has a type: a branch from the loop to
+        that block then is a plain ``break`` (no label variable), the tail being copied
+        at each of the loop's exits instead (``copy_tail``)."""
+        if fr.nparams or fr.nresults or len(self.pyloops) < 2:
+            return None
+        block = self.pyloops[-2]
+        if (block.kind != "block" or block.nresults or self.ctrl[-2] is not block
+                or not fr.end < block.end - 1 <= fr.end + MAX_COPY):
+            return None
+        for op, _ in self.instrs[fr.end + 1 : block.end]:
+            if op.name in TAIL_BARRIERS:
+                return None
+        return block
+
+    def copy_tail(self, loop: Frame) -> None:
+        """At an exit of ``loop`` (its end, or an inline segment falling into it): its
+        tail's code (see tail_of), translated here with the block's stack; the generator
+        state is reinstated afterwards, as around an inline exit."""
+        block = loop.tail
+        ctrl = self.ctrl
+        pos = len(ctrl) - 1 if ctrl[-1] is loop else len(ctrl)
+        inner = ctrl[pos:]
+        del ctrl[pos:]
+        floor = block.height
+        saved = self.stack[floor:]
+        mark = len(self.trail)
+        self.restore(loop.height, mark)
+        live, unpaid = self.live, self.unpaid
+        self.forget_known_memory()
+        self.walk(loop.end + 1, block.end)
+        self.forget_known_memory()
+        ctrl.extend(inner)
+        self.restore(floor, mark)
+        self.stack.extend(saved)
+        self.live, self.unpaid = live, unpaid
+
+    def forget_known_memory(self) -> None:
+        """Inline segments are translated out of instruction order, copies repeat the same
+        instructions: what memory forwarding (visit_memory.py, which trusts instruction
+        windows) learnt in one place must not reach another."""
+        known = getattr(self, "_known", None)
+        if known:
+            known.clear()
+        self._into = None
+
+    def fall_out(self, parent: Frame) -> None:
+        """An inline segment falls into its parent's end (switch.inline_exits): the
+        function returns, the parent's own inline exit follows, or the parent's Python loop
+        is left (a loop: a plain break, it has no results)."""
+        if parent.kind == "func":
+            self.do_return()
+        else:
+            self.flush_effects()  # program order, as before any branch
+            if parent.start in self.inline:
+                if self.exit_to(0):
+                    self.unpaid = False
+            elif parent.kind == "loop":
+                parent.breaks_out = True
+                if parent.tail is not None:
+                    self.copy_tail(parent)
+                self.emit("break")
+            else:
+                self.branch(0)
+        self.live = False
 
     # -- the body ------------------------------------------------------------------------
 
@@ -643,14 +829,15 @@ class Control:
 
     def h_br(self, idx: int, op: Any, imm: int) -> None:
         self.flush_effects()
-        self.branch(imm)
+        if self.exit_to(imm):
+            self.unpaid = False  # as if the inline segment followed
         self.live = False
 
     def h_br_if(self, idx: int, op: Any, imm: int) -> None:
         (c,) = self.take(1)
         self.flush_effects()
         mark = self.open(f"if {self.cond_of(c)}:")
-        self.branch(imm)
+        self.exit_to(imm)  # the fall-through has not run an inline segment (or paid)
         self.close(mark)
 
     def h_br_table(self, idx: int, op: Any, imm: Any) -> None:

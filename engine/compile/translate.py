@@ -36,7 +36,7 @@ from . import (
 from . import fuel as F
 from . import numerics as N
 from .assemble import Factory, assemble, compile_factory
-from .control import CALLS, BodyFacts, Control, Frame, scan
+from .control import CALLS, MAX_INDENT, MAX_PY_LOOPS, BodyFacts, Control, Frame, scan
 from .loops import counted_loops
 from .stack import OperandStack
 from .visit_atomics import AtomicVisitors
@@ -55,8 +55,6 @@ from .visit_variables import VariableVisitors
 #: Instructions before which an unpaid path may place the invocation's fuel charge.
 _PLACES = CALLS | {"block", "if", "loop", "for", "try_table", "try"}
 
-MAX_PY_LOOPS = 17  # CPython: 20 statically nested blocks (the try takes one)
-MAX_INDENT = 80  # CPython: 100 indentation levels
 
 
 class _Gen(
@@ -107,6 +105,7 @@ class _Gen(
         self.nframe = 0
         self.live = True
         self.uses_lab = False
+        self.inlining = True  # inline exits (switch.py) in the structured form
         self.uses_try = False
         self.try_depth = 0  # open try_table / legacy try constructs
         self.tail_in_try = False  # a tail call inside a try_table (see assemble)
@@ -194,6 +193,9 @@ class _Gen(
         self.instrs = instrs
         self.slocals = self.signed_locals(instrs)  # PyPy: i64 locals in signed form
         self.ends, self.elses, self.targeted = facts.ends, facts.elses, facts.targeted
+        self.inline = facts.inline  # exits emitted at their br_table (switch.py)
+        if self.flat or not self.inlining:  # the flat form jumps to every target
+            self.targeted, self.inline = facts.targeted | facts.inline, frozenset()
         self.triggered, self.last_trigger = facts.triggered, facts.last_trigger
         self.if_marks: list[int] = []
         self.unpaid = self.options.fuel or self.options.epoch
@@ -202,8 +204,14 @@ class _Gen(
         self.ctrl.append(fr)
         if self.flat:
             self.bb(-1)
+        self.walk(0, len(instrs))
+
+    def walk(self, lo: int, hi: int) -> None:
+        """Translate instructions ``lo`` to ``hi`` (exclusive), skipping dead code."""
         handlers = self.handlers
-        for idx, (op, imm) in enumerate(instrs):
+        instrs = self.instrs
+        for idx in range(lo, hi):
+            op, imm = instrs[idx]
             name = op.name
             if not self.live:
                 if name in ("block", "loop", "if", "for", "try_table", "try"):
@@ -251,8 +259,10 @@ def _generate(
     flat: bool,
     facts: BodyFacts,
     options: CodegenOptions,
+    inlining: bool = True,
 ) -> _Gen:
     gen = _Gen(info, func_index, body, flat, facts, options)
+    gen.inlining = inlining
     gen.run()
     return gen
 
@@ -287,7 +297,9 @@ def translate(
     """Translate one validated body into a factory ``factory(rt) -> callable``.
 
     One pass over the body (``scan``) finds the facts every later step needs; a second one
-    only when counted loops were rewritten. Then one generating pass, and CPython's compile.
+    only when counted loops were rewritten or exits are inlined. Then one generating pass,
+    and CPython's compile. A structured body beyond CPython's limits (inline exits nest
+    their code deeper) is translated again without inline exits, then in the flat form.
     """
     facts = scan(body.instrs)
     flat = _choose_flat(facts)
@@ -296,7 +308,12 @@ def translate(
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
         if flat:
             raise
-        return _compile(info, func_index, body, True, facts, options)
+    if facts.inline:
+        try:
+            return _compile(info, func_index, body, False, facts, options, inlining=False)
+        except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
+            pass
+    return _compile(info, func_index, body, True, facts, options)
 
 
 def _compile(
@@ -306,6 +323,7 @@ def _compile(
     flat: bool,
     facts: BodyFacts,
     options: CodegenOptions,
+    inlining: bool = True,
 ) -> Factory:
-    gen = _generate(info, func_index, body, flat, facts, options)
+    gen = _generate(info, func_index, body, flat, facts, options, inlining)
     return compile_factory(gen, func_index)
