@@ -37,11 +37,15 @@ from .types import (
     EXTERN_HIERARCHY,
     FUNC_HIERARCHY,
     HEAP_TYPE_CODES,
+    Exact,
     RefType,
     as_ref,
+    map_heap,
+    strip_exact,
 )
 
-__all__ = ["ABSTRACT_HEAP_TYPES", "HEAP_TYPE_CODES", "RefType"]  # re-exported for GC code
+# re-exported for GC code
+__all__ = ["ABSTRACT_HEAP_TYPES", "HEAP_TYPE_CODES", "Exact", "RefType", "map_heap", "strip_exact"]
 
 #: Top of each abstract heap type's hierarchy.
 _TOP = {h: hier[0] for hier in (ANY_HIERARCHY, FUNC_HIERARCHY, EXTERN_HIERARCHY, EXN_HIERARCHY)
@@ -257,6 +261,8 @@ class _StubComp(NamedTuple):
 
 
 def _close_heap(h: Any, base: int, end: int, defs: list[DefType]) -> Any:
+    if type(h) is Exact:
+        return map_heap(h, lambda x: _close_heap(x, base, end, defs))
     if type(h) is int:
         if h < base:
             return defs[h]
@@ -293,8 +299,8 @@ def _close_subtype(st: SubType, base: int, end: int, defs: list[DefType]) -> Sub
 
 
 def _resolve_val(t: Any, members: tuple[DefType, ...]) -> Any:
-    if type(t) is RefType and type(t.heap) is RecRef:
-        return RefType(t.nullable, members[t.heap.index])
+    if type(t) is RefType and type(strip_exact(t.heap)) is RecRef:
+        return RefType(t.nullable, map_heap(t.heap, lambda r: members[r.index]))
     return t
 
 
@@ -349,6 +355,8 @@ def _check_subtypes(canon: CanonGroup, base: int) -> None:
 
 def heap_top(h: Any) -> str:
     """The top of a (canonical) heap type's hierarchy: any, func, extern or exn."""
+    if type(h) is Exact:
+        h = h.heap
     if type(h) is DefType:
         return "func" if h.kind == "func" else "any"
     return _TOP[h]
@@ -360,9 +368,17 @@ def heap_bottom(h: Any) -> str:
 
 
 def heap_subtype(a: Any, b: Any) -> bool:
-    """``a <: b`` for canonical heap types (abstract names or DefTypes)."""
+    """``a <: b`` for canonical heap types (abstract names, DefTypes or their
+    :class:`~engine.types.Exact` forms: an exact type is below its type and above only
+    the bottom of its hierarchy)."""
     if a is b or a == b:
         return True
+    if type(b) is Exact:
+        return (type(a) is Exact and a.heap is b.heap) or a == heap_bottom(b)
+    if type(a) is Exact:
+        a = a.heap
+        if a is b:
+            return True
     ta, tb = type(a) is DefType, type(b) is DefType
     if ta and tb:
         return a.is_subtype_of(b)

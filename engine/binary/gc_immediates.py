@@ -17,6 +17,7 @@ from ..gctypes import (
     StructType,
     SubType,
 )
+from ..errors import MalformedError
 from .reader import fail, read_heaptype, read_len, read_u32, read_valtype
 
 _PACKED = {0x78: "i8", 0x77: "i16"}
@@ -30,7 +31,14 @@ def read_storage(data: bytes, pos: int) -> tuple[Any, int]:
     t = _PACKED.get(data[pos])
     if t is not None:
         return t, pos + 1
-    return read_gc_valtype(data, pos)
+    try:
+        return read_gc_valtype(data, pos)
+    except MalformedError as exc:
+        # The reference interpreter tries a value type, then a packed type: an unreadable
+        # one is a "malformed storage type" (e.g. a bare or doubled exact prefix 0x62).
+        if str(exc).startswith(("malformed value type", "malformed reference type")):
+            raise fail("malformed storage type") from None
+        raise
 
 
 def read_field(data: bytes, pos: int) -> tuple[FieldType, int]:

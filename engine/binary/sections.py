@@ -269,8 +269,10 @@ def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
         kind = data[pos]
         pos += 1
         desc: object
-        if kind == 0:
+        exact = kind == 0x20 and _on(info, "wasm_custom_descriptors")
+        if kind == 0 or exact:
             desc, pos = read_u32(data, pos)
+            kind = 0
         elif kind == 1:
             desc, pos = _table_type(info, data, pos)
         elif kind == 2:
@@ -281,7 +283,7 @@ def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
             desc, pos = _tag_type(data, pos)
         else:
             raise fail("malformed import kind")
-        imports.append(Import(module, name, _EXTERN_KINDS[kind], desc))  # type: ignore[arg-type]
+        imports.append(Import(module, name, _EXTERN_KINDS[kind], desc, exact))  # type: ignore[arg-type]
     return pos
 
 

@@ -28,7 +28,7 @@ from ..gcobjects import (
     new_storage,
     storage_from,
 )
-from ..gctypes import DefType
+from ..gctypes import DefType, Exact
 from .numerics import f32_from_bits
 
 NULL_STRUCT = "null structure reference"
@@ -320,6 +320,8 @@ def make_test(heap: Any, nullable: bool) -> Callable[[Any], bool]:
     """
     if type(heap) is DefType:
         base = _defined_test(heap)
+    elif type(heap) is Exact:
+        base = _exact_test(heap.heap)
     elif heap in _BOTTOMS:
         def base(v: Any) -> bool:
             return False
@@ -348,6 +350,15 @@ def _defined_test(t: DefType) -> Callable[[Any], bool]:
         return ft is t or (ft is not None and ft.is_subtype_of(t))
 
     return func_test
+
+
+def _exact_test(t: DefType) -> Callable[[Any], bool]:
+    """Membership in an exact type (custom descriptors): the object's type is ``t``."""
+    if t.kind == "struct":
+        return lambda v: type(v) is list and v[0] is t
+    if t.kind == "array":
+        return lambda v: type(v) is GcArray and v.rtt is t
+    return lambda v: getattr(v, "deftype", None) is t
 
 
 def make_cast(heap: Any, nullable: bool) -> Callable[[Any], Any]:
@@ -421,5 +432,6 @@ GC_HELPERS: dict[str, Any] = {
         "i31_get_u": i31_get_u, "ref_eq": ref_eq, "any_convert_extern": any_convert_extern,
         "extern_convert_any": extern_convert_any, "make_test": make_test,
         "make_cast": make_cast, "ref_as_non_null": ref_as_non_null, "HostAny": HostAny,
+        "Exact": Exact,
     }.items()
 }

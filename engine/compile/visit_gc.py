@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..gcobjects import default_value
-from ..gctypes import RefType
+from ..gctypes import Exact, RefType
 from .stack import Entry
 
 _MASK = {"i8": "0xFF", "i16": "0xFFFF"}
@@ -174,11 +174,16 @@ class GcVisitors:
 
     def _heap_expr(self, rt: RefType) -> str:
         h = rt.heap
+        if type(h) is Exact:
+            return f"gc_Exact({self.rtt(h.heap)})"
         return self.rtt(h) if type(h) is int else repr(h)
 
     def _bound_fn(self, kind: str, rt: RefType) -> str:
         h = rt.heap
-        key = f"T{h}" if type(h) is int else h
+        if type(h) is Exact:
+            key = f"E{h.heap}"
+        else:
+            key = f"T{h}" if type(h) is int else h
         name = f"{kind.upper()}_{key}_{'N' if rt.nullable else 'NN'}"
         return self.bind(name, f"gc_make_{kind}({self._heap_expr(rt)}, {rt.nullable})")
 

@@ -18,6 +18,8 @@ from ..types import (
     canon_valtype,
     canonical_ids,
     intern_func_type,
+    map_heap,
+    strip_exact,
 )
 from ..validate import validate_module
 from .engine import Engine
@@ -59,9 +61,10 @@ class Canonical:
         self.func_types = [self.func_type(ft) for ft in types]
 
     def val(self, t: Any) -> Any:
-        if self.gc and isinstance(t, RefType) and isinstance(t.heap, int) \
-                and t.heap < len(self.ids):
-            return RefType(t.nullable, self.ids[t.heap])
+        if self.gc and isinstance(t, RefType):
+            h = strip_exact(t.heap)
+            if isinstance(h, int) and h < len(self.ids):
+                return RefType(t.nullable, map_heap(t.heap, self.ids.__getitem__))
         return canon_valtype(t, self.ids)
 
     def func_type(self, ft: FuncType) -> FuncType:

@@ -21,11 +21,14 @@ from ..errors import InvalidError
 from ..gctypes import (
     PACKED_TYPES,
     DefType,
+    Exact,
     RefType,
     as_reftype,
     heap_top,
     is_defaultable,
+    map_heap,
     storage_subtype,
+    strip_exact,
     unpacked,
     val_subtype,
 )
@@ -60,9 +63,10 @@ def defined(types: list[DefType], idx: int, kind: str | None = None) -> DefType:
 
 
 def resolve_ref(types: list[DefType], rt: RefType) -> RefType:
-    """A decoded reference type with its type index replaced by the canonical type."""
-    if type(rt.heap) is int:
-        return RefType(rt.nullable, defined(types, rt.heap))
+    """A decoded reference type with its type index replaced by the canonical type (an
+    exact one stays exact)."""
+    if type(strip_exact(rt.heap)) is int:
+        return RefType(rt.nullable, map_heap(rt.heap, lambda i: defined(types, i)))
     return rt
 
 
@@ -70,7 +74,7 @@ def canon(types: list[DefType], t: Any) -> Any:
     """A value type with a module-local type index (as decoded, or on the validator's
     stack) replaced by the canonical type, for the subtyping of :mod:`engine.gctypes`."""
     r = as_reftype(t)
-    if isinstance(r, RefType) and type(r.heap) is int:
+    if isinstance(r, RefType) and type(strip_exact(r.heap)) is int:
         return resolve_ref(types, r)
     return r
 
@@ -84,6 +88,11 @@ def _field(st: DefType, i: int) -> Any:
 
 def _ref(t: DefType, nullable: bool) -> RefType:
     return RefType(nullable, t)
+
+
+def _new(t: DefType) -> RefType:
+    """The type of a fresh allocation of ``t``: a non-null exact reference."""
+    return RefType(False, Exact(t))
 
 
 def _check_get(storage: Any, name: str) -> None:
@@ -109,14 +118,14 @@ def _struct_new(imm: int, ops: Operands, types: list, *_: Any) -> None:
     st = defined(types, imm, "struct")
     for f in reversed(st.comp.fields):
         ops.pop(unpacked(f.storage))
-    ops.push(_ref(st, False))
+    ops.push(_new(st))
 
 
 def _struct_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
     st = defined(types, imm, "struct")
     if not all(is_defaultable(f.storage) for f in st.comp.fields):
         raise _mismatch()
-    ops.push(_ref(st, False))
+    ops.push(_new(st))
 
 
 def _struct_get(name: str) -> Any:
@@ -174,7 +183,7 @@ def _array_new(imm: int, ops: Operands, types: list, *_: Any) -> None:
     at = _array(types, imm)
     ops.pop(I32)
     ops.pop(_elem(at))
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
@@ -182,7 +191,7 @@ def _array_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
     if not is_defaultable(at.comp.field.storage):
         raise _mismatch()
     ops.pop(I32)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_fixed(imm: tuple[int, int], ops: Operands, types: list, *_: Any) -> None:
@@ -190,7 +199,7 @@ def _array_new_fixed(imm: tuple[int, int], ops: Operands, types: list, *_: Any) 
     t = _elem(at)
     for _ in range(imm[1]):
         ops.pop(t)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_data(imm: tuple[int, int], ops: Operands, types: list, _e: list,
@@ -200,7 +209,7 @@ def _array_new_data(imm: tuple[int, int], ops: Operands, types: list, _e: list,
     _data(num_datas, imm[1])
     ops.pop(I32)
     ops.pop(I32)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_elem(imm: tuple[int, int], ops: Operands, types: list, elem_types: list,
@@ -209,7 +218,7 @@ def _array_new_elem(imm: tuple[int, int], ops: Operands, types: list, elem_types
     _elem_seg(types, at, elem_types, imm[1])
     ops.pop(I32)
     ops.pop(I32)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_get(name: str) -> Any:
