@@ -66,6 +66,8 @@ PACKED_TYPES = ("i8", "i16")
 GC_CONST_OPS = frozenset({
     "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed",
     "ref.i31", "any.convert_extern", "extern.convert_any",
+    # custom descriptors
+    "struct.new_desc", "struct.new_default_desc",
 })
 
 

@@ -204,7 +204,7 @@ def scan(instrs: list) -> BodyFacts:
         elif name in ("br", "br_if", "br_on_null", "br_on_non_null"):
             if imm < len(opened):
                 targeted.add(opened[-1 - imm].start)
-        elif name in ("br_on_cast", "br_on_cast_fail"):  # GC: imm = (label, rt1, rt2)
+        elif name in _CASTS:  # GC: imm = (label, rt1, rt2)
             if imm[0] < len(opened):
                 targeted.add(opened[-1 - imm[0]].start)
         elif name == "br_table":
@@ -213,6 +213,11 @@ def scan(instrs: list) -> BodyFacts:
                     targeted.add(opened[-1 - lab].start)
     return BodyFacts(ends, elses, targeted, func.sub[0], func.sub[1], costs, entry[0],
                      delegates, triggered, last_trigger)
+
+
+#: GC branches (custom descriptors: the _desc_eq forms) with imm = (label, rt1, rt2).
+_CASTS = frozenset(("br_on_cast", "br_on_cast_fail", "br_on_cast_desc_eq",
+                    "br_on_cast_desc_eq_fail"))
 
 
 class Control:

@@ -56,7 +56,7 @@ class Canonical:
         self.ids: list[Any] = list(gc_types) if gc_types else canonical_ids(types)
         self.gc = bool(gc_types)
         #: True when no type mentions a type index (every Wasm 2.0 module): nothing changes.
-        self.plain = not any(isinstance(t, RefType) and isinstance(t.heap, int)
+        self.plain = not any(isinstance(t, RefType) and isinstance(strip_exact(t.heap), int)
                              for ft in types for t in ft.params + ft.results)
         self.func_types = [self.func_type(ft) for ft in types]
 

@@ -114,18 +114,82 @@ def validate_gc(name: str, imm: Any, ops: Operands, types: list[DefType],
 # --- structs -------------------------------------------------------------------------------
 
 
+def _plain_alloc(types: list, idx: int) -> DefType:
+    """The struct type of ``struct.new(_default)``: one without a descriptor."""
+    st = defined(types, idx, "struct")
+    if st.descriptor is not None:
+        raise InvalidError("type with descriptor requires descriptor allocation")
+    return st
+
+
 def _struct_new(imm: int, ops: Operands, types: list, *_: Any) -> None:
-    st = defined(types, imm, "struct")
+    st = _plain_alloc(types, imm)
     for f in reversed(st.comp.fields):
         ops.pop(unpacked(f.storage))
     ops.push(_new(st))
 
 
 def _struct_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
-    st = defined(types, imm, "struct")
+    st = _plain_alloc(types, imm)
     if not all(is_defaultable(f.storage) for f in st.comp.fields):
         raise _mismatch()
     ops.push(_new(st))
+
+
+# --- custom descriptors ------------------------------------------------------------------
+
+
+def _desc_alloc(types: list, idx: int) -> DefType:
+    """The struct type of ``struct.new(_default)_desc``: one with a descriptor."""
+    st = defined(types, idx, "struct")
+    if st.descriptor is None:
+        raise InvalidError("type without descriptor requires non-descriptor allocation")
+    return st
+
+
+def _struct_new_desc(imm: int, ops: Operands, types: list, *_: Any) -> None:
+    """``struct.new_desc x : t* (ref null (exact y)) -> (ref (exact x))``."""
+    st = _desc_alloc(types, imm)
+    ops.pop(RefType(True, Exact(st.descriptor)))
+    for f in reversed(st.comp.fields):
+        ops.pop(unpacked(f.storage))
+    ops.push(_new(st))
+
+
+def _struct_new_default_desc(imm: int, ops: Operands, types: list, *_: Any) -> None:
+    st = _desc_alloc(types, imm)
+    if not all(is_defaultable(f.storage) for f in st.comp.fields):
+        raise _mismatch()
+    ops.pop(RefType(True, Exact(st.descriptor)))
+    ops.push(_new(st))
+
+
+def _ref_get_desc(imm: int, ops: Operands, types: list, *_: Any) -> None:
+    """``ref.get_desc x : (ref null exact? x) -> (ref exact? y)``: exact when the operand
+    is (an exact reference to x itself, a null of the bottom type, or unreachable)."""
+    t = defined(types, imm)
+    if t.descriptor is None:
+        raise InvalidError("type without descriptor")
+    actual = ops.pop(_ref(t, True))
+    exact = actual is None or val_subtype(canon(types, actual), RefType(True, Exact(t)))
+    ops.push(RefType(False, Exact(t.descriptor) if exact else t.descriptor))
+
+
+def descriptor_operand(types: list, imm: RefType, rt: RefType) -> RefType:
+    """The descriptor operand type of ``ref.cast_desc_eq rt`` / ``br_on_cast_desc_eq``
+    (``rt`` resolved, ``imm`` as decoded for the message): ``(ref null exact? y)`` where
+    ``y`` describes rt's type, exact when ``rt`` is."""
+    h = strip_exact(rt.heap)
+    if type(h) is not DefType or h.descriptor is None:
+        raise InvalidError(f"type {strip_exact(imm.heap)} does not have a descriptor")
+    return RefType(True, Exact(h.descriptor) if type(rt.heap) is Exact else h.descriptor)
+
+
+def _ref_cast_desc_eq(imm: RefType, ops: Operands, types: list, *_: Any) -> None:
+    rt = resolve_ref(types, imm)
+    ops.pop(descriptor_operand(types, imm, rt))
+    ops.pop(RefType(True, heap_top(rt.heap)))
+    ops.push(rt)
 
 
 def _struct_get(name: str) -> Any:
@@ -324,15 +388,15 @@ def _convert(src: str, dst: str) -> Any:
 
 
 def br_on_cast_types(types: list[DefType], rt1: RefType, rt2: RefType,
-                     fail: bool) -> tuple[RefType, RefType, RefType]:
+                     fail: bool, any_target: bool = False) -> tuple[RefType, RefType, RefType]:
     """``(operand, to label, fall through)`` reference types of br_on_cast(_fail).
 
-    The target must be a subtype of the source ("type mismatch"); the branch not taken by a
-    successful cast carries the source minus the target (non-null when the target accepts
-    null).
+    The target must be a subtype of the source ("type mismatch"), or with ``any_target``
+    (custom descriptors) only in its hierarchy; the branch not taken by a successful cast
+    carries the source minus the target (non-null when the target accepts null).
     """
     rt1, rt2 = resolve_ref(types, rt1), resolve_ref(types, rt2)
-    if heap_top(rt1.heap) != heap_top(rt2.heap) or not val_subtype(rt2, rt1):
+    if heap_top(rt1.heap) != heap_top(rt2.heap) or not (any_target or val_subtype(rt2, rt1)):
         raise _mismatch()
     diff = RefType(rt1.nullable and not rt2.nullable, rt1.heap)
     return (rt1, diff, rt2) if fail else (rt1, rt2, diff)
@@ -367,6 +431,11 @@ _RULES: dict[str, Any] = {
     "ref.test_null": _ref_test,
     "ref.cast": _ref_cast,
     "ref.cast_null": _ref_cast,
+    "struct.new_desc": _struct_new_desc,
+    "struct.new_default_desc": _struct_new_default_desc,
+    "ref.get_desc": _ref_get_desc,
+    "ref.cast_desc_eq": _ref_cast_desc_eq,
+    "ref.cast_desc_eq_null": _ref_cast_desc_eq,
     "any.convert_extern": _convert("extern", "any"),
     "extern.convert_any": _convert("any", "extern"),
 }
@@ -374,5 +443,5 @@ _RULES: dict[str, Any] = {
 #: Names typed here (the body validator routes them to :func:`validate_gc`).
 GC_INSTRUCTIONS = frozenset(_RULES)
 
-__all__ = ["GC_INSTRUCTIONS", "Operands", "br_on_cast_types", "defined",
+__all__ = ["GC_INSTRUCTIONS", "Operands", "br_on_cast_types", "defined", "descriptor_operand",
            "resolve_ref", "validate_gc"]
