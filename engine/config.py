@@ -149,6 +149,8 @@ class Config:
     booleans named as in wasmtime-py; all standard Wasm 3.0 features are on by default.
     ``legacy_exceptions`` (wasmparser's name: wasmtime-py has none) enables the legacy
     exception handling (try / catch / catch_all / delegate / rethrow); off by default.
+    ``wasm_custom_descriptors`` (wasmtime's name) enables the custom descriptors proposal
+    (exact references, descriptor clauses and their instructions); off by default.
     """
 
     __slots__ = (

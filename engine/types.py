@@ -121,7 +121,7 @@ class RefType(str):
 
     def __new__(cls, nullable: bool, heap: Any) -> RefType:  # noqa: PYI034
         key = (bool(nullable), heap)
-        cacheable = _cacheable(heap)
+        cacheable = type(heap) is str or type(heap) is int or _cacheable(heap)
         t = _REF_CACHE.get(key) if cacheable else None
         if t is None:
             if isinstance(heap, str):
