@@ -46,6 +46,9 @@ FEATURES: dict[str, bool] = {
     # catch_all / delegate / rethrow. Never standardised, still shipped by browsers; off by
     # default, as in wasmparser (whose name it keeps: wasmtime-py has no such flag).
     "legacy_exceptions": False,
+    # The custom descriptors proposal (a GC extension, phase 3): exact reference types,
+    # descriptor / describes clauses and their instructions. Off by default, as wasmtime.
+    "wasm_custom_descriptors": False,
 }
 
 #: Features standardised after Wasm 2.0 (or still proposals): a Wasm 2.0 pin turns them off.
@@ -61,6 +64,7 @@ POST_2_0_FEATURES = (
     "wasm_exceptions",
     "wasm_gc",
     "legacy_exceptions",
+    "wasm_custom_descriptors",
 )
 
 
@@ -145,6 +149,8 @@ class Config:
     booleans named as in wasmtime-py; all standard Wasm 3.0 features are on by default.
     ``legacy_exceptions`` (wasmparser's name: wasmtime-py has none) enables the legacy
     exception handling (try / catch / catch_all / delegate / rethrow); off by default.
+    ``wasm_custom_descriptors`` (wasmtime's name) enables the custom descriptors proposal
+    (exact references, descriptor clauses and their instructions); off by default.
     """
 
     __slots__ = (

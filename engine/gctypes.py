@@ -37,11 +37,15 @@ from .types import (
     EXTERN_HIERARCHY,
     FUNC_HIERARCHY,
     HEAP_TYPE_CODES,
+    Exact,
     RefType,
     as_ref,
+    map_heap,
+    strip_exact,
 )
 
-__all__ = ["ABSTRACT_HEAP_TYPES", "HEAP_TYPE_CODES", "RefType"]  # re-exported for GC code
+# re-exported for GC code
+__all__ = ["ABSTRACT_HEAP_TYPES", "HEAP_TYPE_CODES", "Exact", "RefType", "map_heap", "strip_exact"]
 
 #: Top of each abstract heap type's hierarchy.
 _TOP = {h: hier[0] for hier in (ANY_HIERARCHY, FUNC_HIERARCHY, EXTERN_HIERARCHY, EXN_HIERARCHY)
@@ -62,6 +66,8 @@ PACKED_TYPES = ("i8", "i16")
 GC_CONST_OPS = frozenset({
     "struct.new", "struct.new_default", "array.new", "array.new_default", "array.new_fixed",
     "ref.i31", "any.convert_extern", "extern.convert_any",
+    # custom descriptors
+    "struct.new_desc", "struct.new_default_desc",
 })
 
 
@@ -112,11 +118,15 @@ CompType = Union[StructType, ArrayType, FuncComp]  # noqa: UP007 (Python 3.9)
 
 class SubType(NamedTuple):
     """``(sub final? supertype* comptype)``; a plain ``comptype`` is ``sub final`` with no
-    supertypes (spec 5.3.7)."""
+    supertypes (spec 5.3.7). Custom descriptors: ``describes`` / ``descriptor`` are the
+    type indices of the clauses ``(describes x)`` / ``(descriptor y)`` (None: absent;
+    RecRef in keys, as both must lie in the type's own rec group)."""
 
     final: bool
     supers: tuple[Any, ...]  # type indices (decoded) / RecRef | DefType (in keys)
     comp: Any  # CompType
+    describes: Any = None
+    descriptor: Any = None
 
 
 #: A rec group as decoded: its subtypes (a lone type definition is a group of one).
@@ -129,6 +139,7 @@ class DefType:
     Compared by identity. ``comp`` is the composite type with every type reference resolved
     to a DefType (so it may be cyclic through its group); ``supertype`` the declared
     supertype or None; ``ancestors`` the supertype chain root first, ending with ``self``.
+    ``descriptor`` / ``describes``: the types of its custom descriptor clauses, or None.
     """
 
     __slots__ = (
@@ -136,6 +147,8 @@ class DefType:
         "ancestors",
         "comp",
         "depth",
+        "describes",
+        "descriptor",
         "final",
         "group",
         "index",
@@ -151,6 +164,8 @@ class DefType:
         self.comp = comp
         self.kind: str = comp.kind
         self.supertype: DefType | None = None
+        self.descriptor: DefType | None = None
+        self.describes: DefType | None = None
         self.ancestors: tuple[DefType, ...] = (self,)
         self.depth = 0
         #: Runtime layout of objects of this type, computed on first use (engine.gcobjects).
@@ -208,6 +223,8 @@ def canonicalize_group(group: RecGroup, defs: list[DefType]) -> tuple[DefType, .
     """The canonical DefTypes of ``group``, whose first type has index ``len(defs)``."""
     base = len(defs)
     end = base + len(group)
+    if any(st.describes is not None or st.descriptor is not None for st in group):
+        _check_desc_clauses(group, base)
     key = tuple(_close_subtype(st, base, end, defs) for st in group)
     lookup = _by_id(key)
     canon = _GROUPS.get(lookup)
@@ -217,10 +234,40 @@ def canonicalize_group(group: RecGroup, defs: list[DefType]) -> tuple[DefType, .
                             for i, st in enumerate(key))
         for t, st in zip(canon.types, key):
             t.comp = _resolve_comp(st.comp, canon.types)
+            if st.descriptor is not None:
+                t.descriptor = canon.types[st.descriptor.index]
+            if st.describes is not None:
+                t.describes = canon.types[st.describes.index]
         _link_supertypes(canon)
         canon = _GROUPS.setdefault(lookup, canon)
-    _check_subtypes(canon, base)
+    _check_subtypes(canon, base, group)
     return canon.types
+
+
+def _check_desc_clauses(group: RecGroup, base: int) -> None:
+    """Custom descriptors: a ``descriptor`` clause names a struct of the same rec group
+    whose ``describes`` clause names this type back, and the other way round; a
+    ``describes`` clause names an earlier type (so descriptor chains have no cycles); both
+    clauses are for structs only. The messages are the proposal's tests'."""
+    end = base + len(group)
+    for k, st in enumerate(group):
+        i = base + k
+        x, y = st.describes, st.descriptor
+        if x is not None:
+            if not base <= x < end:
+                raise InvalidError("described type is outside rec group")
+            if x >= i:
+                raise InvalidError("forward use of described type")
+        if y is not None and not base <= y < end:
+            raise InvalidError("descriptor type is outside rec group")
+        if y is not None and st.comp.kind != "struct":
+            raise InvalidError("descriptor type must be a struct")
+        if x is not None and st.comp.kind != "struct":
+            raise InvalidError("described type must be a struct")
+        if y is not None and group[y - base].describes != i:
+            raise InvalidError("type is not described by its descriptor")
+        if x is not None and group[x - base].descriptor != i:
+            raise InvalidError("described type is not described by descriptor")
 
 
 class _Outer(NamedTuple):
@@ -257,6 +304,8 @@ class _StubComp(NamedTuple):
 
 
 def _close_heap(h: Any, base: int, end: int, defs: list[DefType]) -> Any:
+    if type(h) is Exact:
+        return map_heap(h, lambda x: _close_heap(x, base, end, defs))
     if type(h) is int:
         if h < base:
             return defs[h]
@@ -289,12 +338,14 @@ def _close_subtype(st: SubType, base: int, end: int, defs: list[DefType]) -> Sub
         comp = FuncComp(tuple(_close_val(t, base, end, defs) for t in comp.params),
                         tuple(_close_val(t, base, end, defs) for t in comp.results))
     supers = tuple(_close_heap(s, base, end, defs) for s in st.supers)
-    return SubType(bool(st.final), supers, comp)
+    describes = None if st.describes is None else RecRef(st.describes - base)
+    descriptor = None if st.descriptor is None else RecRef(st.descriptor - base)
+    return SubType(bool(st.final), supers, comp, describes, descriptor)
 
 
 def _resolve_val(t: Any, members: tuple[DefType, ...]) -> Any:
-    if type(t) is RefType and type(t.heap) is RecRef:
-        return RefType(t.nullable, members[t.heap.index])
+    if type(t) is RefType and type(strip_exact(t.heap)) is RecRef:
+        return RefType(t.nullable, map_heap(t.heap, lambda r: members[r.index]))
     return t
 
 
@@ -325,10 +376,13 @@ def _link_supertypes(canon: CanonGroup) -> None:
         t.depth = s.depth + 1
 
 
-def _check_subtypes(canon: CanonGroup, base: int) -> None:
+def _check_subtypes(canon: CanonGroup, base: int, group: RecGroup) -> None:
     """Spec 3.2 "Defined types": at most one supertype, declared before, not final, and a
-    structural supertype of the composite type."""
-    for t, st in zip(canon.types, canon.key):
+    structural supertype of the composite type. Custom descriptors: the clauses agree
+    (:func:`_desc_shape_matches`), the described type is a subtype of the supertype's
+    described type and the descriptor one of the supertype's descriptor. ``group`` is the
+    decoded group (its type indices name the types in messages)."""
+    for t, st, decoded in zip(canon.types, canon.key, group):
         if not st.supers:
             continue
         if len(st.supers) > 1:
@@ -338,10 +392,23 @@ def _check_subtypes(canon: CanonGroup, base: int) -> None:
             raise InvalidError(f"sub type: forward supertype reference to {base + s.index}")
         sup = t.supertype
         assert sup is not None
+        mismatch = f"sub type {base + t.index} does not match super type {decoded.supers[0]}"
         if sup.final:
-            raise InvalidError(f"sub type: supertype of type {base + t.index} is final")
-        if not comp_subtype(t.comp, sup.comp):
-            raise InvalidError(f"sub type: type {base + t.index} does not match its supertype")
+            raise InvalidError(f"{mismatch}: the super type is final")
+        if not comp_subtype(t.comp, sup.comp) or not _desc_shape_matches(t, sup):
+            raise InvalidError(mismatch)
+        if t.describes is not None and not t.describes.is_subtype_of(sup.describes):
+            raise InvalidError(f"described type {decoded.describes} does not match")
+        if sup.descriptor is not None and not t.descriptor.is_subtype_of(sup.descriptor):
+            raise InvalidError(f"descriptor type {decoded.descriptor} does not match")
+
+
+def _desc_shape_matches(t: DefType, sup: DefType) -> bool:
+    """Custom descriptors: a supertype with a descriptor needs one on the subtype (not the
+    other way round); ``describes`` clauses are on both or neither (their layouts)."""
+    if sup.descriptor is not None and t.descriptor is None:
+        return False
+    return (t.describes is None) == (sup.describes is None)
 
 
 # --- subtyping ------------------------------------------------------------------------
@@ -349,6 +416,8 @@ def _check_subtypes(canon: CanonGroup, base: int) -> None:
 
 def heap_top(h: Any) -> str:
     """The top of a (canonical) heap type's hierarchy: any, func, extern or exn."""
+    if type(h) is Exact:
+        h = h.heap
     if type(h) is DefType:
         return "func" if h.kind == "func" else "any"
     return _TOP[h]
@@ -360,9 +429,17 @@ def heap_bottom(h: Any) -> str:
 
 
 def heap_subtype(a: Any, b: Any) -> bool:
-    """``a <: b`` for canonical heap types (abstract names or DefTypes)."""
+    """``a <: b`` for canonical heap types (abstract names, DefTypes or their
+    :class:`~engine.types.Exact` forms: an exact type is below its type and above only
+    the bottom of its hierarchy)."""
     if a is b or a == b:
         return True
+    if type(b) is Exact:
+        return (type(a) is Exact and a.heap is b.heap) or a == heap_bottom(b)
+    if type(a) is Exact:
+        a = a.heap
+        if a is b:
+            return True
     ta, tb = type(a) is DefType, type(b) is DefType
     if ta and tb:
         return a.is_subtype_of(b)

@@ -407,6 +407,18 @@ FB:29 i31.get_s - -
 FB:30 i31.get_u - -
 """
 
+# Custom descriptors (a GC extension proposal; prefix 0xFB). ``ref.cast_desc_eq`` has two
+# encodings by the target's nullability, like ``ref.cast``.
+_CUSTOM_DESCRIPTORS_TABLE = """
+FB:32 struct.new_desc type -
+FB:33 struct.new_default_desc type -
+FB:34 ref.get_desc type -
+FB:35 ref.cast_desc_eq ref_nonnull -
+FB:36 ref.cast_desc_eq_null ref_null -
+FB:37 br_on_cast_desc_eq br_on_cast -
+FB:38 br_on_cast_desc_eq_fail br_on_cast -
+"""
+
 
 # SIMD (prefix 0xFD, Wasm 2.0 and relaxed SIMD). Same format, the "FD:" prefix omitted: the
 # code column is the sub-opcode in hex (relaxed SIMD from 100 = 256). Every SIMD op has a
@@ -707,6 +719,7 @@ ALL_OPS: list[Op] = (
     + _parse(_WIDE_ARITHMETIC_TABLE, "wasm_wide_arithmetic")
     + _parse(_ATOMIC_TABLE + _atomic_rmw_rows(), "wasm_threads", hex_sub=True)
     + _parse(_GC_TABLE, "wasm_gc")
+    + _parse(_CUSTOM_DESCRIPTORS_TABLE, "wasm_custom_descriptors")
 )
 
 #: Single-byte opcodes, indexed by byte (None where the byte is not an opcode).

@@ -71,6 +71,49 @@ _FROM_SHORT = {v: k for k, v in _SHORT.items()}
 _REF_CACHE: dict[tuple[bool, Any], RefType] = {}
 
 
+class Exact(NamedTuple):
+    """An exact heap type ``(exact ht)`` (custom descriptors proposal): the references to
+    values of type ``ht`` itself, none of its strict subtypes. ``heap`` is a concrete type
+    (a type index as decoded, a canonical id or DefType at run time); binary ``0x62 x``."""
+
+    heap: Any
+
+    def __str__(self) -> str:
+        return f"(exact {self.heap})"
+
+    # Equal only to an Exact: as a plain tuple it would equal other one-item NamedTuples
+    # of heap types (RecRef, CanonHeap) and collide with them in the RefType cache.
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Exact and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("exact", self.heap))
+
+
+def strip_exact(heap: Any) -> Any:
+    """The heap type without its exactness (itself when not exact)."""
+    return heap.heap if type(heap) is Exact else heap
+
+
+def map_heap(heap: Any, f: Callable[[Any], Any]) -> Any:
+    """``f`` applied to the concrete type of ``heap``, keeping exactness."""
+    if type(heap) is Exact:
+        inner = f(heap.heap)
+        return heap if inner is heap.heap else Exact(inner)
+    return f(heap)
+
+
+def _cacheable(heap: Any) -> bool:
+    """Whether a RefType of ``heap`` may be interned (canonical GC types must not be: the
+    cache would keep them alive)."""
+    if type(heap) is Exact:
+        heap = heap.heap
+    return isinstance(heap, (str, int, tuple))
+
+
 class RefType(str):
     """A reference type ``(ref null? heap)``: a string (its text form) with ``nullable``
     and ``heap`` attributes. Instances are interned, so equal types are one object."""
@@ -80,7 +123,8 @@ class RefType(str):
 
     def __new__(cls, nullable: bool, heap: Any) -> RefType:  # noqa: PYI034
         key = (bool(nullable), heap)
-        t = _REF_CACHE.get(key) if isinstance(heap, (str, int, tuple)) else None
+        cacheable = type(heap) is str or type(heap) is int or _cacheable(heap)
+        t = _REF_CACHE.get(key) if cacheable else None
         if t is None:
             if isinstance(heap, str):
                 text = _SHORT.get(heap, f"(ref null {heap})") if nullable else f"(ref {heap})"
@@ -90,7 +134,7 @@ class RefType(str):
             t.nullable, t.heap = key
             # Canonical GC types (engine.gctypes.DefType) are not cached: the cache would
             # keep them alive; equal such types have equal text (their repr names the group).
-            if isinstance(heap, (str, int, tuple)):
+            if cacheable:
                 t = _REF_CACHE.setdefault(key, t)
         return t
 
@@ -203,8 +247,10 @@ def canonical_ids(types: list[FuncType]) -> list[Any]:
 
 def canon_valtype(t: Any, ids: list[int]) -> Any:
     """``t`` with a type index replaced by its canonical id (:class:`CanonHeap`)."""
-    if isinstance(t, RefType) and isinstance(t.heap, int) and t.heap < len(ids):
-        return RefType(t.nullable, CanonHeap(ids[t.heap]))
+    if isinstance(t, RefType):
+        h = strip_exact(t.heap)
+        if isinstance(h, int) and h < len(ids):
+            return RefType(t.nullable, map_heap(t.heap, lambda i: CanonHeap(ids[i])))
     return t
 
 
@@ -231,7 +277,7 @@ def heap_top(heap: Any, resolve: Resolver) -> str:
     """The top of the hierarchy ``heap`` belongs to (``func``, ``extern``, ``exn``, ``any``)."""
     if isinstance(heap, str):
         return TOP_OF[heap]
-    kind = resolve(heap).kind
+    kind = resolve(strip_exact(heap)).kind
     return "func" if kind == "func" else "any"
 
 
@@ -240,6 +286,14 @@ def heap_subtype(a: Any, b: Any, resolve: Resolver) -> bool:
     supertypes (concrete types match by equivalence)."""
     if a == b or a == "bot":  # "bot": the heap type of references in unreachable code
         return True
+    if type(b) is Exact:  # only the bottom and the exact type itself (custom descriptors)
+        if isinstance(a, str):
+            return a == BOTTOM_OF[heap_top(b, resolve)]
+        return type(a) is Exact and resolve(a.heap).key == resolve(b.heap).key
+    if type(a) is Exact:
+        a = a.heap
+        if a == b:
+            return True
     if isinstance(a, str):
         if isinstance(b, str):
             if a in BOTTOM_OF.values():

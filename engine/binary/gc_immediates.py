@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import MalformedError
 from ..gctypes import (
     ArrayType,
     FieldType,
@@ -30,7 +31,14 @@ def read_storage(data: bytes, pos: int) -> tuple[Any, int]:
     t = _PACKED.get(data[pos])
     if t is not None:
         return t, pos + 1
-    return read_gc_valtype(data, pos)
+    try:
+        return read_gc_valtype(data, pos)
+    except MalformedError as exc:
+        # The reference interpreter tries a value type, then a packed type: an unreadable
+        # one is a "malformed storage type" (e.g. a bare or doubled exact prefix 0x62).
+        if str(exc).startswith(("malformed value type", "malformed reference type")):
+            raise fail("malformed storage type") from None
+        raise
 
 
 def read_field(data: bytes, pos: int) -> tuple[FieldType, int]:
@@ -69,33 +77,46 @@ def read_comptype(data: bytes, pos: int) -> tuple[Any, int]:
     if b == 0x5E:
         f, pos = read_field(data, pos)
         return ArrayType(f), pos
-    raise fail("integer representation too long" if b & 0x80 else "malformed type")
+    raise fail("integer representation too long" if b & 0x80 else "malformed definition type")
 
 
-def read_subtype(data: bytes, pos: int) -> tuple[SubType, int]:
-    """``0x50 x* ct`` (open), ``0x4F x* ct`` (final) or a bare composite type (final)."""
+def _read_described(data: bytes, pos: int, descriptors: bool) -> tuple[SubType, int]:
+    """Custom descriptors: ``(0x4C x)? (0x4D y)? ct`` -- the ``describes x`` clause first,
+    then ``descriptor y``, then the composite type (a partial SubType: final, no supers)."""
+    describes = descriptor = None
+    if descriptors and data[pos] == 0x4C:
+        describes, pos = read_u32(data, pos + 1)
+    if descriptors and data[pos] == 0x4D:
+        descriptor, pos = read_u32(data, pos + 1)
+    comp, pos = read_comptype(data, pos)
+    return SubType(True, (), comp, describes, descriptor), pos
+
+
+def read_subtype(data: bytes, pos: int, descriptors: bool = False) -> tuple[SubType, int]:
+    """``0x50 x* ct`` (open), ``0x4F x* ct`` (final) or a bare composite type (final);
+    with ``descriptors`` (the custom descriptors proposal) ``ct`` may carry clauses."""
     b = data[pos]
     if b not in (0x50, 0x4F):
-        comp, pos = read_comptype(data, pos)
-        return SubType(True, (), comp), pos
+        return _read_described(data, pos, descriptors)
     n, pos = read_len(data, pos + 1)
     supers = []
     for _ in range(n):
         x, pos = read_u32(data, pos)
         supers.append(x)
-    comp, pos = read_comptype(data, pos)
-    return SubType(b == 0x4F, tuple(supers), comp), pos
+    st, pos = _read_described(data, pos, descriptors)
+    return st._replace(final=b == 0x4F, supers=tuple(supers)), pos
 
 
-def read_rec_group(data: bytes, pos: int) -> tuple[tuple[SubType, ...], int]:
+def read_rec_group(data: bytes, pos: int,
+                   descriptors: bool = False) -> tuple[tuple[SubType, ...], int]:
     """``0x4E vec(subtype)`` or a single subtype (a group of one)."""
     if data[pos] != 0x4E:
-        st, pos = read_subtype(data, pos)
+        st, pos = read_subtype(data, pos, descriptors)
         return (st,), pos
     n, pos = read_len(data, pos + 1)
     group = []
     for _ in range(n):
-        st, pos = read_subtype(data, pos)
+        st, pos = read_subtype(data, pos, descriptors)
         group.append(st)
     return tuple(group), pos
 

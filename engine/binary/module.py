@@ -48,6 +48,9 @@ class Import:
     name: str
     kind: str  # FUNC | TABLE | MEMORY | GLOBAL | TAG
     desc: ImportDesc
+    #: An exact function import (custom descriptors, kind 0x20): the provided function's
+    #: type must be ``desc`` itself, not a subtype; ``ref.func`` of it is exact.
+    exact: bool = False
 
 
 @dataclass(frozen=True, **SLOTS)

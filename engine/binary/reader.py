@@ -11,7 +11,7 @@ function"), so the hot paths need no explicit bounds checks.
 from __future__ import annotations
 
 from ..errors import MalformedError
-from ..types import HEAP_TYPE_CODES, SHORTHAND_CODES, VALTYPE_CODES, RefType
+from ..types import HEAP_TYPE_CODES, SHORTHAND_CODES, VALTYPE_CODES, Exact, RefType
 
 #: Message for running past the end of the input.
 EOS = "unexpected end of section or function"
@@ -174,10 +174,20 @@ def read_byte(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def read_heaptype(data: bytes, pos: int) -> tuple[object, int]:
-    """A heap type: an abstract name (one negative s33 byte) or a type index (s33 >= 0)."""
-    name = HEAP_TYPE_CODES.get(data[pos])
+    """A heap type: an abstract name (one negative s33 byte), a type index (s33 >= 0) or,
+    custom descriptors, ``0x62 x``: the exact type index ``x`` (:class:`Exact`).
+
+    The exact prefix is decoded whatever the feature flags (this reader has none): a
+    Wasm 3.0 module cannot contain it, so valid 3.0 modules decode as before."""
+    b = data[pos]
+    name = HEAP_TYPE_CODES.get(b)
     if name is not None:
         return name, pos + 1
+    if b == 0x62:
+        idx, pos = read_sleb(data, pos + 1, 33)
+        if idx < 0:
+            raise fail("malformed reference type")
+        return Exact(idx), pos
     idx, pos = read_sleb(data, pos, 33)
     if idx < 0:
         raise fail("malformed reference type")  # the spec interpreter's wording

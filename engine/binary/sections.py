@@ -173,6 +173,8 @@ def _custom(info: ModuleInfo, data: bytes, pos: int, end: int) -> None:
 _NOT_A_FUNC = intern_func_type(("<struct or array type>",), ())
 #: First bytes of the GC type forms: rec, sub, sub final, struct, array.
 _GC_TYPE_FORMS = frozenset((0x4E, 0x50, 0x4F, 0x5F, 0x5E))
+#: Custom descriptors: a ``describes`` / ``descriptor`` clause may start a type.
+_DESC_FORMS = frozenset((0x4C, 0x4D))
 
 
 def _type_section(info: ModuleInfo, data: bytes, pos: int) -> int:
@@ -180,9 +182,11 @@ def _type_section(info: ModuleInfo, data: bytes, pos: int) -> int:
     types = info.types
     groups = info.rec_groups
     gc = _on(info, "wasm_gc")
+    descriptors = gc and _on(info, "wasm_custom_descriptors")
+    forms = _GC_TYPE_FORMS | _DESC_FORMS if descriptors else _GC_TYPE_FORMS
     for _ in range(count):
-        if gc and data[pos] in _GC_TYPE_FORMS:
-            group, pos = read_rec_group(data, pos)
+        if gc and data[pos] in forms:
+            group, pos = read_rec_group(data, pos, descriptors)
             groups.append(group)
             for st in group:
                 comp = st.comp
@@ -269,8 +273,10 @@ def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
         kind = data[pos]
         pos += 1
         desc: object
-        if kind == 0:
+        exact = kind == 0x20 and _on(info, "wasm_custom_descriptors")
+        if kind == 0 or exact:
             desc, pos = read_u32(data, pos)
+            kind = 0
         elif kind == 1:
             desc, pos = _table_type(info, data, pos)
         elif kind == 2:
@@ -281,7 +287,7 @@ def _import_section(info: ModuleInfo, data: bytes, pos: int) -> int:
             desc, pos = _tag_type(data, pos)
         else:
             raise fail("malformed import kind")
-        imports.append(Import(module, name, _EXTERN_KINDS[kind], desc))  # type: ignore[arg-type]
+        imports.append(Import(module, name, _EXTERN_KINDS[kind], desc, exact))  # type: ignore[arg-type]
     return pos
 
 

@@ -234,7 +234,7 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
         elif name == "br" or name == "br_if":
             hit(imm, i)
             inner[i] = opened[-1].start
-        elif name in ("br_on_null", "br_on_non_null", "br_on_cast", "br_on_cast_fail"):
+        elif name in ("br_on_null", "br_on_non_null") or name in _CASTS:
             depth = imm if isinstance(imm, int) else imm[0]  # GC: imm = (label, rt1, rt2)
             if depth < len(opened):
                 targeted.add(opened[-1 - depth].start)
@@ -254,6 +254,11 @@ def scan(instrs: list, inline: AbstractSet[int] = frozenset()) -> BodyFacts:
                 facts = scan(instrs, found)
             return facts._replace(targeted=targeted - found, inline=found)
     return facts
+
+
+#: GC branches (custom descriptors: the _desc_eq forms) with imm = (label, rt1, rt2).
+_CASTS = frozenset(("br_on_cast", "br_on_cast_fail", "br_on_cast_desc_eq",
+                    "br_on_cast_desc_eq_fail"))
 
 
 class Control:

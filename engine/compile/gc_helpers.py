@@ -28,7 +28,7 @@ from ..gcobjects import (
     new_storage,
     storage_from,
 )
-from ..gctypes import DefType
+from ..gctypes import DefType, Exact
 from .numerics import f32_from_bits
 
 NULL_STRUCT = "null structure reference"
@@ -39,6 +39,8 @@ ARRAY_OOB = "out of bounds array access"
 MEMORY_OOB = "out of bounds memory access"
 TABLE_OOB = "out of bounds table access"
 CAST_FAILURE = "cast failure"
+NULL_DESCRIPTOR = "null descriptor reference"
+DESC_CAST_FAILURE = "descriptor cast failure"
 
 _MASK = {"i8": 0xFF, "i16": 0xFFFF}
 
@@ -106,6 +108,59 @@ def struct_set(s: list | None, i: int, v: Any) -> None:
     if s is None:
         raise Trap(NULL_STRUCT)
     s[i + 1] = pack(s[0].comp.fields[i].storage, v)
+
+
+# --- custom descriptors ----------------------------------------------------------------
+#
+# A struct whose type has a descriptor clause holds its descriptor in its last list slot,
+# after the fields: ``[rtt, field..., descriptor]``. Field slots keep their positions, and
+# the descriptor is ``s[-1]`` whatever subtype (wider struct) the object is.
+
+
+def check_desc(desc: Any) -> Any:
+    """The descriptor operand of ``struct.new(_default)_desc``: trap on null."""
+    if desc is None:
+        raise Trap(NULL_DESCRIPTOR)
+    return desc
+
+
+def struct_new_desc(rtt: DefType, *values: Any) -> list:
+    """``struct.new_desc``: fields in order, then the (non-null) descriptor."""
+    check_desc(values[-1])
+    fields = rtt.comp.fields
+    return [rtt] + [pack(f.storage, v) for f, v in zip(fields, values)] + [values[-1]]
+
+
+def struct_new_default_desc(rtt: DefType, desc: Any) -> list:
+    """``struct.new_default_desc``: default fields, then the (non-null) descriptor."""
+    s = layout_of(rtt).template.copy()  # type: ignore[union-attr]
+    s.append(check_desc(desc))
+    return s
+
+
+def get_desc(s: list | None) -> Any:
+    """``ref.get_desc``: the descriptor of a (validated: described) struct."""
+    if s is None:
+        raise Trap(NULL_REF)
+    return s[-1]
+
+
+def desc_matches(v: Any, desc: Any, nullable: bool) -> bool:
+    """The test of ``ref.cast_desc_eq`` / ``br_on_cast_desc_eq``: a null descriptor traps;
+    null passes a nullable target; otherwise ``v`` is a struct with a descriptor that is
+    ``desc`` itself (which makes ``v``'s type the one ``desc`` describes)."""
+    if desc is None:
+        raise Trap(NULL_DESCRIPTOR)
+    if v is None:
+        return nullable
+    return type(v) is list and v[0].descriptor is not None and v[-1] is desc
+
+
+def cast_desc(v: Any, desc: Any, nullable: bool) -> Any:
+    """``ref.cast_desc_eq``: the value itself, or trap "descriptor cast failure"."""
+    if desc_matches(v, desc, nullable):
+        return v
+    raise Trap(DESC_CAST_FAILURE)
 
 
 # --- arrays ------------------------------------------------------------------------------
@@ -320,6 +375,8 @@ def make_test(heap: Any, nullable: bool) -> Callable[[Any], bool]:
     """
     if type(heap) is DefType:
         base = _defined_test(heap)
+    elif type(heap) is Exact:
+        base = _exact_test(heap.heap)
     elif heap in _BOTTOMS:
         def base(v: Any) -> bool:
             return False
@@ -348,6 +405,15 @@ def _defined_test(t: DefType) -> Callable[[Any], bool]:
         return ft is t or (ft is not None and ft.is_subtype_of(t))
 
     return func_test
+
+
+def _exact_test(t: DefType) -> Callable[[Any], bool]:
+    """Membership in an exact type (custom descriptors): the object's type is ``t``."""
+    if t.kind == "struct":
+        return lambda v: type(v) is list and v[0] is t
+    if t.kind == "array":
+        return lambda v: type(v) is GcArray and v.rtt is t
+    return lambda v: getattr(v, "deftype", None) is t
 
 
 def make_cast(heap: Any, nullable: bool) -> Callable[[Any], Any]:
@@ -383,6 +449,14 @@ def eval_gc_const(name: str, imm: Any, stack: list, gc_types: list[DefType]) -> 
         stack.append(struct_new(rtt, *vals))
     elif name == "struct.new_default":
         stack.append(struct_new_default(gc_types[imm]))
+    elif name == "struct.new_desc":
+        rtt = gc_types[imm]
+        n = len(rtt.comp.fields) + 1
+        vals = stack[len(stack) - n:]
+        del stack[len(stack) - n:]
+        stack.append(struct_new_desc(rtt, *vals))
+    elif name == "struct.new_default_desc":
+        stack.append(struct_new_default_desc(gc_types[imm], stack.pop()))
     elif name == "array.new":
         n = stack.pop()
         stack.append(array_new(gc_types[imm], stack.pop(), n))
@@ -421,5 +495,8 @@ GC_HELPERS: dict[str, Any] = {
         "i31_get_u": i31_get_u, "ref_eq": ref_eq, "any_convert_extern": any_convert_extern,
         "extern_convert_any": extern_convert_any, "make_test": make_test,
         "make_cast": make_cast, "ref_as_non_null": ref_as_non_null, "HostAny": HostAny,
+        "Exact": Exact, "check_desc": check_desc, "struct_new_desc": struct_new_desc,
+        "struct_new_default_desc": struct_new_default_desc, "get_desc": get_desc,
+        "desc_matches": desc_matches, "cast_desc": cast_desc,
     }.items()
 }

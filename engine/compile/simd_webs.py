@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 
 _MAX_PASSES = 12
 _GIVE_UP = frozenset(("try_table", "try", "catch", "catch_all", "delegate", "rethrow",
-                      "br_on_cast", "br_on_cast_fail"))
+                      "br_on_cast", "br_on_cast_fail", "br_on_cast_desc_eq",
+                      "br_on_cast_desc_eq_fail"))
 _NO_RETURN = frozenset(("unreachable", "return", "throw", "throw_ref", "return_call",
                         "return_call_indirect", "return_call_ref"))
 _OPENERS = frozenset(("block", "loop", "if", "for"))

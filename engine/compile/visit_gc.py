@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..gcobjects import default_value
-from ..gctypes import RefType
+from ..gctypes import Exact, RefType
 from .stack import Entry
 
 _MASK = {"i8": "0xFF", "i16": "0xFFFF"}
@@ -174,11 +174,16 @@ class GcVisitors:
 
     def _heap_expr(self, rt: RefType) -> str:
         h = rt.heap
+        if type(h) is Exact:
+            return f"gc_Exact({self.rtt(h.heap)})"
         return self.rtt(h) if type(h) is int else repr(h)
 
     def _bound_fn(self, kind: str, rt: RefType) -> str:
         h = rt.heap
-        key = f"T{h}" if type(h) is int else h
+        if type(h) is Exact:
+            key = f"E{h.heap}"
+        else:
+            key = f"T{h}" if type(h) is int else h
         name = f"{kind.upper()}_{key}_{'N' if rt.nullable else 'NN'}"
         return self.bind(name, f"gc_make_{kind}({self._heap_expr(rt)}, {rt.nullable})")
 
@@ -196,6 +201,42 @@ class GcVisitors:
         self.flush_effects()
         test = f"{self._bound_fn('test', target)}({self.stack[-1].expr})"
         if op.name == "br_on_cast_fail":
+            test = f"not {test}"
+        mark = self.open(f"if {test}:")
+        self.branch(label)
+        self.close(mark)
+
+    # -- custom descriptors (a described struct is ``[rtt, field..., descriptor]``) ------------
+
+    def h_struct_new_desc(self, idx: int, op: Any, imm: int) -> None:
+        fields = self._fields(imm)
+        vals = self.take(len(fields) + 1, ordered=True)
+        items = [self.rtt(imm)] + [_packed(f.storage, v.expr) for f, v in zip(fields, vals)]
+        items.append(f"gc_check_desc({vals[-1].expr})")
+        self.push(f"[{', '.join(items)}]", vals, eff=True)
+
+    def h_struct_new_default_desc(self, idx: int, op: Any, imm: int) -> None:
+        (d,) = self.take(1)
+        self.push(f"gc_struct_new_default_desc({self.rtt(imm)}, {d.expr})", [d], eff=True)
+
+    def h_ref_get_desc(self, idx: int, op: Any, imm: int) -> None:
+        (s,) = self.take(1)
+        self.push(f"gc_get_desc({s.expr})", [s], eff=True)
+
+    def h_ref_cast_desc_eq(self, idx: int, op: Any, imm: RefType) -> None:
+        v, d = self.take(2, ordered=True)
+        self.push(f"gc_cast_desc({v.expr}, {d.expr}, {imm.nullable})", [v, d], eff=True)
+
+    def h_br_on_cast_desc_eq(self, idx: int, op: Any,
+                             imm: tuple[int, RefType, RefType]) -> None:
+        label, _, target = imm
+        # The operand stays on the stack on both paths; the descriptor is consumed.
+        self.spill(len(self.stack) - 2)
+        self.spill(len(self.stack) - 1)
+        self.flush_effects()
+        (d,) = self.take(1)
+        test = f"gc_desc_matches({self.stack[-1].expr}, {d.expr}, {target.nullable})"
+        if op.name == "br_on_cast_desc_eq_fail":
             test = f"not {test}"
         mark = self.open(f"if {test}:")
         self.branch(label)
@@ -238,6 +279,13 @@ HANDLERS = {
     "ref.cast_null": "h_ref_cast",
     "br_on_cast": "h_br_on_cast",
     "br_on_cast_fail": "h_br_on_cast",
+    "struct.new_desc": "h_struct_new_desc",
+    "struct.new_default_desc": "h_struct_new_default_desc",
+    "ref.get_desc": "h_ref_get_desc",
+    "ref.cast_desc_eq": "h_ref_cast_desc_eq",
+    "ref.cast_desc_eq_null": "h_ref_cast_desc_eq",
+    "br_on_cast_desc_eq": "h_br_on_cast_desc_eq",
+    "br_on_cast_desc_eq_fail": "h_br_on_cast_desc_eq",
     "any.convert_extern": "h_convert",
     "extern.convert_any": "h_convert",
 }

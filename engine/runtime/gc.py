@@ -15,7 +15,7 @@ from typing import Any
 
 from ..compile.gc_helpers import make_test
 from ..gcobjects import I31, GcArray, StructRef, from_host, to_host
-from ..gctypes import RefType, as_reftype, heap_top
+from ..gctypes import RefType, as_reftype, heap_top, strip_exact
 
 
 def _any_ref(t: Any) -> RefType | None:
@@ -28,7 +28,7 @@ def _any_ref(t: Any) -> RefType | None:
 def is_any_ref(r: RefType) -> bool:
     """Whether reference type ``r`` is in the ``any`` hierarchy (abstract heap types by name,
     canonical GC types by kind; other runtime heap types are function types)."""
-    h = r.heap
+    h = strip_exact(r.heap)
     if isinstance(h, str):
         return heap_top(h) == "any"
     return getattr(h, "kind", "func") != "func"

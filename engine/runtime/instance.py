@@ -226,7 +226,8 @@ class Instance:
                     f"import {qualified(imp.module, imp.name)}: the {type(ext).__name__} belongs to "
                     "another store")
             if imp.kind == FUNC:
-                ok = isinstance(ext, Func) and func_matches(ext, rt, imp.desc)  # type: ignore[arg-type]
+                ok = isinstance(ext, Func) and func_matches(ext, rt, imp.desc,  # type: ignore[arg-type]
+                                                            imp.exact)
                 if ok:
                     rt.func_refs[nfunc] = ext
                     if getattr(ext, "_caller_fn", None) is not None:  # access_caller=True
@@ -389,13 +390,14 @@ _BINOPS = {
 }
 
 
-def func_matches(func: Func, rt: Runtime, type_index: int) -> bool:
+def func_matches(func: Func, rt: Runtime, type_index: int, exact: bool = False) -> bool:
     """Import matching of a function: a wasm function's canonical type must be a (declared)
-    subtype of the import's; a host function's signature must equal it."""
+    subtype of the import's (the type itself for an ``exact`` import, custom descriptors);
+    a host function's signature must equal it."""
     want = rt.gc_types[type_index] if rt.gc_types else None
     have = func.deftype
     if want is not None and have is not None:
-        return have is want or have.is_subtype_of(want)
+        return have is want or (not exact and have.is_subtype_of(want))
     return func.ftype == rt.types[type_index]
 
 

@@ -18,6 +18,8 @@ from ..types import (
     canon_valtype,
     canonical_ids,
     intern_func_type,
+    map_heap,
+    strip_exact,
 )
 from ..validate import validate_module
 from .engine import Engine
@@ -54,14 +56,15 @@ class Canonical:
         self.ids: list[Any] = list(gc_types) if gc_types else canonical_ids(types)
         self.gc = bool(gc_types)
         #: True when no type mentions a type index (every Wasm 2.0 module): nothing changes.
-        self.plain = not any(isinstance(t, RefType) and isinstance(t.heap, int)
+        self.plain = not any(isinstance(t, RefType) and isinstance(strip_exact(t.heap), int)
                              for ft in types for t in ft.params + ft.results)
         self.func_types = [self.func_type(ft) for ft in types]
 
     def val(self, t: Any) -> Any:
-        if self.gc and isinstance(t, RefType) and isinstance(t.heap, int) \
-                and t.heap < len(self.ids):
-            return RefType(t.nullable, self.ids[t.heap])
+        if self.gc and isinstance(t, RefType):
+            h = strip_exact(t.heap)
+            if isinstance(h, int) and h < len(self.ids):
+                return RefType(t.nullable, map_heap(t.heap, self.ids.__getitem__))
         return canon_valtype(t, self.ids)
 
     def func_type(self, ft: FuncType) -> FuncType:

@@ -218,6 +218,10 @@ class ModuleParser:
         index = self._next_index("func")
         self._exports("func", index)
         imported = self._inline_import()
+        if imported and cur.peek_open("exact"):  # custom descriptors: an exact import
+            self._import(imported, self._exact_func_import())
+            cur.close()
+            return
         use = type_use(cur, ctx)
         type_index = resolve_type_use(cur, ctx, use)
         if imported:
@@ -277,6 +281,13 @@ class ModuleParser:
     def _import(self, names: tuple[str, str], desc: bytes) -> None:
         self.out.imports.append(name(names[0]) + name(names[1]) + desc)
 
+    def _exact_func_import(self) -> bytes:
+        """Custom descriptors: ``(exact typeuse)`` of a function import, kind 0x20."""
+        self.cur.open("exact")
+        desc = b"\x20" + uleb(self._func_type_use())
+        self.cur.close()
+        return desc
+
     def _field_import(self) -> None:
         cur, ctx = self.cur, self.ctx
         cur.open("import")
@@ -286,7 +297,9 @@ class ModuleParser:
         cur.id()
         index = self._next_index(kind)
         del index
-        if kind == "func":
+        if kind == "func" and cur.peek_open("exact"):
+            desc = self._exact_func_import()
+        elif kind == "func":
             desc = b"\x00" + uleb(self._func_type_use())
         elif kind == "tag":
             desc = b"\x04\x00" + uleb(self._func_type_use())

@@ -177,15 +177,38 @@ def resolve_type_use(cur: Cursor, ctx: ModuleContext, use: TypeUse) -> int:
     return index
 
 
+def _desc_clauses(cur: Cursor, ctx: ModuleContext) -> bytes:
+    """Custom descriptors: ``(describes x)? (descriptor y)?`` before a composite type, in
+    this order (binary ``0x4C x`` / ``0x4D y``); another order is an unexpected token."""
+    out = b""
+    for word, code in (("describes", b"\x4C"), ("descriptor", b"\x4D")):
+        if cur.peek_open(word):
+            cur.open(word)
+            out += code + uleb(ctx.index(cur, "type"))
+            cur.close()
+    return out
+
+
+def _described_comp(cur: Cursor, ctx: ModuleContext, index: int) -> TypeDef:
+    """A composite type with its optional descriptor clauses."""
+    clauses = _desc_clauses(cur, ctx)
+    typedef = comp_type(cur, ctx, index)
+    if clauses:
+        typedef.encoded = clauses + typedef.encoded
+        typedef.has_super = True  # not a plain function type (never shared by a type use)
+    return typedef
+
+
 def sub_type(cur: Cursor, ctx: ModuleContext, index: int) -> TypeDef:
-    """The definition inside ``(type $id? ...)``: ``(sub final? x* comp)`` or a bare comp."""
+    """The definition inside ``(type $id? ...)``: ``(sub final? x* comp)`` or a bare comp
+    (custom descriptors: the comp preceded by its describes / descriptor clauses)."""
     if cur.peek_open("sub"):
         cur.open("sub")
         final = cur.take_word("final")
         supers = []
         while cur.peek_index():
             supers.append(ctx.index(cur, "type"))
-        typedef = comp_type(cur, ctx, index)
+        typedef = _described_comp(cur, ctx, index)
         cur.close()
         typedef.final = final
         typedef.has_super = bool(supers)
@@ -193,7 +216,7 @@ def sub_type(cur: Cursor, ctx: ModuleContext, index: int) -> TypeDef:
             prefix = (b"\x4F" if final else b"\x50") + vec([uleb(s) for s in supers])
             typedef.encoded = prefix + typedef.encoded
         return typedef
-    return comp_type(cur, ctx, index)
+    return _described_comp(cur, ctx, index)
 
 
 def comp_type(cur: Cursor, ctx: ModuleContext, index: int) -> TypeDef:

@@ -31,8 +31,14 @@ from ..types import (
     val_subtype,
 )
 from . import optable as T
-from .context import Context, context_of
-from .gc import GC_INSTRUCTIONS, br_on_cast_types, validate_gc
+from .context import Context, context_of, feature_on
+from .gc import (
+    GC_INSTRUCTIONS,
+    br_on_cast_types,
+    descriptor_operand,
+    resolve_ref,
+    validate_gc,
+)
 from .module import check_valtype
 
 # Frame kinds. Legacy exception handling: a try's body, then its catch / catch_all bodies
@@ -42,6 +48,9 @@ _NUMERIC = frozenset(("i32", "i64", "f32", "f64"))
 _MAX_LIST_LOCALS = 1 << 16
 
 _GENERIC = T.GENERIC
+#: br_on_cast and its custom-descriptor forms (which take a descriptor operand too).
+_BR_ON_CASTS = frozenset(("br_on_cast", "br_on_cast_fail", "br_on_cast_desc_eq",
+                          "br_on_cast_desc_eq_fail"))
 #: The type of ``ref.as_non_null`` and friends applied to the bottom (Unknown) operand.
 _BOTTOM_REF = RefType(False, "bot")
 #: The resolver of the module being validated (per thread: lazy validation may run in
@@ -448,16 +457,22 @@ def _run(
                     raise _mismatch()
                 _pop_vals(stack, height, unreach, labels[:-1])
                 stack.extend(labels[:-1])
-        elif name == "br_on_cast" or name == "br_on_cast_fail":
+        elif name in _BR_ON_CASTS:
             label, rt1, rt2 = imm
             if not 0 <= label < len(ctrls):
                 raise InvalidError(f"unknown label {label}")
             target = ctrls[-1 - label]
             labels = target[1] if target[0] == _LOOP else target[2]
-            operand, to_label, fall = br_on_cast_types(ctx.gc_types, rt1, rt2,
-                                                       name == "br_on_cast_fail")
+            desc = None
+            if name.startswith("br_on_cast_desc"):  # custom descriptors
+                desc = descriptor_operand(ctx.gc_types, rt2, resolve_ref(ctx.gc_types, rt2))
+            operand, to_label, fall = br_on_cast_types(
+                ctx.gc_types, rt1, rt2, name.endswith("_fail"),
+                feature_on(ctx, "wasm_custom_descriptors"))
             if not labels or not _sub(to_label, labels[-1]):
                 raise _mismatch()
+            if desc is not None:
+                _pop(stack, height, unreach, desc)
             _pop(stack, height, unreach, operand)
             _pop_vals(stack, height, unreach, labels[:-1])
             stack.extend(labels[:-1])

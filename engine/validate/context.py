@@ -12,6 +12,7 @@ from ..binary.module import FUNC, GLOBAL, MEMORY, TABLE, TAG, Expr, ModuleInfo
 from ..errors import InvalidError
 from ..gctypes import DefType, FuncComp, SubType, canonicalize
 from ..types import (
+    Exact,
     FuncType,
     GlobalType,
     MemoryType,
@@ -55,6 +56,7 @@ class Context:
         "_funcs",
         "data_count",
         "elem_types",
+        "exact_imports",
         "features",
         "func_types",
         "gc_types",
@@ -82,10 +84,14 @@ class Context:
         globals_: list[GlobalType] = []
         tags: list[int] = []
         imported_indices: list[int] = []
+        #: Function indices of the exact function imports (custom descriptors).
+        self.exact_imports: set[int] = set()
         for imp in info.imports:
             kind = imp.kind
             if kind == FUNC:
                 idx = imp.desc
+                if imp.exact:
+                    self.exact_imports.add(len(imported_indices))
                 imported_indices.append(idx)  # type: ignore[arg-type]
                 imported_funcs.append(types[idx] if 0 <= idx < ntypes else None)  # type: ignore[operator]
             elif kind == TABLE:
@@ -132,8 +138,13 @@ class Context:
         return self._funcs[func_index - len(imported)]
 
     def func_ref_type(self, func_index: int) -> RefType:
-        """The type of ``ref.func func_index``: a non-null reference to its type."""
-        return RefType(False, self.func_type_index(func_index))
+        """The type of ``ref.func func_index``: a non-null reference to its type, exact
+        (custom descriptors) for a defined function or an exact import."""
+        idx = self.func_type_index(func_index)
+        if func_index >= len(self.imported_func_type_indices) \
+                or func_index in self.exact_imports:
+            return RefType(False, Exact(idx))
+        return RefType(False, idx)
 
 
 def gc_resolver(gc_types: list) -> Any:

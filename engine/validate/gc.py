@@ -21,11 +21,14 @@ from ..errors import InvalidError
 from ..gctypes import (
     PACKED_TYPES,
     DefType,
+    Exact,
     RefType,
     as_reftype,
     heap_top,
     is_defaultable,
+    map_heap,
     storage_subtype,
+    strip_exact,
     unpacked,
     val_subtype,
 )
@@ -60,9 +63,10 @@ def defined(types: list[DefType], idx: int, kind: str | None = None) -> DefType:
 
 
 def resolve_ref(types: list[DefType], rt: RefType) -> RefType:
-    """A decoded reference type with its type index replaced by the canonical type."""
-    if type(rt.heap) is int:
-        return RefType(rt.nullable, defined(types, rt.heap))
+    """A decoded reference type with its type index replaced by the canonical type (an
+    exact one stays exact)."""
+    if type(strip_exact(rt.heap)) is int:
+        return RefType(rt.nullable, map_heap(rt.heap, lambda i: defined(types, i)))
     return rt
 
 
@@ -70,7 +74,7 @@ def canon(types: list[DefType], t: Any) -> Any:
     """A value type with a module-local type index (as decoded, or on the validator's
     stack) replaced by the canonical type, for the subtyping of :mod:`engine.gctypes`."""
     r = as_reftype(t)
-    if isinstance(r, RefType) and type(r.heap) is int:
+    if isinstance(r, RefType) and type(strip_exact(r.heap)) is int:
         return resolve_ref(types, r)
     return r
 
@@ -84,6 +88,11 @@ def _field(st: DefType, i: int) -> Any:
 
 def _ref(t: DefType, nullable: bool) -> RefType:
     return RefType(nullable, t)
+
+
+def _new(t: DefType) -> RefType:
+    """The type of a fresh allocation of ``t``: a non-null exact reference."""
+    return RefType(False, Exact(t))
 
 
 def _check_get(storage: Any, name: str) -> None:
@@ -105,18 +114,82 @@ def validate_gc(name: str, imm: Any, ops: Operands, types: list[DefType],
 # --- structs -------------------------------------------------------------------------------
 
 
+def _plain_alloc(types: list, idx: int) -> DefType:
+    """The struct type of ``struct.new(_default)``: one without a descriptor."""
+    st = defined(types, idx, "struct")
+    if st.descriptor is not None:
+        raise InvalidError("type with descriptor requires descriptor allocation")
+    return st
+
+
 def _struct_new(imm: int, ops: Operands, types: list, *_: Any) -> None:
-    st = defined(types, imm, "struct")
+    st = _plain_alloc(types, imm)
     for f in reversed(st.comp.fields):
         ops.pop(unpacked(f.storage))
-    ops.push(_ref(st, False))
+    ops.push(_new(st))
 
 
 def _struct_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
-    st = defined(types, imm, "struct")
+    st = _plain_alloc(types, imm)
     if not all(is_defaultable(f.storage) for f in st.comp.fields):
         raise _mismatch()
-    ops.push(_ref(st, False))
+    ops.push(_new(st))
+
+
+# --- custom descriptors ------------------------------------------------------------------
+
+
+def _desc_alloc(types: list, idx: int) -> DefType:
+    """The struct type of ``struct.new(_default)_desc``: one with a descriptor."""
+    st = defined(types, idx, "struct")
+    if st.descriptor is None:
+        raise InvalidError("type without descriptor requires non-descriptor allocation")
+    return st
+
+
+def _struct_new_desc(imm: int, ops: Operands, types: list, *_: Any) -> None:
+    """``struct.new_desc x : t* (ref null (exact y)) -> (ref (exact x))``."""
+    st = _desc_alloc(types, imm)
+    ops.pop(RefType(True, Exact(st.descriptor)))
+    for f in reversed(st.comp.fields):
+        ops.pop(unpacked(f.storage))
+    ops.push(_new(st))
+
+
+def _struct_new_default_desc(imm: int, ops: Operands, types: list, *_: Any) -> None:
+    st = _desc_alloc(types, imm)
+    if not all(is_defaultable(f.storage) for f in st.comp.fields):
+        raise _mismatch()
+    ops.pop(RefType(True, Exact(st.descriptor)))
+    ops.push(_new(st))
+
+
+def _ref_get_desc(imm: int, ops: Operands, types: list, *_: Any) -> None:
+    """``ref.get_desc x : (ref null exact? x) -> (ref exact? y)``: exact when the operand
+    is (an exact reference to x itself, a null of the bottom type, or unreachable)."""
+    t = defined(types, imm)
+    if t.descriptor is None:
+        raise InvalidError("type without descriptor")
+    actual = ops.pop(_ref(t, True))
+    exact = actual is None or val_subtype(canon(types, actual), RefType(True, Exact(t)))
+    ops.push(RefType(False, Exact(t.descriptor) if exact else t.descriptor))
+
+
+def descriptor_operand(types: list, imm: RefType, rt: RefType) -> RefType:
+    """The descriptor operand type of ``ref.cast_desc_eq rt`` / ``br_on_cast_desc_eq``
+    (``rt`` resolved, ``imm`` as decoded for the message): ``(ref null exact? y)`` where
+    ``y`` describes rt's type, exact when ``rt`` is."""
+    h = strip_exact(rt.heap)
+    if type(h) is not DefType or h.descriptor is None:
+        raise InvalidError(f"type {strip_exact(imm.heap)} does not have a descriptor")
+    return RefType(True, Exact(h.descriptor) if type(rt.heap) is Exact else h.descriptor)
+
+
+def _ref_cast_desc_eq(imm: RefType, ops: Operands, types: list, *_: Any) -> None:
+    rt = resolve_ref(types, imm)
+    ops.pop(descriptor_operand(types, imm, rt))
+    ops.pop(RefType(True, heap_top(rt.heap)))
+    ops.push(rt)
 
 
 def _struct_get(name: str) -> Any:
@@ -174,7 +247,7 @@ def _array_new(imm: int, ops: Operands, types: list, *_: Any) -> None:
     at = _array(types, imm)
     ops.pop(I32)
     ops.pop(_elem(at))
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
@@ -182,7 +255,7 @@ def _array_new_default(imm: int, ops: Operands, types: list, *_: Any) -> None:
     if not is_defaultable(at.comp.field.storage):
         raise _mismatch()
     ops.pop(I32)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_fixed(imm: tuple[int, int], ops: Operands, types: list, *_: Any) -> None:
@@ -190,7 +263,7 @@ def _array_new_fixed(imm: tuple[int, int], ops: Operands, types: list, *_: Any) 
     t = _elem(at)
     for _ in range(imm[1]):
         ops.pop(t)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_data(imm: tuple[int, int], ops: Operands, types: list, _e: list,
@@ -200,7 +273,7 @@ def _array_new_data(imm: tuple[int, int], ops: Operands, types: list, _e: list,
     _data(num_datas, imm[1])
     ops.pop(I32)
     ops.pop(I32)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_new_elem(imm: tuple[int, int], ops: Operands, types: list, elem_types: list,
@@ -209,7 +282,7 @@ def _array_new_elem(imm: tuple[int, int], ops: Operands, types: list, elem_types
     _elem_seg(types, at, elem_types, imm[1])
     ops.pop(I32)
     ops.pop(I32)
-    ops.push(_ref(at, False))
+    ops.push(_new(at))
 
 
 def _array_get(name: str) -> Any:
@@ -315,15 +388,15 @@ def _convert(src: str, dst: str) -> Any:
 
 
 def br_on_cast_types(types: list[DefType], rt1: RefType, rt2: RefType,
-                     fail: bool) -> tuple[RefType, RefType, RefType]:
+                     fail: bool, any_target: bool = False) -> tuple[RefType, RefType, RefType]:
     """``(operand, to label, fall through)`` reference types of br_on_cast(_fail).
 
-    The target must be a subtype of the source ("type mismatch"); the branch not taken by a
-    successful cast carries the source minus the target (non-null when the target accepts
-    null).
+    The target must be a subtype of the source ("type mismatch"), or with ``any_target``
+    (custom descriptors) only in its hierarchy; the branch not taken by a successful cast
+    carries the source minus the target (non-null when the target accepts null).
     """
     rt1, rt2 = resolve_ref(types, rt1), resolve_ref(types, rt2)
-    if heap_top(rt1.heap) != heap_top(rt2.heap) or not val_subtype(rt2, rt1):
+    if heap_top(rt1.heap) != heap_top(rt2.heap) or not (any_target or val_subtype(rt2, rt1)):
         raise _mismatch()
     diff = RefType(rt1.nullable and not rt2.nullable, rt1.heap)
     return (rt1, diff, rt2) if fail else (rt1, rt2, diff)
@@ -358,6 +431,11 @@ _RULES: dict[str, Any] = {
     "ref.test_null": _ref_test,
     "ref.cast": _ref_cast,
     "ref.cast_null": _ref_cast,
+    "struct.new_desc": _struct_new_desc,
+    "struct.new_default_desc": _struct_new_default_desc,
+    "ref.get_desc": _ref_get_desc,
+    "ref.cast_desc_eq": _ref_cast_desc_eq,
+    "ref.cast_desc_eq_null": _ref_cast_desc_eq,
     "any.convert_extern": _convert("extern", "any"),
     "extern.convert_any": _convert("any", "extern"),
 }
@@ -365,5 +443,5 @@ _RULES: dict[str, Any] = {
 #: Names typed here (the body validator routes them to :func:`validate_gc`).
 GC_INSTRUCTIONS = frozenset(_RULES)
 
-__all__ = ["GC_INSTRUCTIONS", "Operands", "br_on_cast_types", "defined",
+__all__ = ["GC_INSTRUCTIONS", "Operands", "br_on_cast_types", "defined", "descriptor_operand",
            "resolve_ref", "validate_gc"]

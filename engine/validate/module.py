@@ -12,6 +12,7 @@ from ..types import (
     MemoryType,
     RefType,
     TableType,
+    strip_exact,
     val_subtype,
 )
 from .context import Context, context_of, feature_on
@@ -76,8 +77,10 @@ def as_nullable(t: str) -> bool:
 
 def check_valtype(ctx: Context, t: str) -> None:
     """A value type is valid if the type index it may mention exists."""
-    if isinstance(t, RefType) and isinstance(t.heap, int) and not t.heap < len(ctx.types):
-        raise InvalidError(f"unknown type {t.heap}")
+    if isinstance(t, RefType):
+        h = strip_exact(t.heap)
+        if isinstance(h, int) and not h < len(ctx.types):
+            raise InvalidError(f"unknown type {h}")
 
 
 def _check_tag_type(ctx: Context, type_index: int) -> None:
