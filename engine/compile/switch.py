@@ -70,7 +70,8 @@ _COPYABLE_CONTROL = frozenset(("br", "br_if", "return", "unreachable",
                                "return_call", "return_call_indirect", "return_call_ref"))
 _CONTROL = frozenset(("block", "loop", "if", "else", "end", "for", "try", "try_table", "catch",
                       "catch_all", "delegate", "br_table", "br_on_null", "br_on_non_null",
-                      "br_on_cast", "br_on_cast_fail", "throw", "throw_ref", "rethrow"))
+                      "br_on_cast", "br_on_cast_fail", "br_on_cast_desc_eq",
+                      "br_on_cast_desc_eq_fail", "throw", "throw_ref", "rethrow"))
 
 
 #: What a loop's copied tail may not hold (``Control.tail_of``): control of any kind.
