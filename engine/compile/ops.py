@@ -146,7 +146,6 @@ TRAPS = frozenset(
 )
 
 #: Ops whose inline form raises ZeroDivisionError (needs the function's trap handler).
-ZERO_DIV = frozenset(("i32.div_u", "i32.rem_u", "i64.div_u", "i64.rem_u"))
 
 LOADS: dict[str, str] = {
     "i32.load": "U32(M0, {ea})[0]",

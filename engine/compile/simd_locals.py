@@ -224,7 +224,6 @@ class LaneVisitors:
             return ", ".join(self._lane_literal(kind, v)
                              for v in literal_lanes(kind, int(e.expr)))
         if isinstance(e, MemEntry):
-            self.uses_try = True
             if e.source == "full":
                 return f"v_ld_{kind.name}({e.mem}, {e.ea})"
             width = int(e.source)

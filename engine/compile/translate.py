@@ -106,7 +106,6 @@ class _Gen(
         self.live = True
         self.uses_lab = False
         self.inlining = True  # inline exits (switch.py) in the structured form
-        self.uses_try = False
         self.try_depth = 0  # open try_table / legacy try constructs
         self.tail_in_try = False  # a tail call inside a try_table (see assemble)
         self.hoisted: dict[str, int] = {}  # hoisted invariant -> index of its loop in pyloops

@@ -276,7 +276,6 @@ class MemoryVisitors:
                 first = (f"({first} if {guard} else "
                          f"{slow}({m}, {base}, {places}, {size}, {one}))")
             self.stmt(f"{t} = {first}", True)
-            self.uses_try = True
             for j, (c, off) in zip(g.members, g.places):
                 groups[j] = (t, g.slots.index(c + off))
             hit = groups[idx]
@@ -306,8 +305,6 @@ class MemoryVisitors:
         tpl = LOADS[op.name]
         if m != "M0":
             tpl = tpl.replace("M0", m)
-        if op.name != "f32.load":
-            self.uses_try = True
         ea = self.ea(a, imm[1])
         self.push(tpl.format(ea=ea), [a], eff=True)
         if op.name.endswith(("8_u", "16_u")):
@@ -333,8 +330,6 @@ class MemoryVisitors:
         if m != "M0":
             tpl = tpl.replace("M0", m)
         a, v = self.take(2, ordered=reordered)
-        if op.name != "f32.store":
-            self.uses_try = True
         place = self._base_of(a, imm[1])
         self._mem_window(idx, idx)
         base, off = place if place is not None else (None, 0)

@@ -9,7 +9,7 @@ from ..compat import PYPY
 from ..types import F32
 from . import numerics as N
 from . import signed64
-from .ops import CMP, TRAPS, VAL, ZERO_DIV
+from .ops import CMP, TRAPS, VAL
 from .stack import Entry, lit
 
 # Unmasked intermediate ints stay below this many bits: 160 lets a 64x64-bit product take
@@ -278,8 +278,6 @@ class NumericVisitors:
                 sb = str(int(b.expr) & bits) if b.const else f"({b.expr} & {bits})"
             expr = tpl.format(a=ops[0].expr, b=ops[1].expr if n > 1 else "", sb=sb)
             self.push(expr, ops, eff=name in TRAPS)
-            if name in ZERO_DIV:
-                self.uses_try = True
             if name[4:] in BOUNDED and not PYPY:
                 # (PyPy: a mask is one machine op, and it turns a small bignum such as
                 # ``u64(x) % 1016`` back into a machine int; keep them.)

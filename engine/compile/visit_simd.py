@@ -64,7 +64,6 @@ class SimdVisitors(LaneVisitors):
             self.stmt(expr, True)
         elif op.name in _MEM_SOURCES:
             a = ops[0]
-            self.uses_try = True  # a lane consumer unpacks inline (struct.error: a trap)
             fn = expr.partition("(")[0]
             self.stack.append(MemEntry(fn, a.reads, a.depth + 1, _MEM_SOURCES[op.name],
                                        fields["mem"], fields["ea"]))
@@ -299,7 +298,6 @@ class SimdVisitors(LaneVisitors):
         else:  # an int: its 16 bytes (v128 ints are in [0, 2**128))
             a, v = self.take(2)
             value = f'v_st_raw16({{m}}, {{ea}}, ({v.expr}).to_bytes(16, "little"))'
-        self.uses_try = True
         self.stmt(value.format(m=self.mem(imm[2]), ea=self.ea(a, imm[1])), True)
         return True
 
@@ -318,7 +316,6 @@ class SimdVisitors(LaneVisitors):
         a, v = self.take(2)
         memarg, lane = imm
         load = f"{self._lane_loader(kind)}({self.mem(memarg[2])}, {self.ea(a, memarg[1])})[0]"
-        self.uses_try = True
         self.stack.append(Entry(load, a.reads, True, a.depth + 1))
         self.spill(len(self.stack) - 1)
         (x,) = self.take(1)
@@ -334,7 +331,6 @@ class SimdVisitors(LaneVisitors):
         a, v = self.take(2)
         memarg, lane = imm
         store = "v_stf64" if v.kind.is_float else f"v_st{width}"
-        self.uses_try = True
         self.stmt(f"{store}({self.mem(memarg[2])}, {self.ea(a, memarg[1])}, {v.lanes[lane]})",
                   True)
         return True
