@@ -784,11 +784,15 @@ class Control:
     def forget_known_memory(self) -> None:
         """Inline segments are translated out of instruction order, copies repeat the same
         instructions: what memory forwarding (visit_memory.py, which trusts instruction
-        windows) learnt in one place must not reach another."""
+        windows) learnt in one place must not reach another, nor grouped loads
+        (load_groups.py) read in one place be used in another."""
         known = getattr(self, "_known", None)
         if known:
             known.clear()
         self._into = None
+        groups = getattr(self, "_groups", None)
+        if groups:  # a copy reads its own groups (no group spans a branch or an end)
+            groups.clear()
 
     def fall_out(self, parent: Frame) -> None:
         """An inline segment falls into its parent's end (switch.inline_exits): the

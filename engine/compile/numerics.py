@@ -392,17 +392,17 @@ def store_f32(mem: bytearray, ea: int, x: float) -> None:
         _pack_f(mem, ea, x)
 
 
-def group_load(mem: bytearray, base: int, places: tuple, size: int, unpack: Any) -> tuple:
-    """A grouped load (visit_memory.py) where some ``base + c`` wraps around 2**32: each
-    load on its own, in program order (``places``: its unsigned ``c``, its offset, its key),
-    as a tuple in ascending key order."""
+def group_load(mem: bytearray, base: int, places: tuple) -> tuple:
+    """A grouped load (load_groups.py) where some ``base + c`` wraps around 2**32: each
+    load on its own, in program order (``places``: its unsigned ``c``, its offset, its key,
+    its size and its unpacker), the values in ascending key order."""
     out = {}
-    for c, off, key in places:
+    for c, off, key, size, unpack in places:
         ea = ((base + c) & M32) + off
         if ea + size > len(mem):
             raise Trap(_OOB)
-        out[key] = unpack(mem, ea)[0]
-    return tuple(out[r] for r in sorted(out))
+        out[key] = unpack(mem, ea)
+    return tuple(v for r in sorted(out) for v in out[r])
 
 
 def mem_fill(mem: bytearray, d: int, val: int, n: int) -> None:

@@ -99,23 +99,34 @@ class MemEntry(Entry):
     straight from memory instead (``source``: ``"full"`` or the bit width of a splat load;
     ``mem``/``ea``: the buffer and offset expressions).
 
-    Spilled, it keeps its bytes (``t = v_raw16(M0, ea)[0]``, a ``bytes`` snapshot taken at its
-    program point) and stays a MemEntry over that buffer at offset 0, so a later lane
-    consumer still unpacks once: measured on nbody's inner loop, where a store between a
-    v128.load and its f64x2.sub spills the load.
+    Spilled, it becomes lanes of ``kind`` when the translator knows the shape that will
+    consume it (``load_groups.simd_kind_after``: one unpacking call at its program point,
+    measured on nbody.O3simd's inner loop, 0.9x of its time); else it keeps its bytes (``t =
+    v_raw16(M0, ea)[0]``, a ``bytes`` snapshot taken at its program point) and stays a
+    MemEntry over that buffer at offset 0, so a later lane consumer still unpacks once.
     """
 
-    __slots__ = ("ea", "fn", "mem", "source")
+    __slots__ = ("ea", "fn", "kind", "mem", "source")
 
     def __init__(self, fn: str, reads: frozenset, depth: int, source: str, mem: str,
-                 ea: str, eff: bool = True) -> None:
+                 ea: str, eff: bool = True, kind: Kind | None = None) -> None:
         super().__init__(f"{fn}({mem}, {ea})", reads, eff, depth)
         self.fn = fn
         self.source = source
         self.mem = mem
         self.ea = ea
+        self.kind = kind
 
     def spilled(self, t: str) -> tuple[str, Entry]:
+        kind = self.kind
+        if kind is not None and self.source == "full":
+            names = [f"{t}_{i}" for i in range(kind.n)]
+            code = f"{', '.join(names)} = v_ld_{kind.name}({self.mem}, {self.ea})"
+            return code, LaneEntry(kind, names, frozenset(names))
+        if kind is not None and int(self.source) == kind.width:
+            loader = "v_ldf64" if kind.is_float else f"v_ld{kind.width}"
+            code = f"{t}, = {loader}({self.mem}, {self.ea})"
+            return code, LaneEntry(kind, [t] * kind.n, frozenset((t,)))
         nbytes = 16 if self.source == "full" else int(self.source) // 8
         code = f"{t} = v_raw{nbytes}({self.mem}, {self.ea})[0]"
         return code, MemEntry(self.fn, frozenset((t,)), 1, self.source, t, "0", eff=False)

@@ -256,6 +256,12 @@ class LaneVisitors:
         if e.eff:
             self.flush_effects_to(pos)
         t = self.temp()
+        if isinstance(e, MemEntry) and e.source != "full" and int(e.source) == kind.width:
+            # A splat load: one name repeated (measured with a use of both lanes: 92 ns
+            # with the ``* 2`` tuple and its unpacking, 63 ns this way).
+            self.emit(f"{t}, = {self._lane_loader(kind)}({e.mem}, {e.ea})")
+            self.set_entry(pos, LaneEntry(kind, [t] * kind.n, frozenset((t,))))
+            return
         names = [f"{t}_{j}" for j in range(kind.n)]
         rhs = self._lanes_rhs(e, kind)
         self.emit(f"{', '.join(names)} = {rhs}")

@@ -233,7 +233,7 @@ class _Gen(
             if h is not None:
                 h(self, idx, op, imm)
             elif op.prefix == 0xFD:
-                self.simd(op, imm)
+                self.simd(idx, op, imm)
             else:
                 self.numeric(name)
             if not self.ctrl:

@@ -13,23 +13,17 @@ or to an address of another shape, may alias anything: it forgets everything; a 
 the base local or of the local holding the value forgets what depends on it. A value is
 kept in a variable only when a matching load follows within :data:`LOOKAHEAD` instructions.
 
-Grouping (measured on matrix.O2, whose inner statements load 12 neighbouring f64s through
-one pointer: 0.65x of its time): loads of one width at three or more places ``L + c +
-offset`` of one local L, with nothing between them that traps (but another load), writes
-memory, a global or L, calls or branches, are read by one ``struct`` call at the first of
-them into a tuple. Exact because they all run and nothing observable happens between; where
-some ``L + c`` would wrap around 2**32 (a guard on L) each is loaded on its own instead.
+Grouping: load_groups.py.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import Any, NamedTuple
 
 from ..binary.module import MEMORY
 from ..compat import PYPY
 from ..types import MemoryType
-from . import numerics as N
+from .load_groups import SCALAR_CODES, GroupedLoads
 from .ops import LOADS, STORES
 from .pypy_helpers import HELPERS as PYPY_HELPERS
 from .stack import Entry, lit, var
@@ -50,36 +44,6 @@ MEM_STRAIGHT = STRAIGHT | set(LOADS) | set(STORES) | {
 LOOKAHEAD = 48
 _ADDR_CONSTS = ("i32.const", "i64.const")
 
-#: Grouped loads (``_load_group``): the struct code and size of each groupable load.
-GROUP_LOADS = {"i32.load": ("I", 4), "i64.load": ("Q", 8), "f64.load": ("d", 8)}
-GROUP_MIN = 3  # distinct places per group (one call for n saves ~(n - 1) * 50 ns)
-GROUP_SPAN = 256  # bytes one grouped load may cover
-GROUP_CONST = 1 << 16  # the largest |c| of an address ``local + c`` (c signed)
-GROUP_LOOKAHEAD = 160  # instructions from a group's first load to its last
-#: What may lie between the loads of a group: nothing that traps but a load (whose trap is
-#: the grouped load's), writes memory or a global, calls or branches.
-GROUP_BETWEEN = STRAIGHT | set(LOADS) | {"local.tee", "drop", "global.get", "select"}
-_STRUCTS: dict[str, Any] = {}
-
-
-def _unpacker(fmt: str) -> Any:
-    """``struct.Struct(fmt).unpack_from``, one per format and process."""
-    u = _STRUCTS.get(fmt)
-    if u is None:
-        u = _STRUCTS[fmt] = struct.Struct(fmt).unpack_from
-    return u
-
-
-class LoadGroup(NamedTuple):
-    """Loads of one width at ``local + c + offset`` read by one struct call: ``slots`` are
-    the distinct ``c + offset`` in ascending order (the tuple's order), ``places`` the
-    ``(c, offset)`` of each load in program order (``c`` signed: -6 for 2**32 - 6)."""
-
-    local: int
-    members: tuple[int, ...]  # instruction indexes
-    slots: tuple[int, ...]
-    places: tuple[tuple[int, int], ...]
-
 
 class Known(NamedTuple):
     """A memory value known to the translator: ``load`` of ``base + offset`` in memory
@@ -90,7 +54,7 @@ class Known(NamedTuple):
     value: str
 
 
-class MemoryVisitors:
+class MemoryVisitors(GroupedLoads):
     """Mixin of the generator: memory instructions."""
 
     def mem(self, i: int = 0) -> str:
@@ -186,109 +150,13 @@ class MemoryVisitors:
             e = f"({base.raw} % 4294967296)"
         return f"{e} + {offset}" if offset else e
 
-    # -- grouped loads ------------------------------------------------------------------------
-
-    def _load_place(self, idx: int) -> tuple[int, int] | None:
-        """``(L, c)`` when the address of the load at ``idx`` is ``local.get L`` (c = 0) or
-        ``local.get L; i32.const c; i32.add`` (either order) with a small signed ``c``."""
-        instrs = self.instrs
-        if idx >= 3:
-            (x, xi), (y, yi), (add, _) = instrs[idx - 3 : idx]
-            if add.name == "i32.add":
-                if x.name == "local.get" and y.name == "i32.const":
-                    c, local = yi, xi
-                elif y.name == "local.get" and x.name == "i32.const":
-                    c, local = xi, yi
-                else:
-                    return None
-                c = c - (1 << 32) if c >> 31 else c  # a small negative literal: ``p[-6]``
-                return (local, c) if -GROUP_CONST < c < GROUP_CONST else None
-        if idx >= 1 and instrs[idx - 1][0].name == "local.get":
-            return instrs[idx - 1][1], 0
-        return None
-
-    def _load_group(self, idx: int, name: str, mem: int) -> LoadGroup | None:
-        """The group of loads ``name`` of memory ``mem`` that the load at ``idx`` starts:
-        loads at GROUP_MIN or more places ``L + c + offset`` of one local L (not written between
-        them), non-overlapping, within GROUP_SPAN bytes, with only GROUP_BETWEEN
-        instructions between them (so all run, in this order, and nothing observable
-        happens between: reading them at once is exact, a trap of any is the trap of the
-        first in program order). Measured: matrix's 12-load inner statements."""
-        place = self._load_place(idx)
-        if place is None:
-            return None
-        local = place[0]
-        instrs = self.instrs
-        members, places = [idx], [(place[1], instrs[idx][1][1])]
-        for j in range(idx + 1, min(idx + GROUP_LOOKAHEAD, len(instrs))):
-            op, imm = instrs[j]
-            n = op.name
-            if n == name and imm[2] == mem:
-                p = self._load_place(j)
-                if p is not None and p[0] == local:
-                    members.append(j)
-                    places.append((p[1], imm[1]))
-            elif n not in GROUP_BETWEEN or (n in ("local.set", "local.tee") and imm == local):
-                break
-        size = GROUP_LOADS[name][1]
-        slots = sorted({c + off for c, off in places})
-        if len(slots) < GROUP_MIN or slots[-1] - slots[0] + size > GROUP_SPAN or any(
-                slots[i + 1] - slots[i] < size for i in range(len(slots) - 1)):
-            return None
-        return LoadGroup(local, tuple(members), tuple(slots), tuple(places))
-
-    def group_load(self, idx: int, name: str, mem: int, m: str) -> Entry | None:
-        """The value of the load at ``idx`` when it belongs to a group (the first member
-        emits the grouped read into a temporary)."""
-        groups = getattr(self, "_groups", None)
-        if groups is None:
-            groups = self._groups = {}
-        hit = groups.get(idx)
-        if hit is None:
-            mtype = self.mem_type(mem)
-            if PYPY or mtype.is_64 or mtype.shared:
-                return None
-            g = self._load_group(idx, name, mem)
-            if g is None:
-                return None
-            code, size = GROUP_LOADS[name]
-            fmt, pos = "<", g.slots[0]
-            for r in g.slots:
-                fmt += "x" * (r - pos) + code
-                pos = r + size
-            t = self.temp()
-            read = self.const(_unpacker(fmt), "LDG")
-            base = f"l{g.local}"
-            r = g.slots[0]
-            first = f"{read}({m}, {base}{f' + {r}' if r > 0 else f' - {-r}' if r else ''})"
-            cmin = min(c for c, _ in g.places)
-            cmax = max(c for c, _ in g.places)
-            guard = f"{-cmin} <= {base}" if cmin < 0 else ""
-            if cmax > 0:
-                guard += f"{' and ' if guard else ''}{base} < {(1 << 32) - cmax}"
-            if guard:
-                # Below -cmin or past 2**32 - cmax some ``L + c`` wrap around: each load on
-                # its own, in program order, there.
-                slow = self.const(N.group_load, "LDGSLOW")
-                places = self.const(tuple((c & 0xFFFFFFFF, off, c + off) for c, off in g.places),
-                                    "LDGP")
-                one = self.const(_unpacker("<" + code), "LDG")
-                first = (f"({first} if {guard} else "
-                         f"{slow}({m}, {base}, {places}, {size}, {one}))")
-            self.stmt(f"{t} = {first}", True)
-            for j, (c, off) in zip(g.members, g.places):
-                groups[j] = (t, g.slots.index(c + off))
-            hit = groups[idx]
-        t, i = hit
-        return Entry(f"{t}[{i}]", frozenset((t,)), depth=1)
-
     def h_load(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
         m = self.mem(imm[2])
-        if op.name in GROUP_LOADS and not (self.slocals and op.name == "i64.load"):
-            e = self.group_load(idx, op.name, imm[2], m)
-            if e is not None:
+        if op.name in SCALAR_CODES and not PYPY:
+            names = self.grouped(idx, imm[2])
+            if names is not None:
                 self.take(1)  # the address, pure (local + literal): its value is in the group
-                self.stack.append(e)
+                self.stack.append(var(names[0]))
                 return
         (a,) = self.take(1)
         place = None

@@ -6,11 +6,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ..compat import PYPY
 from ..types import V128
 from . import signed64
+from .load_groups import V128_MEMBERS, simd_kind_after
 from .simd_lanes import BITWISE, KINDS, LANE_OPS, RING, Kind, LaneEntry, MemEntry
 from .simd_locals import LaneVisitors
-from .stack import Entry, lit
+from .stack import Entry, lit, var
 
 _simd: Any = None
 
@@ -32,11 +34,11 @@ _MEM_SOURCES = {"v128.load": "full", "v128.load32_splat": "32", "v128.load64_spl
 class SimdVisitors(LaneVisitors):
     """Mixin of the generator: every 0xFD-prefixed instruction."""
 
-    def simd(self, op: Any, imm: Any) -> None:
+    def simd(self, idx: int, op: Any, imm: Any) -> None:
         mod = simd_module()
         for name, obj in mod.SIMD_HELPERS.items():
             self.consts.setdefault(name, obj)
-        if self.lane_simd(op.name, imm):
+        if self.lane_simd(idx, op.name, imm) or self.grouped_v128(idx, op.name, imm):
             return
         tpl = mod.SIMD_EXPR.get(op.name)
         if tpl is None:
@@ -66,7 +68,8 @@ class SimdVisitors(LaneVisitors):
             a = ops[0]
             fn = expr.partition("(")[0]
             self.stack.append(MemEntry(fn, a.reads, a.depth + 1, _MEM_SOURCES[op.name],
-                                       fields["mem"], fields["ea"]))
+                                       fields["mem"], fields["ea"],
+                                       kind=simd_kind_after(self.instrs, idx)))
         elif op.name == "v128.const":
             self.stack.append(lit(expr))
         else:
@@ -75,7 +78,7 @@ class SimdVisitors(LaneVisitors):
 
     # -- lane-wise translation -------------------------------------------------------------
 
-    def lane_simd(self, name: str, imm: Any) -> bool:
+    def lane_simd(self, idx: int, name: str, imm: Any) -> bool:
         """Translate ``name`` on lanes when its operands are (or cheaply become) lanes."""
         lop = LANE_OPS.get(name)
         if lop is not None:
@@ -99,7 +102,7 @@ class SimdVisitors(LaneVisitors):
         if name == "v128.store":
             return self.lane_store(imm)
         if name.startswith("v128.load") and name.endswith("_lane"):
-            return self.lane_load_lane(int(name[9:-5]), imm)
+            return self.lane_load_lane(idx, int(name[9:-5]), imm)
         if name.startswith("v128.store") and name.endswith("_lane"):
             return self.lane_store_lane(int(name[10:-5]), imm)
         return False
@@ -308,20 +311,43 @@ class SimdVisitors(LaneVisitors):
             return KINDS[f"i{width}x{128 // width}"]
         return None
 
-    def lane_load_lane(self, width: int, imm: tuple) -> bool:
+    def lane_load_lane(self, idx: int, width: int, imm: tuple) -> bool:
         kind = self._lane_kind_of_width(self.stack[-1], width)
         if kind is None:
             return False
         self.as_lanes(len(self.stack) - 1, kind)
-        a, v = self.take(2)
         memarg, lane = imm
-        load = f"{self._lane_loader(kind)}({self.mem(memarg[2])}, {self.ea(a, memarg[1])})[0]"
-        self.stack.append(Entry(load, a.reads, True, a.depth + 1))
-        self.spill(len(self.stack) - 1)
-        (x,) = self.take(1)
+        names = None if PYPY else self.grouped(idx, memarg[2], kind.fmt)
+        a, v = self.take(2)
+        if names is not None:  # load_groups.py: the address is pure, its value in the group
+            x = var(names[0])
+        else:
+            load = f"{self._lane_loader(kind)}({self.mem(memarg[2])}, {self.ea(a, memarg[1])})[0]"
+            self.stack.append(Entry(load, a.reads, True, a.depth + 1))
+            self.spill(len(self.stack) - 1)
+            (x,) = self.take(1)
         lanes = list(v.lanes)
         lanes[lane] = x.expr
         self._push_lanes(kind, lanes, [v, x])
+        return True
+
+    def grouped_v128(self, idx: int, name: str, imm: tuple) -> bool:
+        """A v128.load or splat load in a group (load_groups.py): its lanes are the group's
+        names, in the lane kind the group chose (a consumer of another kind converts)."""
+        if PYPY or name not in V128_MEMBERS or name.endswith("_lane"):
+            return False
+        names = self.grouped(idx, imm[2])
+        if names is None:
+            return False
+        self.take(1)  # the address, pure (local + literal): its value is in the group
+        after = simd_kind_after(self.instrs, idx)  # as load_groups.member_of chose
+        if name == "v128.load":
+            kind, lanes = after, names
+        else:
+            kind = KINDS["i32x4" if name == "v128.load32_splat" else
+                         "f64x2" if after is not None and after.is_float else "i64x2"]
+            lanes = names * kind.n
+        self.stack.append(LaneEntry(kind, list(lanes), frozenset(names)))
         return True
 
     def lane_store_lane(self, width: int, imm: tuple) -> bool:
