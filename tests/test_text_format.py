@@ -121,6 +121,11 @@ def test_float_forms() -> None:
     ("(@x ", "unclosed annotation"),
     ('(func) "abc', "unclosed string"),
     ("(module (func))) ", "unexpected token"),
+    # a folded plain instruction's operands are folded instructions, not flat ones
+    ("(func (result i32) (local i32) (local.get 0 i32.const 0 i32.lt_s))", "unexpected token"),
+    ("(func (result i32) (i32.add (i32.const 1) i32.const 2))", "unexpected token"),
+    ("(func (result i32) (i32.add (i32.const 1) block (result i32) i32.const 2 end))",
+     "unexpected token"),
 ])
 def test_errors_use_spec_wording(text: str, message: str) -> None:
     with pytest.raises(TextError) as info:

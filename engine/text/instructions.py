@@ -161,8 +161,10 @@ class InstrParser:
     def _flat(self, word: str, stack: list[Frame]) -> None:
         cur = self.cur
         at = cur.i
-        if stack and stack[-1].kind in ("if", "try"):
-            # a folded if holds folded conditions and then/else only; a folded try do/catch
+        if stack and stack[-1].kind in ("if", "try", "fold"):
+            # a folded if holds folded conditions and then/else only; a folded try do/catch;
+            # a folded plain instruction folded operands only: ``(i32.add (x) i32.const 2)``
+            # is malformed (the text format's folded form: ``( plaininstr foldedinstr* )``)
             raise cur.unexpected(at)
         if word == "end" or word == "else":
             cur.i += 1
