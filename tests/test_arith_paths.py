@@ -530,6 +530,52 @@ for _t, _w in (("i32", 32), ("i64", 64)):
         _m = (1 << _w) - 1
         REF[_name] = _cmp_ref(_op, lambda x, y, m=_m: (x + 1) & m,
                               lambda x, y, m=_m: (y * 3) & m, _w)
+
+
+def _sar(v: int, k: int, w: int) -> int:
+    """i32/i64.shr_s of the bit pattern ``v`` by ``k`` (mod w), as a bit pattern."""
+    return (_signed(v, w) >> (k % w)) & ((1 << w) - 1)
+
+
+# Sign tests through shifts (``(x << k) >>s k`` against 0 and -1, clang's sign-extended
+# byte test): the sign bit of ``x << k`` is one bit of x (of its raw form: a sum past 2**w,
+# a negative difference), an arithmetic shift keeps its operand's sign (by any count).
+def _sign_forms(t: str, w: int) -> list[tuple[str, str, Callable[..., int]]]:
+    k, m = w - 8, (1 << w) - 1
+    return [
+        ("ext", f"local.get 0 {t}.const {k} {t}.shl {t}.const {k} {t}.shr_s",
+         lambda x: _sar((x << k) & m, k, w)),
+        ("shl0", f"local.get 0 {t}.const 0 {t}.shl {t}.const 3 {t}.shr_s",
+         lambda x: _sar(x, 3, w)),
+        ("shlw1", f"local.get 0 {t}.const {w - 1} {t}.shl", lambda x: (x << (w - 1)) & m),
+        ("shlover", f"local.get 0 {t}.const {w + 1} {t}.shl", lambda x: (x << 1) & m),
+        ("sar", f"local.get 0 {t}.const 5 {t}.shr_s", lambda x: _sar(x, 5, w)),
+        ("addraw", (f"local.get 0 {t}.const 128 {t}.add {t}.const {k} {t}.shl {t}.const {k} "
+                    f"{t}.shr_s"), lambda x: _sar(((x + 128) << k) & m, k, w)),
+        ("subraw", (f"local.get 0 {t}.const -1 {t}.add {t}.const {k} {t}.shl {t}.const 2 "
+                    f"{t}.shr_s"), lambda x: _sar(((x - 1) << k) & m, 2, w)),
+        ("varsar", f"local.get 0 {t}.const 3 {t}.shl local.get 1 {t}.shr_s",
+         lambda x, y: _sar((x << 3) & m, y, w)),
+    ]
+
+
+for _t, _w in (("i32", 32), ("i64", 64)):
+    for _form, _code, _val in _sign_forms(_t, _w):
+        _two = _val.__code__.co_argcount == 2
+        for _ci, _c in enumerate((0, -1, 1)):
+            for _op in _OPS:
+                for _side in "rl":
+                    _name = f"cmp{_w}{'sgn' if _two else 'lit_sgn'}_{_form}{_ci}{_side}_{_op}"
+                    _lit = f"{_t}.const {_c}"
+                    _ops = f"{_code} {_lit}" if _side == "r" else f"{_lit} {_code}"
+                    _CMP_WAT.append(_cmp_func(_name, _t, _ops))
+                    _cu = _c & ((1 << _w) - 1)
+                    _v = _val if _two else (lambda x, y, f=_val: f(x))
+                    _l = (lambda x, y, c=_cu: c)
+                    _x, _y = (_v, _l) if _side == "r" else (_l, _v)
+                    REF[_name] = (_cmp_ref(_op, _x, _y, _w) if _two else
+                                  _cmp_ref(_op, lambda x, f=_x: f(x, 0), lambda x, f=_y: f(x, 0),
+                                           _w))
 WAT = WAT.rstrip()[:-1] + "".join(_CMP_WAT) + ")"
 WAT = WAT.replace("@DATA2@", "".join(f"\\{b:02x}" for b in DATA2))
 
@@ -744,6 +790,11 @@ def test_signed_compares_reach_their_forms() -> None:
     # Two operands: compared as unsigned when their signs agree, compounds evaluated once.
     assert "(l0 < l1 if (l0 ^ l1) < 0x80000000 else l0 > l1)" in _source("cmp32var_lt_s")
     assert "(t1 := " in _source("cmp32mix_ge_s") and "(t2 := " in _source("cmp32mix_ge_s")
+    # A sign test through shifts reads one bit of the shifted operand (its raw form too).
+    assert "if (not (l0 & 0x80)):" in _source("cmp32lit_sgn_ext0r_ge_s")
+    assert "if ((l0 - 1) & 0x80):" in _source("cmp64lit_sgn_subraw0r_lt_s")
+    assert "if (not (l0 & 0x10000000)):" in _source("cmp32sgn_varsar0r_ge_s")
+    assert "if (l0 < 0x80000000):" in _source("cmp32lit_sgn_sar1r_gt_s")
     # `x <=s MAX` is always true, but x (a load that may trap) is still evaluated.
     assert "U32(" in _source("scmp_max_eff")
     from engine.compat import PYPY
