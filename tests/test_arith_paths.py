@@ -200,6 +200,20 @@ WAT = r"""
   (func (export "lb_ext64") (param i64) (result i64) (local i64)
     local.get 0 i32.wrap_i64 i64.extend_i32_u local.set 1
     local.get 1 local.get 1 i64.mul local.get 1 i64.xor)
+  (func (export "big_sum") (param i32) (result i32) (local i32)
+    i32.const -384 local.set 1
+    local.get 0 local.set 1
+    local.get 1 i32.const 1488 i32.add i32.const 5 i32.shr_u
+    local.get 1 i32.const 65000 i32.add i32.load8_u i32.const 3408 i32.add
+    i32.add
+    local.get 1 i32.const 0x7FFFFFFF i32.add i32.const 1 i32.shr_u
+    i32.add
+    local.get 1 i32.const 1488 i32.add i32.const 3 i32.mul
+    i32.add)
+  (func (export "big_near") (param i32) (result i32) (local i32)
+    i32.const -16 local.set 1
+    local.get 0 local.set 1
+    local.get 1 i32.const 8 i32.add)
   (func (export "nn_i32") (param i32 i32) (result i32) (local i32 i32)
     local.get 0 i32.const 0x7FFFFFFF i32.and local.set 2
     local.get 1 i32.const 0xFF i32.and local.set 3
@@ -387,6 +401,13 @@ def _rot_store8(x: int) -> int:
     return lo | hi << 32
 
 
+def _big_sum(x: int) -> int | str:
+    v = _load((x + 65000) & M32, 1)
+    return v if v == "trap" else (
+        (((x + 1488) & M32) >> 5) + v + 3408 + (((x + 0x7FFFFFFF) & M32) >> 1)
+        + (x + 1488) * 3) & M32
+
+
 REF: dict[str, Callable[..., int | str]] = {
     "add_neg": lambda x: (x - 44) & M32,
     "neg_first": lambda x: (x - 1) & M32,
@@ -454,6 +475,8 @@ REF: dict[str, Callable[..., int | str]] = {
     "lb_neg": lambda x: ((x - 1) << 16) & M32,
     "lb_store8": lambda x: (x & 0xFF) * 0x01010101,
     "lb_ext64": lambda x: ((x & M32) * (x & M32)) ^ (x & M32),
+    "big_sum": _big_sum,
+    "big_near": lambda x: (x + 8) & M32,
     "nn_i32": lambda x, y: ((((x & 0x7FFFFFFF) >> 3) + ((x & 0x7FFFFFFF) >> (y & 31))
                              + int((x & 0x7FFFFFFF) < (y & 0xFF))
                              + (int((y & 0xFF) >= (x & 0x7FFFFFFF)) << 1) + (x & 0x7FFFFFFF))
@@ -613,9 +636,16 @@ _GRP_CASES = [(x,) for x in (*_I32, 65504, 65505, 65512, 65513, 65520, 65320, 65
                              M32 - 7, M32 - 15, M32 - 23, M32 - 24, M32 - 25, M32 - 31)]
 
 
+#: Sums of a local counting up from a large literal: either side of each wrap-around.
+_BIG_CASES = [(x,) for x in (*_I32, *(M32 + 1 - c + d for c in (1488, 65000, 0x7FFFFFFF, 8)
+                                      for d in (-1, 0, 1)))]
+
+
 def _cases(name: str) -> list[tuple[int, ...]]:
     if name in ("lb_loop", "lb_for"):
         return _LOOP_CASES
+    if name.startswith("big_"):
+        return _BIG_CASES
     if name.startswith("grp") and name != "grp_div":
         return _GRP_CASES
     # The comparison models take *args: one parameter against a literal, else two.
@@ -775,6 +805,12 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "t1 = (l1 * 3)\n" in src and "(l1 * 16)) %" in src  # l1 < 2**29
     assert _source("lb_store8").count("& 0xFF") == 2
     assert "return ((l1 * l1) ^ l1)" in _source("lb_ext64")
+    # A local counting up from a large literal: its sums past 2**32 test and subtract.
+    src = _source("big_sum")
+    assert "(l1 + 1488 if l1 < 4294965808 else l1 + K" in src
+    assert "(l1 + 65000 if l1 < 4294902296 else l1 + K" in src
+    assert "(l1 + 2147483647 if l1 < 2147483649 else l1 + K" in src
+    assert "% 4294967296" in _source("big_near")  # -16 + 8 stays below 2**32
     # ... but not a counter, a literal -1 or a counted loop's counter.
     for name in ("lb_loop", "lb_for"):
         src = _source(name)
