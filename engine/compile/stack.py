@@ -62,7 +62,7 @@ class Entry:
         self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
         self.sexpr: str | None = None  # PyPy: the i64 value's signed form (signed64.py)
         # Python conditions "negative" and "non-negative" (as a signed i32/i64) cheaper than
-        # a test of the value itself: a shift's operand's bit (visit_numeric.SignTests).
+        # a test of the value itself: a shift's operand's bit (visit_numeric.bit_test).
         self.sign: tuple[str, str] | None = None
 
     def spilled(self, t: str) -> tuple[str, Entry]:
