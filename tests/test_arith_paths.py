@@ -214,6 +214,10 @@ WAT = r"""
     i32.const -16 local.set 1
     local.get 0 local.set 1
     local.get 1 i32.const 8 i32.add)
+  (func (export "big_minus1") (param i32) (result i32) (local i32)
+    i32.const -1 local.set 1
+    local.get 0 local.set 1
+    local.get 1 i32.const 5 i32.add)
   (func (export "nn_i32") (param i32 i32) (result i32) (local i32 i32)
     local.get 0 i32.const 0x7FFFFFFF i32.and local.set 2
     local.get 1 i32.const 0xFF i32.and local.set 3
@@ -477,6 +481,7 @@ REF: dict[str, Callable[..., int | str]] = {
     "lb_ext64": lambda x: ((x & M32) * (x & M32)) ^ (x & M32),
     "big_sum": _big_sum,
     "big_near": lambda x: (x + 8) & M32,
+    "big_minus1": lambda x: (x + 5) & M32,
     "nn_i32": lambda x, y: ((((x & 0x7FFFFFFF) >> 3) + ((x & 0x7FFFFFFF) >> (y & 31))
                              + int((x & 0x7FFFFFFF) < (y & 0xFF))
                              + (int((y & 0xFF) >= (x & 0x7FFFFFFF)) << 1) + (x & 0x7FFFFFFF))
@@ -811,6 +816,7 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "(l1 + 65000 if l1 < 4294902296 else l1 + K" in src
     assert "(l1 + 2147483647 if l1 < 2147483649 else l1 + K" in src
     assert "% 4294967296" in _source("big_near")  # -16 + 8 stays below 2**32
+    assert "% 4294967296" in _source("big_minus1")  # -1: a sentinel, not a counter
     # ... but not a counter, a literal -1 or a counted loop's counter.
     for name in ("lb_loop", "lb_for"):
         src = _source(name)

@@ -117,16 +117,16 @@ def local_bounds(instrs: list[Any], types: list[str], nparams: int) -> dict[int,
 
 
 def large_locals(instrs: list[Any], types: list[str], nparams: int) -> dict[int, int]:
-    """The i32 locals (not parameters) written a literal of 2**31 or more, with the smallest
-    such literal: clang's counters that run up from a negative value to zero (``for (i =
-    -384; i; i++) p[i + 1872]``), whose sums with a small positive literal, such as an
+    """The i32 locals (not parameters) written a literal of 2**31 or more but -1, with the
+    smallest such literal: clang's counters that run up from a negative value to zero
+    (``for (i = -384; i; i++) p[i + 1872]``), whose sums with a small positive literal, such as an
     address ``i + 1872``, usually pass 2**32 (see ``visit_numeric.large_sum``)."""
     out: dict[int, int] = {}
     for idx, (op, imm) in enumerate(instrs):
         if op.name in ("local.set", "local.tee") and idx and imm >= nparams \
                 and types[imm] == "i32" and instrs[idx - 1][0].name == "i32.const":
             c = instrs[idx - 1][1] & 0xFFFFFFFF
-            if c >> 31:
+            if c >> 31 and c != 0xFFFFFFFF:  # -1 is a sentinel (``not found``), not a start
                 out[imm] = min(out.get(imm, c), c)
     return out
 
