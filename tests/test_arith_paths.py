@@ -200,6 +200,24 @@ WAT = r"""
   (func (export "lb_ext64") (param i64) (result i64) (local i64)
     local.get 0 i32.wrap_i64 i64.extend_i32_u local.set 1
     local.get 1 local.get 1 i64.mul local.get 1 i64.xor)
+  (func (export "big_sum") (param i32) (result i32) (local i32)
+    i32.const -384 local.set 1
+    local.get 0 local.set 1
+    local.get 1 i32.const 1488 i32.add i32.const 5 i32.shr_u
+    local.get 1 i32.const 65000 i32.add i32.load8_u i32.const 3408 i32.add
+    i32.add
+    local.get 1 i32.const 0x7FFFFFFF i32.add i32.const 1 i32.shr_u
+    i32.add
+    local.get 1 i32.const 1488 i32.add i32.const 3 i32.mul
+    i32.add)
+  (func (export "big_near") (param i32) (result i32) (local i32)
+    i32.const -16 local.set 1
+    local.get 0 local.set 1
+    local.get 1 i32.const 8 i32.add)
+  (func (export "big_minus1") (param i32) (result i32) (local i32)
+    i32.const -1 local.set 1
+    local.get 0 local.set 1
+    local.get 1 i32.const 5 i32.add)
   (func (export "nn_i32") (param i32 i32) (result i32) (local i32 i32)
     local.get 0 i32.const 0x7FFFFFFF i32.and local.set 2
     local.get 1 i32.const 0xFF i32.and local.set 3
@@ -387,6 +405,13 @@ def _rot_store8(x: int) -> int:
     return lo | hi << 32
 
 
+def _big_sum(x: int) -> int | str:
+    v = _load((x + 65000) & M32, 1)
+    return v if v == "trap" else (
+        (((x + 1488) & M32) >> 5) + v + 3408 + (((x + 0x7FFFFFFF) & M32) >> 1)
+        + (x + 1488) * 3) & M32
+
+
 REF: dict[str, Callable[..., int | str]] = {
     "add_neg": lambda x: (x - 44) & M32,
     "neg_first": lambda x: (x - 1) & M32,
@@ -454,6 +479,9 @@ REF: dict[str, Callable[..., int | str]] = {
     "lb_neg": lambda x: ((x - 1) << 16) & M32,
     "lb_store8": lambda x: (x & 0xFF) * 0x01010101,
     "lb_ext64": lambda x: ((x & M32) * (x & M32)) ^ (x & M32),
+    "big_sum": _big_sum,
+    "big_near": lambda x: (x + 8) & M32,
+    "big_minus1": lambda x: (x + 5) & M32,
     "nn_i32": lambda x, y: ((((x & 0x7FFFFFFF) >> 3) + ((x & 0x7FFFFFFF) >> (y & 31))
                              + int((x & 0x7FFFFFFF) < (y & 0xFF))
                              + (int((y & 0xFF) >= (x & 0x7FFFFFFF)) << 1) + (x & 0x7FFFFFFF))
@@ -530,6 +558,52 @@ for _t, _w in (("i32", 32), ("i64", 64)):
         _m = (1 << _w) - 1
         REF[_name] = _cmp_ref(_op, lambda x, y, m=_m: (x + 1) & m,
                               lambda x, y, m=_m: (y * 3) & m, _w)
+
+
+def _sar(v: int, k: int, w: int) -> int:
+    """i32/i64.shr_s of the bit pattern ``v`` by ``k`` (mod w), as a bit pattern."""
+    return (_signed(v, w) >> (k % w)) & ((1 << w) - 1)
+
+
+# Sign tests through shifts (``(x << k) >>s k`` against 0 and -1, clang's sign-extended
+# byte test): the sign bit of ``x << k`` is one bit of x (of its raw form: a sum past 2**w,
+# a negative difference), an arithmetic shift keeps its operand's sign (by any count).
+def _sign_forms(t: str, w: int) -> list[tuple[str, str, Callable[..., int]]]:
+    k, m = w - 8, (1 << w) - 1
+    return [
+        ("ext", f"local.get 0 {t}.const {k} {t}.shl {t}.const {k} {t}.shr_s",
+         lambda x: _sar((x << k) & m, k, w)),
+        ("shl0", f"local.get 0 {t}.const 0 {t}.shl {t}.const 3 {t}.shr_s",
+         lambda x: _sar(x, 3, w)),
+        ("shlw1", f"local.get 0 {t}.const {w - 1} {t}.shl", lambda x: (x << (w - 1)) & m),
+        ("shlover", f"local.get 0 {t}.const {w + 1} {t}.shl", lambda x: (x << 1) & m),
+        ("sar", f"local.get 0 {t}.const 5 {t}.shr_s", lambda x: _sar(x, 5, w)),
+        ("addraw", (f"local.get 0 {t}.const 128 {t}.add {t}.const {k} {t}.shl {t}.const {k} "
+                    f"{t}.shr_s"), lambda x: _sar(((x + 128) << k) & m, k, w)),
+        ("subraw", (f"local.get 0 {t}.const -1 {t}.add {t}.const {k} {t}.shl {t}.const 2 "
+                    f"{t}.shr_s"), lambda x: _sar(((x - 1) << k) & m, 2, w)),
+        ("varsar", f"local.get 0 {t}.const 3 {t}.shl local.get 1 {t}.shr_s",
+         lambda x, y: _sar((x << 3) & m, y, w)),
+    ]
+
+
+for _t, _w in (("i32", 32), ("i64", 64)):
+    for _form, _code, _val in _sign_forms(_t, _w):
+        _two = _val.__code__.co_argcount == 2
+        for _ci, _c in enumerate((0, -1, 1)):
+            for _op in _OPS:
+                for _side in "rl":
+                    _name = f"cmp{_w}{'sgn' if _two else 'lit_sgn'}_{_form}{_ci}{_side}_{_op}"
+                    _lit = f"{_t}.const {_c}"
+                    _ops = f"{_code} {_lit}" if _side == "r" else f"{_lit} {_code}"
+                    _CMP_WAT.append(_cmp_func(_name, _t, _ops))
+                    _cu = _c & ((1 << _w) - 1)
+                    _v = _val if _two else (lambda x, y, f=_val: f(x))
+                    _l = (lambda x, y, c=_cu: c)
+                    _x, _y = (_v, _l) if _side == "r" else (_l, _v)
+                    REF[_name] = (_cmp_ref(_op, _x, _y, _w) if _two else
+                                  _cmp_ref(_op, lambda x, f=_x: f(x, 0), lambda x, f=_y: f(x, 0),
+                                           _w))
 WAT = WAT.rstrip()[:-1] + "".join(_CMP_WAT) + ")"
 WAT = WAT.replace("@DATA2@", "".join(f"\\{b:02x}" for b in DATA2))
 
@@ -567,9 +641,16 @@ _GRP_CASES = [(x,) for x in (*_I32, 65504, 65505, 65512, 65513, 65520, 65320, 65
                              M32 - 7, M32 - 15, M32 - 23, M32 - 24, M32 - 25, M32 - 31)]
 
 
+#: Sums of a local counting up from a large literal: either side of each wrap-around.
+_BIG_CASES = [(x,) for x in (*_I32, *(M32 + 1 - c + d for c in (1488, 65000, 0x7FFFFFFF, 8)
+                                      for d in (-1, 0, 1)))]
+
+
 def _cases(name: str) -> list[tuple[int, ...]]:
     if name in ("lb_loop", "lb_for"):
         return _LOOP_CASES
+    if name.startswith("big_"):
+        return _BIG_CASES
     if name.startswith("grp") and name != "grp_div":
         return _GRP_CASES
     # The comparison models take *args: one parameter against a literal, else two.
@@ -729,6 +810,13 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "t1 = (l1 * 3)\n" in src and "(l1 * 16)) %" in src  # l1 < 2**29
     assert _source("lb_store8").count("& 0xFF") == 2
     assert "return ((l1 * l1) ^ l1)" in _source("lb_ext64")
+    # A local counting up from a large literal: its sums past 2**32 test and subtract.
+    src = _source("big_sum")
+    assert "(l1 + 1488 if l1 < 4294965808 else l1 + K" in src
+    assert "(l1 + 65000 if l1 < 4294902296 else l1 + K" in src
+    assert "(l1 + 2147483647 if l1 < 2147483649 else l1 + K" in src
+    assert "% 4294967296" in _source("big_near")  # -16 + 8 stays below 2**32
+    assert "% 4294967296" in _source("big_minus1")  # -1: a sentinel, not a counter
     # ... but not a counter, a literal -1 or a counted loop's counter.
     for name in ("lb_loop", "lb_for"):
         src = _source(name)
@@ -744,6 +832,11 @@ def test_signed_compares_reach_their_forms() -> None:
     # Two operands: compared as unsigned when their signs agree, compounds evaluated once.
     assert "(l0 < l1 if (l0 ^ l1) < 0x80000000 else l0 > l1)" in _source("cmp32var_lt_s")
     assert "(t1 := " in _source("cmp32mix_ge_s") and "(t2 := " in _source("cmp32mix_ge_s")
+    # A sign test through shifts reads one bit of the shifted operand (its raw form too).
+    assert "if (not (l0 & 0x80)):" in _source("cmp32lit_sgn_ext0r_ge_s")
+    assert "if ((l0 - 1) & 0x80):" in _source("cmp64lit_sgn_subraw0r_lt_s")
+    assert "if (not (l0 & 0x10000000)):" in _source("cmp32sgn_varsar0r_ge_s")
+    assert "if (l0 < 0x80000000):" in _source("cmp32lit_sgn_sar1r_gt_s")
     # `x <=s MAX` is always true, but x (a load that may trap) is still evaluated.
     assert "U32(" in _source("scmp_max_eff")
     from engine.compat import PYPY

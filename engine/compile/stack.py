@@ -36,7 +36,8 @@ MAX_DEPTH = 24  # fold at most this many operators into one expression (parser l
 class Entry:
     """A symbolic operand-stack entry."""
 
-    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads", "sexpr", "wide")
+    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads", "sexpr", "sign",
+                 "wide")
 
     def __init__(
         self,
@@ -60,6 +61,9 @@ class Entry:
         self.bits = 0
         self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
         self.sexpr: str | None = None  # PyPy: the i64 value's signed form (signed64.py)
+        # Python conditions "negative" and "non-negative" (as a signed i32/i64) cheaper than
+        # a test of the value itself: a shift's operand's bit (visit_numeric.bit_test).
+        self.sign: tuple[str, str] | None = None
 
     def spilled(self, t: str) -> tuple[str, Entry]:
         """The statement evaluating this entry into temporary ``t`` and the entry reading it

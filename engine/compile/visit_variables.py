@@ -116,6 +116,21 @@ def local_bounds(instrs: list[Any], types: list[str], nparams: int) -> dict[int,
     return {i: max(b, 1) for i, b in bound.items() if b < (32 if types[i] == "i32" else 64)}
 
 
+def large_locals(instrs: list[Any], types: list[str], nparams: int) -> dict[int, int]:
+    """The i32 locals (not parameters) written a literal of 2**31 or more but -1, with the
+    smallest such literal: clang's counters that run up from a negative value to zero
+    (``for (i = -384; i; i++) p[i + 1872]``), whose sums with a small positive literal, such as an
+    address ``i + 1872``, usually pass 2**32 (see ``visit_numeric.large_sum``)."""
+    out: dict[int, int] = {}
+    for idx, (op, imm) in enumerate(instrs):
+        if op.name in ("local.set", "local.tee") and idx and imm >= nparams \
+                and types[imm] == "i32" and instrs[idx - 1][0].name == "i32.const":
+            c = instrs[idx - 1][1] & 0xFFFFFFFF
+            if c >> 31 and c != 0xFFFFFFFF:  # -1 is a sentinel (``not found``), not a start
+                out[imm] = min(out.get(imm, c), c)
+    return out
+
+
 class SingleUse(NamedTuple):
     """Locals foldable whatever their value (``any``) and those foldable with a pure one."""
 
@@ -164,6 +179,7 @@ class VariableVisitors:
     _fold: SingleUse | None = None
     _pending: dict[str, Entry] | None = None  # folded local -> its value, not yet written
     _bounds: dict[int, int] | None = None  # local -> bound of its values (local_bounds)
+    _large: dict[int, int] | None = None  # local -> its smallest large literal (large_locals)
 
     def foldable(self, imm: int, v: Entry) -> bool:
         """Whether the set of local ``imm`` to ``v`` may be kept aside."""
@@ -213,6 +229,16 @@ class VariableVisitors:
         if b is not None:
             e.bits = b
         return e
+
+    def large_start(self, expr: str) -> int | None:
+        """The smallest literal >= 2**31 written to the local read by ``expr`` (a name)."""
+        if expr[:1] != "l" or not expr[1:].isdigit():
+            return None
+        large = self._large
+        if large is None:
+            large = self._large = large_locals(
+                self.instrs, self.body.local_types(self.ftype.params), len(self.ftype.params))
+        return large.get(int(expr[1:]))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
         name = f"l{imm}"
