@@ -200,24 +200,51 @@ WAT = r"""
   (func (export "lb_ext64") (param i64) (result i64) (local i64)
     local.get 0 i32.wrap_i64 i64.extend_i32_u local.set 1
     local.get 1 local.get 1 i64.mul local.get 1 i64.xor)
-  (func (export "big_sum") (param i32) (result i32) (local i32)
-    i32.const -384 local.set 1
-    local.get 0 local.set 1
-    local.get 1 i32.const 1488 i32.add i32.const 5 i32.shr_u
-    local.get 1 i32.const 65000 i32.add i32.load8_u i32.const 3408 i32.add
-    i32.add
-    local.get 1 i32.const 0x7FFFFFFF i32.add i32.const 1 i32.shr_u
-    i32.add
-    local.get 1 i32.const 1488 i32.add i32.const 3 i32.mul
-    i32.add)
+  (func (export "big_sum") (param i32) (result i32) (local i32 i32 i32)
+    i32.const -1024 local.set 1
+    loop
+      local.get 1 i32.const 1488 i32.add i32.const 5 i32.shr_u
+      local.get 1 i32.const 65000 i32.add i32.load8_u i32.const 3408 i32.add
+      i32.add
+      local.get 1 i32.const 0x7FFFFFFF i32.add i32.const 1 i32.shr_u
+      i32.add
+      local.get 1 i32.const 1488 i32.add i32.const 3 i32.mul
+      i32.add
+      local.get 2 i32.add local.set 2
+      local.get 0 local.set 1
+      local.get 3 i32.eqz
+      i32.const 1 local.set 3
+      br_if 0
+    end
+    local.get 2)
+  (func (export "big_reset") (param i32) (result i32) (local i32)
+    i32.const -1600 local.set 1
+    block loop
+      local.get 0 i32.eqz br_if 1
+      local.get 1 i32.const 1 i32.add local.set 1
+      local.get 0 i32.const 1 i32.sub local.set 0
+      br 0
+    end end
+    local.get 1 i32.const 7 i32.xor local.set 1
+    local.get 1 i32.const 1488 i32.add i32.const 5 i32.shr_u)
   (func (export "big_near") (param i32) (result i32) (local i32)
     i32.const -16 local.set 1
-    local.get 0 local.set 1
-    local.get 1 i32.const 8 i32.add)
+    block loop
+      local.get 0 i32.eqz br_if 1
+      local.get 1 i32.const 1 i32.add local.set 1
+      local.get 0 i32.const 1 i32.sub local.set 0
+      br 0
+    end end
+    local.get 1 i32.const 8 i32.add i32.const 1 i32.shr_u)
   (func (export "big_minus1") (param i32) (result i32) (local i32)
     i32.const -1 local.set 1
-    local.get 0 local.set 1
-    local.get 1 i32.const 5 i32.add)
+    block loop
+      local.get 0 i32.eqz br_if 1
+      local.get 1 i32.const 1 i32.add local.set 1
+      local.get 0 i32.const 1 i32.sub local.set 0
+      br 0
+    end end
+    local.get 1 i32.const 5 i32.add i32.const 1 i32.shr_u)
   (func (export "nn_i32") (param i32 i32) (result i32) (local i32 i32)
     local.get 0 i32.const 0x7FFFFFFF i32.and local.set 2
     local.get 1 i32.const 0xFF i32.and local.set 3
@@ -405,11 +432,17 @@ def _rot_store8(x: int) -> int:
     return lo | hi << 32
 
 
-def _big_sum(x: int) -> int | str:
+def _big_sums(x: int) -> int | str:
     v = _load((x + 65000) & M32, 1)
     return v if v == "trap" else (
         (((x + 1488) & M32) >> 5) + v + 3408 + (((x + 0x7FFFFFFF) & M32) >> 1)
         + (x + 1488) * 3) & M32
+
+
+def _big_sum(x: int) -> int | str:
+    """The sums of -1024 (a large start), then of x (written after them in the loop)."""
+    first, then = _big_sums(M32 + 1 - 1024), _big_sums(x)
+    return then if then == "trap" else (first + then) & M32
 
 
 REF: dict[str, Callable[..., int | str]] = {
@@ -480,8 +513,9 @@ REF: dict[str, Callable[..., int | str]] = {
     "lb_store8": lambda x: (x & 0xFF) * 0x01010101,
     "lb_ext64": lambda x: ((x & M32) * (x & M32)) ^ (x & M32),
     "big_sum": _big_sum,
-    "big_near": lambda x: (x + 8) & M32,
-    "big_minus1": lambda x: (x + 5) & M32,
+    "big_reset": lambda n: (((((n - 1600) & M32) ^ 7) + 1488) & M32) >> 5,
+    "big_near": lambda n: ((n - 16 + 8) & M32) >> 1,
+    "big_minus1": lambda n: ((n - 1 + 5) & M32) >> 1,
     "nn_i32": lambda x, y: ((((x & 0x7FFFFFFF) >> 3) + ((x & 0x7FFFFFFF) >> (y & 31))
                              + int((x & 0x7FFFFFFF) < (y & 0xFF))
                              + (int((y & 0xFF) >= (x & 0x7FFFFFFF)) << 1) + (x & 0x7FFFFFFF))
@@ -641,16 +675,18 @@ _GRP_CASES = [(x,) for x in (*_I32, 65504, 65505, 65512, 65513, 65520, 65320, 65
                              M32 - 7, M32 - 15, M32 - 23, M32 - 24, M32 - 25, M32 - 31)]
 
 
-#: Sums of a local counting up from a large literal: either side of each wrap-around.
-_BIG_CASES = [(x,) for x in (*_I32, *(M32 + 1 - c + d for c in (1488, 65000, 0x7FFFFFFF, 8)
-                                      for d in (-1, 0, 1)))]
+#: Sums of a local with a large start: either side of each wrap-around (big_sum); counted
+#: up from a large literal n times (the others: x itself wraps at n = 16, 1, 1600).
+_BIG_CASES = [(n,) for n in (0, 1, 2, 15, 16, 17, 111, 112, 113, 1599, 1600, 1601, 1700)]
+_BIG_SUM_CASES = [(x,) for x in (*_I32, *(M32 + 1 - c + d for c in (1488, 65000, 0x7FFFFFFF)
+                                          for d in (-1, 0, 1)))]
 
 
 def _cases(name: str) -> list[tuple[int, ...]]:
     if name in ("lb_loop", "lb_for"):
         return _LOOP_CASES
     if name.startswith("big_"):
-        return _BIG_CASES
+        return _BIG_SUM_CASES if name == "big_sum" else _BIG_CASES
     if name.startswith("grp") and name != "grp_div":
         return _GRP_CASES
     # The comparison models take *args: one parameter against a literal, else two.
@@ -757,8 +793,13 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "(l0 - 2147483648)" in _source("add_min")
     assert "(l0 + 2147483647)" in _source("add_below")
     assert "(l0 + 2147483648)" in _source("sub_min")
-    # A subtraction keeps the store's truncation (its raw value may be negative).
+    # A subtraction keeps the store's truncation (its raw value may be negative), which
+    # reads the unreduced value (CPython).
     assert "& 0xFF" in _source("neg_store8") and "& 0xFFFF" in _source("neg_store8")
+    if not PYPY:
+        assert "M0[64] = (l0 - 1) & 0xFF" in _source("neg_store8")
+        assert "(((l0 << 20) | (l0 >> 44)) + 1) & 0xFFFFFFFF)" in _source("rot_store8")
+        assert "((l0 * l1) - 1) & 0xFFFF)" in _source("mul_var_store32")
     # Operands below 2**(w-1): signed ops as their unsigned twins (the unbounded keep theirs).
     src = _source("nn_i32")
     assert "((l2 >> 3)" in src and "(l2 < l3)" in src and "(l3 >= l2)" in src
@@ -810,13 +851,15 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "t1 = (l1 * 3)\n" in src and "(l1 * 16)) %" in src  # l1 < 2**29
     assert _source("lb_store8").count("& 0xFF") == 2
     assert "return ((l1 * l1) ^ l1)" in _source("lb_ext64")
-    # A local counting up from a large literal: its sums past 2**32 test and subtract.
+    # A local counting up from a large literal: its sums past 2**32 test and subtract ...
     src = _source("big_sum")
     assert "(l1 + 1488 if l1 < 4294965808 else l1 + K" in src
     assert "(l1 + 65000 if l1 < 4294902296 else l1 + K" in src
     assert "(l1 + 2147483647 if l1 < 2147483649 else l1 + K" in src
-    assert "% 4294967296" in _source("big_near")  # -16 + 8 stays below 2**32
-    assert "% 4294967296" in _source("big_minus1")  # -1: a sentinel, not a counter
+    assert "((l1 + 1488) * 3)" in src  # a ring consumer reads the plain sum
+    # ... until another write; not from -16 with + 8 (below 2**32), nor from -1 (a sentinel).
+    for name in ("big_reset", "big_near", "big_minus1"):
+        assert "% 4294967296" in _source(name).split("\n", 9)[-1], name
     # ... but not a counter, a literal -1 or a counted loop's counter.
     for name in ("lb_loop", "lb_for"):
         src = _source(name)

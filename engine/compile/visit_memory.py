@@ -210,15 +210,21 @@ class MemoryVisitors(GroupedLoads):
                 self.stmt(f"{t} = {v.expr}", v.eff)
                 v = var(t)
             self._known[(imm[2], base, off, load)] = Known(idx, FWD_LOADS[load], v.expr)
+        value = v.expr
         if op.name.endswith(("store8", "store16", "store32")):
             # Drop the value's truncation when it is a no-op (measured: sieve's inner loop,
             # one `&` less per store).
             bits = int(op.name.rsplit("store", 1)[1])
             if v.const:
                 v = lit(str(int(v.expr) & ((1 << bits) - 1)))
+                value = v.expr
             if v.const or 0 < v.bits <= bits and (v.raw is None or "-" not in v.raw):
                 tpl = tpl.replace(f" & {(1 << bits) - 1:#X}".replace("0X", "0x"), "")
-        value = v.expr
+            elif v.raw is not None and v.bits <= 160 and not PYPY:
+                # The truncation keeps low bits that a ring chain's unreduced form shares
+                # (``&`` reads a negative one as two's complement): one reduction less
+                # (strings' ``((c - 32) % 4294967296) & 0xFF``, crc_b64's stores of i - 3).
+                value = v.raw
         if v.sexpr is not None:  # PyPy: an i64 in signed form (visit_signed64.py)
             tpl, value = self.signed_store(op.name, tpl, v)
         self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=value), True)

@@ -116,19 +116,30 @@ def local_bounds(instrs: list[Any], types: list[str], nparams: int) -> dict[int,
     return {i: max(b, 1) for i, b in bound.items() if b < (32 if types[i] == "i32" else 64)}
 
 
-def large_locals(instrs: list[Any], types: list[str], nparams: int) -> dict[int, int]:
-    """The i32 locals (not parameters) written a literal of 2**31 or more but -1, with the
-    smallest such literal: clang's counters that run up from a negative value to zero
-    (``for (i = -384; i; i++) p[i + 1872]``), whose sums with a small positive literal, such as an
-    address ``i + 1872``, usually pass 2**32 (see ``visit_numeric.large_sum``)."""
-    out: dict[int, int] = {}
-    for idx, (op, imm) in enumerate(instrs):
-        if op.name in ("local.set", "local.tee") and idx and imm >= nparams \
-                and types[imm] == "i32" and instrs[idx - 1][0].name == "i32.const":
-            c = instrs[idx - 1][1] & 0xFFFFFFFF
-            if c >> 31 and c != 0xFFFFFFFF:  # -1 is a sentinel (``not found``), not a start
-                out[imm] = min(out.get(imm, c), c)
-    return out
+def large_after(instrs: list[Any], idx: int, imm: int, now: int | None) -> int | None:
+    """What the ``local.set``/``tee`` of local ``imm`` at ``idx`` leaves of its large start
+    (``now``: the smallest literal >= 2**31 but -1 it was set to since its last other write,
+    or None): a new such literal, an increment ``L + c`` keeping it, any other write
+    clearing it. Clang's counters that run up from a negative value to zero (``for (i =
+    -384; i; i++) p[i + 1872]``) have such starts, and their sums with a small positive
+    literal, such as an address ``i + 1872``, usually pass 2**32 (``large_sum``). A hint
+    in program order only (what a loop's back edge brings is not merged in): exactness does
+    not depend on it."""
+    if idx < 1:
+        return None
+    op, c = instrs[idx - 1]
+    if op.name == "i32.const":
+        c &= 0xFFFFFFFF
+        # -1 is rather a sentinel (``not found``) than a start.
+        return min(c, now or c) if c >> 31 and c != 0xFFFFFFFF else None
+    if now is None or idx < 3 or op.name != "i32.add":
+        return None
+    (x, xi), (y, yi) = instrs[idx - 3 : idx - 1]
+    if x.name == "i32.const":
+        (x, xi), (y, yi) = (y, yi), (x, xi)
+    if x.name == "local.get" and xi == imm and y.name == "i32.const" and 0 < yi < 1 << 16:
+        return now
+    return None
 
 
 class SingleUse(NamedTuple):
@@ -179,7 +190,7 @@ class VariableVisitors:
     _fold: SingleUse | None = None
     _pending: dict[str, Entry] | None = None  # folded local -> its value, not yet written
     _bounds: dict[int, int] | None = None  # local -> bound of its values (local_bounds)
-    _large: dict[int, int] | None = None  # local -> its smallest large literal (large_locals)
+    _large: dict[int, int] | None = None  # local -> its large start now (large_after)
 
     def foldable(self, imm: int, v: Entry) -> bool:
         """Whether the set of local ``imm`` to ``v`` may be kept aside."""
@@ -231,13 +242,10 @@ class VariableVisitors:
         return e
 
     def large_start(self, expr: str) -> int | None:
-        """The smallest literal >= 2**31 written to the local read by ``expr`` (a name)."""
-        if expr[:1] != "l" or not expr[1:].isdigit():
-            return None
+        """The large start (``large_after``) of the local read by ``expr`` (a name)."""
         large = self._large
-        if large is None:
-            large = self._large = large_locals(
-                self.instrs, self.body.local_types(self.ftype.params), len(self.ftype.params))
+        if not large or expr[:1] != "l" or not expr[1:].isdigit():
+            return None
         return large.get(int(expr[1:]))
 
     def h_local_set(self, idx: int, op: Any, imm: int, tee: bool = False) -> None:
@@ -250,6 +258,14 @@ class VariableVisitors:
                 self.materialise_if(target, eff)
         if self.lane_set(idx, imm, tee):
             return
+        large = self._large
+        start = large_after(self.instrs, idx, imm, large.get(imm) if large else None)
+        if start is not None:
+            if large is None:
+                large = self._large = {}
+            large[imm] = start
+        elif large:
+            large.pop(imm, None)
         self.forget_var(name)
         if name in self.slocals:  # PyPy: an i64 local in signed form (never folded)
             self.loaded_into(-1)
