@@ -303,7 +303,9 @@ class GroupedLoads:
         cmin = min(s.c for s in g.members)
         cmax = max(s.c for s in g.members)
         guard = f"{-cmin} <= {base}" if cmin < 0 else ""
-        if cmax > 0:
+        # A base known below 2**bits (a loop's counter, counters.py): no L + c passes 2**32.
+        bits = self.local_entry(g.local, g.members[0].idx).bits
+        if cmax > 0 and not (0 < bits < 32 and (1 << bits) + cmax <= 1 << 32):
             guard += f"{' and ' if guard else ''}{base} < {(1 << 32) - cmax}"
         if not guard:
             return first

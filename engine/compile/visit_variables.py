@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..compat import PYPY
 from ..opcodes import BY_NAME
+from .counters import counter_bounds
 from .ops import CMP, LOADS, STORES, TRAPS, VAL
 from .stack import Entry, var
 
@@ -190,6 +192,7 @@ class VariableVisitors:
     _fold: SingleUse | None = None
     _pending: dict[str, Entry] | None = None  # folded local -> its value, not yet written
     _bounds: dict[int, int] | None = None  # local -> bound of its values (local_bounds)
+    _counters: dict | None = None  # local -> the loops where it counts (counters.py)
     _large: dict[int, int] | None = None  # local -> its large start now (large_after)
 
     def foldable(self, imm: int, v: Entry) -> bool:
@@ -226,17 +229,22 @@ class VariableVisitors:
         if name in self.slocals:
             self.signed_local_get(name)
             return
-        self.stack.append(self.local_entry(imm))
+        self.stack.append(self.local_entry(imm, idx))
 
-    def local_entry(self, imm: int) -> Entry:
-        """The entry reading local ``imm``, with the bound of its values (local_bounds)."""
+    def local_entry(self, imm: int, idx: int = -1) -> Entry:
+        """The entry reading local ``imm`` (at instruction ``idx``), with the bound of its
+        values (local_bounds; inside a loop it counts, the counter's, counters.py)."""
         e = var(f"l{imm}")
         bounds = self._bounds
         if bounds is None:
             nparams = len(self.ftype.params)
             bounds = self._bounds = local_bounds(
                 self.instrs, self.body.local_types(self.ftype.params), nparams)
+            self._counters = counter_bounds(self.instrs) if not PYPY else {}
         b = bounds.get(imm)
+        for c in self._counters.get(imm, ()):
+            if c.start < idx < c.stop:
+                b = c.bits if b is None else min(b, c.bits)
         if b is not None:
             e.bits = b
         return e
@@ -282,7 +290,7 @@ class VariableVisitors:
             self.stmt(f"{name} = {v.expr}", v.eff, (name,))
         self.loaded_into(imm)
         if tee:
-            self.stack.append(self.local_entry(imm))
+            self.stack.append(self.local_entry(imm, idx))
 
     def h_local_tee(self, idx: int, op: Any, imm: int) -> None:
         self.h_local_set(idx, op, imm, tee=True)
