@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from ..binary.module import MEMORY
 from ..compat import PYPY
 from ..types import MemoryType
+from . import forward
 from . import numerics as N
 from .ops import LOADS, STORES
 from .pypy_helpers import HELPERS as PYPY_HELPERS
@@ -223,7 +224,7 @@ class MemoryVisitors:
         for j in range(idx + 1, min(idx + GROUP_LOOKAHEAD, len(instrs))):
             op, imm = instrs[j]
             n = op.name
-            if n == name and imm[2] == mem:
+            if n == name and imm[2] == mem and j not in self.fwd_plan().reads:
                 p = self._load_place(j)
                 if p is not None and p[0] == local:
                     members.append(j)
@@ -282,15 +283,52 @@ class MemoryVisitors:
         t, i = hit
         return Entry(f"{t}[{i}]", frozenset((t,)), depth=1)
 
+    # -- frame slots (forward.py) -------------------------------------------------------------
+
+    def fwd_plan(self) -> forward.Plan:
+        """The function's frame-slot forwarding plan (forward.py), computed once. Not on
+        PyPy (not measured there) nor for shared memories (other threads write them)."""
+        p = getattr(self, "_fwd_plan", None)
+        if p is None:
+            mems = frozenset() if PYPY else frozenset(
+                i for i, t in enumerate(self.info.all_mems()) if not t.shared)
+            p = self._fwd_plan = forward.plan(self.body.instrs, self.info, mems,
+                                              len(self.ftype.results))
+        return p
+
+    def slot_assign(self, name: str, e: Entry) -> Entry:
+        """Evaluate ``e`` into slot variable ``name`` (after the folded values and stack
+        entries reading its old value); the entry reading it."""
+        self.materialise_if(name)
+        self.stmt(f"{name} = {e.expr}", e.eff, (name,))
+        return var(name)
+
     def h_load(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
         m = self.mem(imm[2])
+        plan = self.fwd_plan()
+        if plan.reads:
+            v = plan.reads.get(idx)
+            if v is not None:  # an eliminated load: its slot's variable
+                (a,) = self.take(1)
+                if a.eff:
+                    self.stmt(a.expr, True)
+                self.stack.append(var(v))
+                return
+        slot = plan.writes.get(idx)
         if op.name in GROUP_LOADS and not (self.slocals and op.name == "i64.load"):
             e = self.group_load(idx, op.name, imm[2], m)
             if e is not None:
                 self.take(1)  # the address, pure (local + literal): its value is in the group
-                self.stack.append(e)
+                self.stack.append(self.slot_assign(slot, e) if slot else e)
                 return
         (a,) = self.take(1)
+        if slot is not None:
+            tpl = LOADS[op.name]
+            if m != "M0":
+                tpl = tpl.replace("M0", m)
+            self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
+            self.stack.append(self.slot_assign(slot, self.stack.pop()))
+            return
         place = None
         if op.name in FWD_LOADS:
             place = self._base_of(a, imm[1])
@@ -335,8 +373,15 @@ class MemoryVisitors:
         base, off = place if place is not None else (None, 0)
         self._forget_stored(imm[2], base, off, STORE_BYTES[op.name])
         load = FWD_STORES.get(op.name)
-        if base is not None and load is not None and self._reloaded(idx, base, off, load,
-                                                                    imm[2]):
+        slot = self.fwd_plan().writes.get(idx)
+        if slot is not None:
+            if a.eff:  # the address is evaluated before the value
+                t = self.temp()
+                self.stmt(f"{t} = {a.expr}", True)
+                a = var(t)
+            v = self.slot_assign(slot, v)
+        elif base is not None and load is not None and self._reloaded(idx, base, off, load,
+                                                                      imm[2]):
             if v.depth or (v.reads and v.expr[0] not in "lt"):
                 t = self.temp()
                 self.stmt(f"{t} = {v.expr}", v.eff)
