@@ -55,15 +55,27 @@ _PURE = frozenset(VAL) | frozenset(CMP) | frozenset(LOADS)
 Slot = tuple  # (mem, local, offset, load name)
 
 
+class Guard(NamedTuple):
+    """The slots (all through local ``base``) a store to an unknown address keeps: when the
+    store's bytes overlap ``[base + lo, base + hi)``, their variables are loaded again."""
+
+    base: int
+    lo: int
+    hi: int
+    slots: tuple[tuple[str, int, str], ...]  # (variable, offset, load) of each
+
+
 class Plan(NamedTuple):
-    """What the translator does at each access: ``reads`` (eliminated load -> variable) and
-    ``writes`` (kept access -> the variable it also assigns)."""
+    """What the translator does at each access: ``reads`` (eliminated load -> variable),
+    ``writes`` (kept access -> the variable it also assigns) and ``guards`` (a store to an
+    unknown address -> the slots it reloads when it overlaps them)."""
 
     reads: dict[int, str]
     writes: dict[int, str]
+    guards: dict[int, Guard]
 
 
-NO_PLAN = Plan({}, {})
+NO_PLAN = Plan({}, {}, {})
 
 
 class _Frame:
@@ -91,11 +103,15 @@ def _meet(a: frozenset | None, b: frozenset) -> frozenset:
 class _Analysis:
     """One function's availability analysis (see the module docstring)."""
 
-    def __init__(self, instrs: list[Any], info: Any, mems: frozenset[int], nresults: int) -> None:
+    def __init__(self, instrs: list[Any], info: Any, mems: frozenset[int], nresults: int,
+                 guarded: frozenset[int]) -> None:
         self.instrs = instrs
         self.nresults = nresults
         self.info = info
         self.mems = mems  # memories whose slots may be forwarded (unshared)
+        self.guarded = guarded  # memories whose unknown stores may keep the slots (guards)
+        self.guards: dict[int, frozenset] = {}  # store -> the slots it keeps
+        self.frame = _frame_base(instrs)
         self.assumed: dict[int, frozenset] = {}  # loop header -> state assumed there
         self.back: dict[int, frozenset] = {}  # loop header -> meet of this round's edges
         self.entry: dict[int, frozenset] = {}  # loop header -> state on entry
@@ -117,6 +133,7 @@ class _Analysis:
             self.entry.clear()
             self.hits.clear()
             self.access.clear()
+            self.guards.clear()
             self.round()
             changed = False
             for idx, entry in self.entry.items():
@@ -258,11 +275,20 @@ class _Analysis:
         mem, off = imm[2], imm[1]
         if not state and (base is None or name not in STORE_SLOT or mem not in self.mems):
             return state
+        others = frozenset(s for s in state if s[0] == mem and s[1] != base)
+        kept = state - others
+        if others and mem in self.guarded:
+            # The frame's slots are kept, reloaded at run time when the store overlaps them
+            # (measured: matrix.O0's stores through pointers).
+            frame = frozenset(s for s in others if s[1] == self.frame)
+            if frame:
+                self.guards[idx] = frame
+                kept = kept | frame
         if base is None:
-            return frozenset(s for s in state if s[0] != mem)
+            return kept
         end = off + STORE_SIZE[name]
-        kept = frozenset(s for s in state if s[0] != mem or (
-            s[1] == base and (s[2] >= end or s[2] + SLOT_LOADS[s[3]] <= off)))
+        kept = frozenset(s for s in kept if s[0] != mem or s[1] != base or (
+            s[2] >= end or s[2] + SLOT_LOADS[s[3]] <= off))
         load = STORE_SLOT.get(name)
         if load is not None and mem in self.mems:
             slot = (mem, base, off, load)
@@ -271,12 +297,26 @@ class _Analysis:
         return kept
 
 
-def plan(instrs: list[Any], info: Any, mems: frozenset[int], nresults: int) -> Plan:
-    """The eliminated loads of a body and the accesses that feed them (NO_PLAN when none, or
-    when the body holds what the analysis does not model)."""
+def _frame_base(instrs: list[Any]) -> int:
+    """The local most loads address directly (``local.get L; load``): the frame pointer,
+    whose slots stores through other addresses keep (guarded); -1 when none."""
+    count: dict[int, int] = {}
+    prev = None
+    for op, imm in instrs:
+        if op.name in SLOT_LOADS and prev is not None and prev[0].name == "local.get":
+            count[prev[1]] = count.get(prev[1], 0) + 1
+        prev = (op, imm)
+    return max(count, key=lambda k: (count[k], -k)) if count else -1
+
+
+def plan(instrs: list[Any], info: Any, mems: frozenset[int], nresults: int,
+         guarded: frozenset[int] = frozenset()) -> Plan:
+    """The eliminated loads of a body, the accesses that feed them and the guarded stores
+    (NO_PLAN when none, or when the body holds what the analysis does not model). Slots are
+    forwarded in ``mems``; stores to unknown addresses of ``guarded`` keep them."""
     if not mems or len(instrs) > MAX_INSTRS:
         return NO_PLAN
-    a = _Analysis(instrs, info, mems, nresults)
+    a = _Analysis(instrs, info, mems, nresults, guarded)
     try:
         if not a.solve():
             return NO_PLAN
@@ -290,4 +330,11 @@ def plan(instrs: list[Any], info: Any, mems: frozenset[int], nresults: int) -> P
     reads = {idx: names[slot] for idx, slot in a.hits.items()}
     writes = {idx: names[slot] for idx, slot in a.access.items()
               if slot in names and idx not in reads}
-    return Plan(reads, writes)
+    guards = {}
+    for idx, kept in a.guards.items():
+        slots = sorted((names[s], s[2], s[3]) for s in kept if s in names)
+        if slots:
+            lo = min(off for _, off, _ in slots)
+            hi = max(off + SLOT_LOADS[load] for _, off, load in slots)
+            guards[idx] = Guard(next(iter(kept))[1], lo, hi, tuple(slots))
+    return Plan(reads, writes, guards)

@@ -290,10 +290,12 @@ class MemoryVisitors:
         PyPy (not measured there) nor for shared memories (other threads write them)."""
         p = getattr(self, "_fwd_plan", None)
         if p is None:
+            types = self.info.all_mems()
             mems = frozenset() if PYPY else frozenset(
-                i for i, t in enumerate(self.info.all_mems()) if not t.shared)
+                i for i, t in enumerate(types) if not t.shared)
+            guarded = frozenset(i for i in mems if not types[i].is_64)
             p = self._fwd_plan = forward.plan(self.body.instrs, self.info, mems,
-                                              len(self.ftype.results))
+                                              len(self.ftype.results), guarded)
         return p
 
     def slot_assign(self, name: str, e: Entry) -> Entry:
@@ -398,7 +400,34 @@ class MemoryVisitors:
         value = v.expr
         if v.sexpr is not None:  # PyPy: an i64 in signed form (visit_signed64.py)
             tpl, value = self.signed_store(op.name, tpl, v)
+        guard = self.fwd_plan().guards.get(idx)
+        if guard is not None:
+            self.guarded_store(guard, m, tpl, a, imm[1], value, STORE_BYTES[op.name])
+            return
         self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=value), True)
+
+    def guarded_store(self, guard: forward.Guard, m: str, tpl: str, a: Entry, offset: int,
+                      value: str, size: int) -> None:
+        """A store to an unknown address that keeps the frame slots of ``guard``: when its
+        bytes ``[t, t + size)`` overlap ``[base + lo, base + hi)`` the slots' variables are
+        loaded again (they were accessed before on every path: in bounds)."""
+        if a.depth or a.eff or offset or a.const or not a.reads:
+            t = self.temp()
+            self.stmt(f"{t} = {self.ea(a, offset)}", a.eff)
+        else:
+            t = a.expr  # a variable (the store writes no variable)
+        self.stmt(tpl.format(ea=t, v=value), True)
+        for name, _, _ in guard.slots:
+            self.materialise_if(name)
+            self.before_write(name)
+        base = f"l{guard.base}"
+        low = guard.lo - size
+        low = f"{base} + {low}" if low > 0 else f"{base} - {-low}" if low else base
+        mark = self.open(f"if {low} < {t} < {base} + {guard.hi}:")
+        for name, off, load in guard.slots:
+            ea = f"{base} + {off}" if off else base
+            self.emit(f"{name} = {LOADS[load].replace('M0', m).format(ea=ea)}")
+        self.close(mark)
 
     def h_memory_size(self, idx: int, op: Any, imm: int) -> None:
         shift = self.mem_type(imm).page_size_log2
