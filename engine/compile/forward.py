@@ -55,14 +55,26 @@ _PURE = frozenset(VAL) | frozenset(CMP) | frozenset(LOADS)
 Slot = tuple  # (mem, local, offset, load name)
 
 
-class Guard(NamedTuple):
-    """The slots (all through local ``base``) a store to an unknown address keeps: when the
-    store's bytes overlap ``[base + lo, base + hi)``, their variables are loaded again."""
+class Cluster(NamedTuple):
+    """Neighbouring slots of a guard: when a store's bytes overlap ``[base + lo, base +
+    hi)``, their variables are loaded again."""
 
-    base: int
     lo: int
     hi: int
     slots: tuple[tuple[str, int, str], ...]  # (variable, offset, load) of each
+
+
+class Guard(NamedTuple):
+    """The slots (all through local ``base``) a store to another address keeps, in clusters
+    (one range test each: a store into an array of the frame tests a few ranges and reloads
+    nothing)."""
+
+    base: int
+    clusters: tuple[Cluster, ...]
+
+
+#: Slots at most this many bytes apart share a cluster (one range test).
+CLUSTER_GAP = 8
 
 
 class Plan(NamedTuple):
@@ -332,9 +344,26 @@ def plan(instrs: list[Any], info: Any, mems: frozenset[int], nresults: int,
               if slot in names and idx not in reads}
     guards = {}
     for idx, kept in a.guards.items():
-        slots = sorted((names[s], s[2], s[3]) for s in kept if s in names)
+        slots = sorted(((names[s], s[2], s[3]) for s in kept if s in names),
+                       key=lambda x: x[1])
         if slots:
-            lo = min(off for _, off, _ in slots)
-            hi = max(off + SLOT_LOADS[load] for _, off, load in slots)
-            guards[idx] = Guard(next(iter(kept))[1], lo, hi, tuple(slots))
+            guards[idx] = Guard(next(iter(kept))[1], _clusters(slots))
     return Plan(reads, writes, guards)
+
+
+def _clusters(slots: list[tuple[str, int, str]]) -> tuple[Cluster, ...]:
+    """Slots sorted by offset, split where a gap exceeds CLUSTER_GAP bytes."""
+    out: list[Cluster] = []
+    run: list[tuple[str, int, str]] = []
+    lo = hi = 0
+    for slot in slots:
+        _, off, load = slot
+        if run and off > hi + CLUSTER_GAP:
+            out.append(Cluster(lo, hi, tuple(run)))
+            run = []
+        if not run:
+            lo = hi = off
+        run.append(slot)
+        hi = max(hi, off + SLOT_LOADS[load])
+    out.append(Cluster(lo, hi, tuple(run)))
+    return tuple(out)

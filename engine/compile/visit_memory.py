@@ -408,26 +408,28 @@ class MemoryVisitors:
 
     def guarded_store(self, guard: forward.Guard, m: str, tpl: str, a: Entry, offset: int,
                       value: str, size: int) -> None:
-        """A store to an unknown address that keeps the frame slots of ``guard``: when its
-        bytes ``[t, t + size)`` overlap ``[base + lo, base + hi)`` the slots' variables are
-        loaded again (they were accessed before on every path: in bounds)."""
-        if a.depth or a.eff or offset or a.const or not a.reads:
+        """A store to another address that keeps the frame slots of ``guard``: when its
+        bytes ``[t, t + size)`` overlap a cluster ``[base + lo, base + hi)`` of them, their
+        variables are loaded again (they were accessed before on every path: in bounds)."""
+        if a.depth or a.eff or offset or a.const or a.expr[:1] != "l":
             t = self.temp()
             self.stmt(f"{t} = {self.ea(a, offset)}", a.eff)
         else:
-            t = a.expr  # a variable (the store writes no variable)
+            t = a.expr  # a local (neither the store nor the reloads write it)
         self.stmt(tpl.format(ea=t, v=value), True)
-        for name, _, _ in guard.slots:
-            self.materialise_if(name)
-            self.before_write(name)
         base = f"l{guard.base}"
-        low = guard.lo - size
-        low = f"{base} + {low}" if low > 0 else f"{base} - {-low}" if low else base
-        mark = self.open(f"if {low} < {t} < {base} + {guard.hi}:")
-        for name, off, load in guard.slots:
-            ea = f"{base} + {off}" if off else base
-            self.emit(f"{name} = {LOADS[load].replace('M0', m).format(ea=ea)}")
-        self.close(mark)
+        for cluster in guard.clusters:
+            for name, _, _ in cluster.slots:
+                self.materialise_if(name)
+                self.before_write(name)
+        for cluster in guard.clusters:
+            low = cluster.lo - size
+            low = f"{base} + {low}" if low > 0 else f"{base} - {-low}" if low else base
+            mark = self.open(f"if {low} < {t} < {base} + {cluster.hi}:")
+            for name, off, load in cluster.slots:
+                ea = f"{base} + {off}" if off else base
+                self.emit(f"{name} = {LOADS[load].replace('M0', m).format(ea=ea)}")
+            self.close(mark)
 
     def h_memory_size(self, idx: int, op: Any, imm: int) -> None:
         shift = self.mem_type(imm).page_size_log2
