@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..opcodes import BY_NAME
 from .ops import CMP, LOADS, STORES, VAL
 
 #: Forwarded loads and the bytes they read; the load each full-width store makes known.
@@ -51,6 +52,11 @@ _FIXED = {
 _CLOBBER = {"memory.grow": (1, 1), "memory.fill": (3, 0), "memory.copy": (3, 0),
             "memory.init": (3, 0)}
 _PURE = frozenset(VAL) | frozenset(CMP) | frozenset(LOADS)
+#: The single-byte instructions with a fixed signature that write no memory (numeric ops,
+#: constants, nop): (pops, pushes), the bulk of a body, dispatched first.
+_NUMERIC = {name: (len(op.params), len(op.results)) for name, op in BY_NAME.items()
+            if op.prefix == 0 and op.params is not None and name not in LOADS
+            and name not in STORES and len(op.results) <= 1}
 
 Slot = tuple  # (mem, local, offset, load name)
 
@@ -147,6 +153,8 @@ class _Analysis:
             self.access.clear()
             self.guards.clear()
             self.round()
+            if not self.hits:
+                return True  # later rounds only shrink the states: nothing to eliminate
             changed = False
             for idx, entry in self.entry.items():
                 new = entry & self.back[idx] if idx in self.back else entry
@@ -182,7 +190,13 @@ class _Analysis:
                     if name == "end" and frames[-1].dead:
                         frames.pop()
                     continue
-            if name in ("local.get",):
+            arity = _NUMERIC.get(name)
+            if arity is not None:
+                if arity[0]:
+                    del stack[len(stack) - arity[0]:]
+                if arity[1]:
+                    stack.append(None)
+            elif name == "local.get":
                 stack.append(imm)
             elif name in ("local.set", "local.tee"):
                 stack.pop()
@@ -321,12 +335,31 @@ def _frame_base(instrs: list[Any]) -> int:
     return max(count, key=lambda k: (count[k], -k)) if count else -1
 
 
+def _candidate(instrs: list[Any]) -> bool:
+    """Whether some load ``local.get L; load`` may be eliminated at all: another such load of
+    the same place, or a store of its width at its offset, exists (most -O2 functions have
+    none: the analysis is skipped there)."""
+    seen: set[tuple] = set()
+    stored = {(imm[1], STORE_SLOT[op.name]) for op, imm in instrs if op.name in STORE_SLOT}
+    prev = None
+    for op, imm in instrs:
+        name = op.name
+        if name in SLOT_LOADS and prev is not None and prev[0].name in ("local.get",
+                                                                         "local.tee"):
+            key = (prev[1], imm[1], name, imm[2])
+            if key in seen or (imm[1], name) in stored:
+                return True
+            seen.add(key)
+        prev = (op, imm)
+    return False
+
+
 def plan(instrs: list[Any], info: Any, mems: frozenset[int], nresults: int,
          guarded: frozenset[int] = frozenset()) -> Plan:
     """The eliminated loads of a body, the accesses that feed them and the guarded stores
     (NO_PLAN when none, or when the body holds what the analysis does not model). Slots are
     forwarded in ``mems``; stores to unknown addresses of ``guarded`` keep them."""
-    if not mems or len(instrs) > MAX_INSTRS:
+    if not mems or len(instrs) > MAX_INSTRS or not _candidate(instrs):
         return NO_PLAN
     a = _Analysis(instrs, info, mems, nresults, guarded)
     try:
