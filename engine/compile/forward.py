@@ -10,12 +10,17 @@ f64.load) of address ``local L + offset`` reads. A forward dataflow analysis ove
 structured control flow finds, at each instruction, the slots *available* on every path
 from the function's entry: the last write of those bytes on that path was an access of
 exactly that slot (a store of the same width, or a load) at the current value of L, and
-nothing between may have written them: no store through another base or an unknown address,
-no overlapping store through L, no write of L, no call, memory.grow or bulk operation. A
+nothing between may have written them: no overlapping store through L, no write of L, no
+call, memory.grow or bulk operation, no store through another address (but see guards). A
 load of an available slot is *eliminated*: it reads a Python variable (``mv<n>``) that every
 access of the slot assigns. Stores are all kept, so memory stays exact at every point;
 traps stay exact because an eliminated load follows, on every path, a successful access of
 the same bytes (memory never shrinks), so it could not trap.
+
+A store through another address (a pointer, an array of the frame) keeps the slots of the
+frame (the local most loads address: ``_frame_base``): it is *guarded*, its address kept in
+a temporary and, when its bytes overlap a cluster of the slots (``Cluster``: one range test
+each), their variables are loaded again (in bounds: accessed before on every path).
 
 Must-availability meets by intersection; loop headers start optimistic (what the entry
 brings) and shrink until a fixpoint (the sets only shrink, so few rounds; a cap bounds the
