@@ -134,6 +134,7 @@ class _Analysis:
         self.mems = mems  # memories whose slots may be forwarded (unshared)
         self.guarded = guarded  # memories whose unknown stores may keep the slots (guards)
         self.guards: dict[int, frozenset] = {}  # store -> the slots it keeps
+        self.reach: dict[int, int] = {}  # guarded store -> the first index its reads may be at
         self.frame = _frame_base(instrs)
         self.assumed: dict[int, frozenset] = {}  # loop header -> state assumed there
         self.back: dict[int, frozenset] = {}  # loop header -> meet of this round's edges
@@ -226,6 +227,10 @@ class _Analysis:
                 stack.pop()
                 base = stack.pop()
                 state = self.stored(state, name, imm, base, idx)
+                if idx in self.guards:
+                    # Where the slots' next reads may be: after the store, or anywhere in
+                    # its outermost loop.
+                    self.reach[idx] = next((f.idx for f in frames if f.kind == "loop"), idx)
             elif name in _FIXED or name in _CLOBBER:
                 pops, pushes = _FIXED.get(name) or _CLOBBER[name]
                 del stack[len(stack) - pops:]
@@ -381,9 +386,13 @@ def plan(instrs: list[Any], info: Any, mems: frozenset[int], nresults: int,
     writes = {idx: names[slot] for idx, slot in a.access.items()
               if slot in names and idx not in reads}
     guards = {}
+    last: dict[str, int] = {}  # variable -> its last eliminated read
+    for idx, name in reads.items():
+        last[name] = max(last.get(name, -1), idx)
     for idx, kept in a.guards.items():
-        slots = sorted(((names[s], s[2], s[3]) for s in kept if s in names),
-                       key=lambda x: x[1])
+        # Only the slots read again (by an eliminated load) where the store may reach.
+        slots = sorted(((names[s], s[2], s[3]) for s in kept
+                        if s in names and last[names[s]] > a.reach[idx]), key=lambda x: x[1])
         if slots:
             guards[idx] = Guard(next(iter(kept))[1], _clusters(slots))
     return Plan(reads, writes, guards)

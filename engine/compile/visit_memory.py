@@ -287,11 +287,14 @@ class MemoryVisitors:
 
     def fwd_plan(self) -> forward.Plan:
         """The function's frame-slot forwarding plan (forward.py), computed once. Not on
-        PyPy (not measured there) nor for shared memories (other threads write them)."""
+        PyPy (not measured there), with several memories, nor for a shared memory (other
+        threads write it)."""
         p = getattr(self, "_fwd_plan", None)
         if p is None:
             types = self.info.all_mems()
-            mems = frozenset() if PYPY else frozenset(
+            # One memory only: two imported memory indexes may be one memory, whose stores
+            # through one index the slots of the other would not see.
+            mems = frozenset() if PYPY or len(types) != 1 else frozenset(
                 i for i, t in enumerate(types) if not t.shared)
             guarded = frozenset(i for i in mems if not types[i].is_64)
             p = self._fwd_plan = forward.plan(self.body.instrs, self.info, mems,
