@@ -25,7 +25,23 @@ pytestmark = harness.needs_tools()
 WAT = r"""
 (module
   (memory (export "mem") 1 3)
+  (global $sp (mut i32) (i32.const 1024))
   (func $clobber (param $p i32) (i32.store (local.get $p) (i32.const 77)))
+  ;; -O0 leaves: spill the argument into a frame of their own below $sp (leaf.py)
+  (func $spill (param $x i32) (result i32) (local $a i32) (local $f i32)
+    (local.set $a (global.get $sp))
+    (local.set $f (i32.sub (local.get $a) (i32.const 16)))
+    (i32.store offset=12 (local.get $f) (local.get $x))
+    (i32.store8 offset=3 (local.get $f) (local.get $x))
+    (i32.add (i32.load offset=12 (local.get $f)) (i32.const 1)))
+  ;; writes one byte past its 16 (at $sp itself): no summary
+  (func $spill_over (param $x i32) (local $f i32)
+    (local.set $f (i32.sub (global.get $sp) (i32.const 16)))
+    (i32.store8 offset=16 (local.get $f) (local.get $x)))
+  (func $pure (param $x i32) (result i32) (i32.mul (local.get $x) (local.get $x)))
+  (func $sets_sp (param $x i32)
+    (global.set $sp (i32.add (global.get $sp) (i32.const 4)))
+    (i32.store offset=12 (i32.sub (global.get $sp) (i32.const 16)) (local.get $x)))
 
   ;; a counted loop over frame slots: i at fp+0, f64 accumulator at fp+8, i64 at fp+16
   (func (export "loop3") (param $fp i32) (param $n i32) (result i64)
@@ -212,6 +228,52 @@ WAT = r"""
     (f32.store offset=1 (local.get $p) (f32.const -1))
     (i64.add (local.get $r) (i64.reinterpret_f64 (f64.load offset=8 (local.get $fp)))))
 
+  ;; calls of leaves: the frame's slots survive a leaf writing below $sp == $fp and a leaf
+  ;; writing no memory ...
+  (func (export "leaf_ok") (param $fp i32) (param $x i32) (result i32)
+    (local $r i32)
+    (global.set $sp (local.get $fp))
+    (i32.store (local.get $fp) (local.get $x))
+    (i32.store offset=4 (local.get $fp) (i32.const 5))
+    (local.set $r (call $spill (i32.load (local.get $fp))))
+    (local.set $r (i32.add (local.get $r) (call $pure (i32.load offset=4 (local.get $fp)))))
+    (local.set $r (i32.add (local.get $r) (i32.load (local.get $fp))))
+    (drop (call $spill (local.get $r)))
+    (i32.add (local.get $r) (i32.load offset=4 (local.get $fp))))
+  ;; ... not a leaf writing at $sp itself (one byte past its frame) ...
+  (func (export "leaf_over") (param $fp i32) (param $x i32) (result i32)
+    (global.set $sp (local.get $fp))
+    (i32.store (local.get $fp) (local.get $x))
+    (call $spill_over (i32.const 0x99))
+    (i32.load (local.get $fp)))
+  ;; ... nor one moving $sp ...
+  (func (export "leaf_moves_sp") (param $fp i32) (param $x i32) (result i32)
+    (global.set $sp (local.get $fp))
+    (i32.store (local.get $fp) (local.get $x))
+    (call $sets_sp (i32.const 0x77))
+    (global.set $sp (local.get $fp))
+    (i32.load (local.get $fp)))
+  ;; ... nor a leaf called with $sp set from something else than the frame's local ...
+  (func (export "leaf_other_sp") (param $fp i32) (param $x i32) (result i32)
+    (global.set $sp (i32.add (local.get $fp) (i32.const 8)))
+    (i32.store offset=4 (local.get $fp) (local.get $x))
+    (drop (call $spill (i32.const 0x55)))
+    (i32.load offset=4 (local.get $fp)))
+  ;; ... nor after $sp was set again (from something else)
+  (func (export "leaf_sp_reset") (param $fp i32) (param $x i32) (result i32)
+    (global.set $sp (local.get $fp))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 8)))
+    (i32.store offset=4 (local.get $fp) (local.get $x))
+    (drop (call $spill (i32.const 0x55)))
+    (i32.load offset=4 (local.get $fp)))
+  ;; ... nor after the frame's local changed since it set $sp
+  (func (export "leaf_rebased") (param $fp i32) (param $x i32) (result i32)
+    (global.set $sp (local.get $fp))
+    (local.set $fp (i32.sub (local.get $fp) (i32.const 16)))
+    (i32.store offset=12 (local.get $fp) (local.get $x))
+    (drop (call $spill (i32.const 0x66)))
+    (i32.load offset=12 (local.get $fp)))
+
   ;; the checksum of the first 512 bytes
   (func (export "ck") (result i32)
     (local $i i32) (local $h i32)
@@ -241,9 +303,17 @@ CASES: dict[str, list[tuple]] = {
     "clobber_loop": [(fp, n) for fp in (200,) for n in (0, 1, 5)],
     "params": [(fp, b) for fp in (220, _END - 8, _END - 7) for b in (
         0, 0x7FF0000000000001, 0xFFF4000000000123, 0x3FF0000000000000)],
+    **{name: [(fp, x) for fp in (256, 300, 4, 16, 17, _END - 8, _END - 4)
+              for x in (0, 0x01020304)]
+       for name in ("leaf_ok", "leaf_over", "leaf_moves_sp", "leaf_other_sp", "leaf_sp_reset",
+                    "leaf_rebased")},
     "guard_edges": [(fp, fp + d) for fp in (296, 400, _END - 16) for d in (
         -9, -8, -7, -5, -4, -3, -1, 0, 3, 4, 8, 9, 11, 12, 15, 16, 17)],
 }
+#: The exported functions in the module's order (after the five helpers).
+ORDER = ("loop3", "widths", "alias", "trap_store", "trap_first", "bulk", "calls", "rebase",
+         "merge", "paths", "clobber_loop", "params", "guard_edges", "leaf_ok", "leaf_over",
+         "leaf_moves_sp", "leaf_other_sp", "leaf_sp_reset", "leaf_rebased")
 #: clobber_loop's pointer slot (fp + 8) is set by the caller before the calls.
 POINTERS = {"clobber_loop": (208, (200, 204, 212))}
 
@@ -327,8 +397,10 @@ def _sources() -> dict[str, str]:
 
     T = importlib.import_module("engine.compile.translate")
     info = decode_module(_wasm())
-    return {name: T.translate_source(info, i + 1, decode_body(info, i + 1))
-            for i, name in enumerate(CASES)}
+    first = 5  # $clobber, $spill, $spill_over, $pure, $sets_sp come first
+    order = [n for n in ORDER]
+    return {name: T.translate_source(info, first + i, decode_body(info, first + i))
+            for i, name in enumerate(order)}
 
 
 def test_frame_slots_take_the_forwarded_path() -> None:
@@ -346,3 +418,7 @@ def test_frame_slots_take_the_forwarded_path() -> None:
     assert "if l0 - 4 < t1 < l0 + 8:" in src["clobber_loop"]
     assert src["clobber_loop"].count("U32(") == 3 and "if (mv0 >= l1)" in src["clobber_loop"]
     assert src["guard_edges"].count("UF64(") == 4 and "P64(M0, l1, " in src["guard_edges"]
+    # leaf_ok: the slots survive the calls of $spill and $pure; the others reload
+    assert "U32(" not in src["leaf_ok"] and "funcs[1](mv0)" in src["leaf_ok"]
+    for name in ("leaf_over", "leaf_moves_sp", "leaf_other_sp", "leaf_sp_reset", "leaf_rebased"):
+        assert src[name].count("U32(") == 1, name

@@ -22,6 +22,11 @@ frame (the local most loads address: ``_frame_base``): it is *guarded*, its addr
 a temporary and, when its bytes overlap a cluster of the slots (``Cluster``: one range test
 each), their variables are loaded again (in bounds: accessed before on every path).
 
+A call forgets every slot unless its callee is a small straight-line leaf (leaf.py): one
+writing no memory keeps them all; one writing only in a frame below the stack-pointer global
+keeps the slots of the local that global was last set from (``("SP", L, G)`` facts in the
+state, forgotten when L or G is written).
+
 Must-availability meets by intersection; loop headers start optimistic (what the entry
 brings) and shrink until a fixpoint (the sets only shrink, so few rounds; a cap bounds the
 cost). Constructs the analysis does not model (exceptions, tail calls, GC, references to
@@ -33,6 +38,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..opcodes import BY_NAME
+from . import leaf
 from .ops import CMP, LOADS, STORES, VAL
 
 #: Forwarded loads and the bytes they read; the load each full-width store makes known.
@@ -48,7 +54,7 @@ MAX_ROUNDS = 24  # loop fixpoint rounds before giving up (a nest n deep needs ~n
 #: memory; everything else typed by name either is handled below or turns the analysis off.
 _FIXED = {
     "nop": (0, 0), "drop": (1, 0), "select": (3, 1), "select_t": (3, 1),
-    "global.get": (0, 1), "global.set": (1, 0), "memory.size": (0, 1),
+    "global.get": (0, 1), "memory.size": (0, 1),
     "ref.null": (0, 1), "ref.func": (0, 1), "ref.is_null": (1, 1), "ref.as_non_null": (1, 1),
     "ref.eq": (2, 1), "table.get": (1, 1), "table.set": (2, 0), "table.size": (0, 1),
     "table.grow": (2, 1), "table.fill": (3, 0), "table.copy": (3, 0), "table.init": (3, 0),
@@ -136,6 +142,7 @@ class _Analysis:
         self.guards: dict[int, frozenset] = {}  # store -> the slots it keeps
         self.reach: dict[int, int] = {}  # guarded store -> the first index its reads may be at
         self.frame = _frame_base(instrs)
+        self.summaries: dict[int, int | None] = {}  # callee -> leaf.summary
         self.assumed: dict[int, frozenset] = {}  # loop header -> state assumed there
         self.back: dict[int, frozenset] = {}  # loop header -> meet of this round's edges
         self.entry: dict[int, frozenset] = {}  # loop header -> state on entry
@@ -237,11 +244,16 @@ class _Analysis:
                 stack.extend([None] * pushes)
                 if name in _CLOBBER:
                     state = frozenset()
+            elif name == "global.set":
+                v = stack.pop()
+                state = frozenset(s for s in state if s[0] != "SP" or s[2] != imm)
+                if v is not None:  # the global now equals local v (a frame's stack pointer)
+                    state = state | {("SP", v, imm)}
             elif name in ("call", "call_indirect"):
                 ft = self.info.func_type(imm) if name == "call" else self.info.types[imm[0]]
                 del stack[len(stack) - len(ft.params) - (name == "call_indirect"):]
                 stack.extend([None] * len(ft.results))
-                state = frozenset()
+                state = self.called(state, imm) if name == "call" and state else frozenset()
             elif name in ("block", "loop", "if"):
                 if name == "if":
                     stack.pop()
@@ -304,6 +316,19 @@ class _Analysis:
             if not live:
                 # Unreachable code until the frame's else/end: its operands do not matter.
                 del stack[frames[-1].height:]
+
+    def called(self, state: frozenset, func: int) -> frozenset:
+        """The state after a call of ``func``: what its summary (leaf.py) lets survive."""
+        if func not in self.summaries:
+            self.summaries[func] = leaf.summary(self.info, func)
+        g = self.summaries[func]
+        if g == leaf.PURE:
+            return state
+        if g is None:
+            return frozenset()
+        frames = {s[1] for s in state if s[0] == "SP" and s[2] == g}
+        return frozenset(s for s in state if s[0] == "SP" or (
+            s[1] in frames and s[2] + SLOT_LOADS[s[3]] <= leaf.MAX_FRAME))
 
     def stored(self, state: frozenset, name: str, imm: Any, base: int | None,
                idx: int) -> frozenset:
