@@ -811,8 +811,10 @@ def test_cases_reach_the_shortcuts() -> None:
 
     if not PYPY:
         calls = {n: len(re.findall(r"\bLDG\d+\(", _source(n))) for n in REF if n[:3] == "grp"}
+        # grp_store: the loads at 8 and 12 read the values just stored (forward.py), which
+        # leaves no three places after the store.
         assert calls == {"grp_i64": 1, "grp_f64": 1, "grp_i32": 1, "grp_div": 1,
-                         "grp_store": 1, "grp_set": 1, "grp_wrap": 1, "grp_overlap": 0,
+                         "grp_store": 0, "grp_set": 1, "grp_wrap": 1, "grp_overlap": 0,
                          "grp_neg": 1, "grp_neg_only": 1, "grp_mixed": 1, "grp_global": 1}
         assert "if 8 <= l0 and l0 < 4294967272 else LDGSLOW" in _source("grp_mixed")
         assert "(M0, l0 - 48) if 48 <= l0 else LDGSLOW" in _source("grp_neg")

@@ -274,7 +274,8 @@ def test_cases_reach_the_fast_paths() -> None:
     assert src["o0_frame"].count("U32(") == 0
     assert src["f64_bits"].count("UF64(") == 0
     assert src["narrow"].count("U32(") == 0 and "S8(" in src["narrow"]
-    assert src["value_rewritten"].count("U32(") == 1  # the value's local was rewritten
+    # The value's local was rewritten: the slot's own variable (forward.py) still holds it.
+    assert src["value_rewritten"].count("U32(") == 0 and "mv0 = l1" in src["value_rewritten"]
     assert src["base_rewritten"].count("U32(") == 2  # the base was rewritten
     # Not across a store through another base, a call or memory.grow: loaded again there.
     for name in ("alias", "call_between", "grow_between", "overlap", "oob"):
@@ -287,10 +288,10 @@ def test_cases_reach_the_fast_paths() -> None:
     # Literal addresses: reloaded after a store through a local (an alias), then forwarded
     # between the three spellings of address 68.
     assert src["literal_base"].count("U32(") == 1
-    # Into a then-arm, a block and past a br_if's fall-through, but not past a merge: loaded
-    # again after the if's end and at the loop header only.
-    assert src["branchy"].count("U32(") == 2
-    assert re.search(r"P32\(M0, l0 \+ 12, 2\)\n +l2 = 2", src["branchy"])
+    # Into a then-arm, a block and past a br_if's fall-through, and past merges (the if's
+    # end, the loop header: forward.py): never loaded again.
+    assert src["branchy"].count("U32(") == 0
+    assert re.search(r"P32\(M0, l0 \+ 12, mv0\)\n +l2 = mv0", src["branchy"])
     assert "fsqrt" not in src["fdiv_sqrt"] and "fdiv(" not in src["fdiv_sqrt"]
     assert "f32sqrt" not in src["fdiv_sqrt32"] and "f32div(" not in src["fdiv_sqrt32"]
     # Masks that keep every bit the value can have go; the others stay.

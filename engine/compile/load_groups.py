@@ -25,6 +25,7 @@ without effect.
 from __future__ import annotations
 
 import struct
+from collections.abc import Container
 from typing import Any, NamedTuple
 
 from ..opcodes import PREFIXED
@@ -188,12 +189,14 @@ def member_of(instrs: list, idx: int, place: Place) -> Member | None:
     return Member(idx, place.c, memarg[1], code, size, 1)
 
 
-def find_group(instrs: list, places: dict[int, Place], idx: int, mem: int) -> LoadGroup | None:
+def find_group(instrs: list, places: dict[int, Place], idx: int, mem: int,
+               skip: Container[int] = ()) -> LoadGroup | None:
     """The group the load at ``idx`` (of memory ``mem``) starts: members of GROUP_MIN or
     more places through its base local, not overlapping, within GROUP_SPAN bytes, with only
     GROUP_BETWEEN instructions between them (so all run, in this order, and nothing
     observable happens between). A load that would overlap or widen the span too much is
-    left out (it loads on its own)."""
+    left out (it loads on its own), as are the loads in ``skip`` (forward.py reads their
+    values from variables: they load nothing)."""
     place = places.get(idx)
     if place is None:
         return None
@@ -208,7 +211,7 @@ def find_group(instrs: list, places: dict[int, Place], idx: int, mem: int) -> Lo
         op, imm = instrs[j]
         n = op.name
         p = places.get(j)
-        if p is not None and p.local == local and _memory(op, imm) == mem:
+        if p is not None and p.local == local and _memory(op, imm) == mem and j not in skip:
             m = member_of(instrs, j, p)
             if m is not None and _fits(m, at, lo, hi):
                 members.append(m)
@@ -278,7 +281,7 @@ class GroupedLoads:
             return None
         if self._places is None:
             self._places = address_places(self.instrs)
-        g = find_group(self.instrs, self._places, idx, mem)
+        g = find_group(self.instrs, self._places, idx, mem, self.fwd_plan().reads)
         if g is None or f"l{g.local}" in (self._pending or ()):
             return None
         t = self.temp()

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from ..binary.module import MEMORY
 from ..compat import PYPY
 from ..types import MemoryType
+from . import forward
 from .load_groups import SCALAR_CODES, GroupedLoads
 from .ops import LOADS, STORES
 from .pypy_helpers import HELPERS as PYPY_HELPERS
@@ -150,15 +151,58 @@ class MemoryVisitors(GroupedLoads):
             e = f"({base.raw} % 4294967296)"
         return f"{e} + {offset}" if offset else e
 
+    # -- frame slots (forward.py) -------------------------------------------------------------
+
+    def fwd_plan(self) -> forward.Plan:
+        """The function's frame-slot forwarding plan (forward.py), computed once. Not on
+        PyPy (not measured there), with several memories, nor for a shared memory (other
+        threads write it)."""
+        p = getattr(self, "_fwd_plan", None)
+        if p is None:
+            types = self.info.all_mems()
+            # One memory only: two imported memory indexes may be one memory, whose stores
+            # through one index the slots of the other would not see.
+            mems = frozenset() if PYPY or len(types) != 1 else frozenset(
+                i for i, t in enumerate(types) if not t.shared)
+            guarded = frozenset(i for i in mems if not types[i].is_64)
+            p = self._fwd_plan = forward.plan(self.body.instrs, self.info, mems,
+                                              len(self.ftype.results), guarded)
+        return p
+
+    def slot_assign(self, name: str, e: Entry) -> Entry:
+        """Evaluate ``e`` into slot variable ``name`` (after the folded values and stack
+        entries reading its old value); the entry reading it."""
+        self.materialise_if(name)
+        self.stmt(f"{name} = {e.expr}", e.eff, (name,))
+        return var(name)
+
     def h_load(self, idx: int, op: Any, imm: tuple[int, int, int]) -> None:
         m = self.mem(imm[2])
+        plan = self.fwd_plan()
+        if plan.reads:
+            v = plan.reads.get(idx)
+            if v is not None:  # an eliminated load: its slot's variable
+                (a,) = self.take(1)
+                if a.eff:
+                    self.stmt(a.expr, True)
+                self.stack.append(var(v))
+                return
+        slot = plan.writes.get(idx)
         if op.name in SCALAR_CODES and not PYPY:
             names = self.grouped(idx, imm[2])
             if names is not None:
                 self.take(1)  # the address, pure (local + literal): its value is in the group
-                self.stack.append(var(names[0]))
+                e = var(names[0])
+                self.stack.append(self.slot_assign(slot, e) if slot else e)
                 return
         (a,) = self.take(1)
+        if slot is not None:
+            tpl = LOADS[op.name]
+            if m != "M0":
+                tpl = tpl.replace("M0", m)
+            self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
+            self.stack.append(self.slot_assign(slot, self.stack.pop()))
+            return
         place = None
         if op.name in FWD_LOADS:
             place = self._base_of(a, imm[1])
@@ -203,8 +247,15 @@ class MemoryVisitors(GroupedLoads):
         base, off = place if place is not None else (None, 0)
         self._forget_stored(imm[2], base, off, STORE_BYTES[op.name])
         load = FWD_STORES.get(op.name)
-        if base is not None and load is not None and self._reloaded(idx, base, off, load,
-                                                                    imm[2]):
+        slot = self.fwd_plan().writes.get(idx)
+        if slot is not None:
+            if a.eff:  # the address is evaluated before the value
+                t = self.temp()
+                self.stmt(f"{t} = {a.expr}", True)
+                a = var(t)
+            v = self.slot_assign(slot, v)
+        elif base is not None and load is not None and self._reloaded(idx, base, off, load,
+                                                                      imm[2]):
             if v.depth or (v.reads and v.expr[0] not in "lt"):
                 t = self.temp()
                 self.stmt(f"{t} = {v.expr}", v.eff)
@@ -227,7 +278,36 @@ class MemoryVisitors(GroupedLoads):
                 value = v.raw
         if v.sexpr is not None:  # PyPy: an i64 in signed form (visit_signed64.py)
             tpl, value = self.signed_store(op.name, tpl, v)
+        guard = self.fwd_plan().guards.get(idx)
+        if guard is not None:
+            self.guarded_store(guard, m, tpl, a, imm[1], value, STORE_BYTES[op.name])
+            return
         self.stmt(tpl.format(ea=self.ea(a, imm[1]), v=value), True)
+
+    def guarded_store(self, guard: forward.Guard, m: str, tpl: str, a: Entry, offset: int,
+                      value: str, size: int) -> None:
+        """A store to another address that keeps the frame slots of ``guard``: when its
+        bytes ``[t, t + size)`` overlap a cluster ``[base + lo, base + hi)`` of them, their
+        variables are loaded again (they were accessed before on every path: in bounds)."""
+        if a.depth or a.eff or offset or a.const or a.expr[:1] != "l":
+            t = self.temp()
+            self.stmt(f"{t} = {self.ea(a, offset)}", a.eff)
+        else:
+            t = a.expr  # a local (neither the store nor the reloads write it)
+        self.stmt(tpl.format(ea=t, v=value), True)
+        base = f"l{guard.base}"
+        for cluster in guard.clusters:
+            for name, _, _ in cluster.slots:
+                self.materialise_if(name)
+                self.before_write(name)
+        for cluster in guard.clusters:
+            low = cluster.lo - size
+            low = f"{base} + {low}" if low > 0 else f"{base} - {-low}" if low else base
+            mark = self.open(f"if {low} < {t} < {base} + {cluster.hi}:")
+            for name, off, load in cluster.slots:
+                ea = f"{base} + {off}" if off else base
+                self.emit(f"{name} = {LOADS[load].replace('M0', m).format(ea=ea)}")
+            self.close(mark)
 
     def h_memory_size(self, idx: int, op: Any, imm: int) -> None:
         shift = self.mem_type(imm).page_size_log2
