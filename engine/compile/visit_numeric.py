@@ -176,9 +176,10 @@ class NumericVisitors:
         if start is None or not 0 < c < NEG_LIMIT or start + c < 1 << 32:
             return None
         x, k = a.expr, (1 << 32) - c
-        # ``x + -k`` through a named literal: no "-" in the text, which would mark every
-        # ring chain reading this value as possibly negative (``value_bits``).
-        return f"({x} + {c} if {x} < {k} else {x} + {self.const(-k)})"
+        # A literal ``- k``: the checks for a possibly negative value read the entry's raw
+        # form (``x + c``), not this text (a named constant instead cost a closure cell
+        # each, crc_b64.O3simd's compiled code 5.2 -> 6.9 bytes per body byte).
+        return f"({x} + {c} if {x} < {k} else {x} - {k})"
 
     @staticmethod
     def negated_literal(kind: str, a: Entry, b: Entry, width: int) -> tuple[str, Entry, Entry]:
