@@ -15,6 +15,7 @@ from collections.abc import Set as AbstractSet
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from .ops import block_arity
 from .stack import Entry, var
 from .switch import COPY_BUDGET, MAX_COPY, TAIL_BARRIERS, InlineBudget, Shape, inline_exits
 
@@ -268,12 +269,7 @@ class Control:
     copied = 0  # operands saved around inline exits so far (switch.COPY_BUDGET)
 
     def blocktype(self, bt: Any) -> tuple[int, int]:
-        if bt is None:
-            return 0, 0
-        if isinstance(bt, str):
-            return 0, 1
-        ft = self.info.types[bt]
-        return len(ft.params), len(ft.results)
+        return block_arity(self.info, bt)
 
     def new_frame(self, kind: str, idx: int, bt: Any) -> Frame:
         fr = Frame(kind, idx)

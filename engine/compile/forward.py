@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 
 from ..opcodes import BY_NAME
 from . import leaf
-from .ops import CMP, LOADS, STORES, VAL
+from .ops import CMP, LOADS, STORES, VAL, block_arity
 
 #: Forwarded loads and the bytes they read; the load each full-width store makes known.
 SLOT_LOADS = {"i32.load": 4, "i64.load": 8, "f64.load": 8}
@@ -150,12 +150,7 @@ class _Analysis:
         self.access: dict[int, Slot] = {}  # every analysed slot access -> its slot
 
     def blocktype(self, bt: Any) -> tuple[int, int]:
-        if bt is None:
-            return 0, 0
-        if isinstance(bt, str):
-            return 0, 1
-        ft = self.info.types[bt]
-        return len(ft.params), len(ft.results)
+        return block_arity(self.info, bt)
 
     def solve(self) -> bool:
         """Rounds until the loop headers' states are stable; False when capped."""

@@ -8,6 +8,8 @@ bools) used directly by ``if``/``br_if``/``select`` and turned into 0/1 only whe
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..compat import HAS_BIT_COUNT
 
 _M32 = "0xFFFFFFFF"
@@ -177,3 +179,14 @@ STORES: dict[str, tuple[str, bool]] = {
     "i64.store16": ("P16(M0, {ea}, {v} & 0xFFFF)", False),
     "i64.store32": (f"P32(M0, {{ea}}, {{v}} & {_M32})", False),
 }
+
+
+def block_arity(info: Any, bt: Any) -> tuple[int, int]:
+    """(params, results) of a block type immediate: None (empty), a value type (one
+    result) or a type index of module ``info``."""
+    if bt is None:
+        return 0, 0
+    if isinstance(bt, str):
+        return 0, 1
+    ft = info.types[bt]
+    return len(ft.params), len(ft.results)
