@@ -158,6 +158,7 @@ class Member(NamedTuple):
     code: str
     size: int
     count: int
+    kind: Kind | None = None  # a v128 member's lanes (a splat's: the lane repeated)
 
 
 class LoadGroup(NamedTuple):
@@ -184,9 +185,10 @@ def member_of(instrs: list, idx: int, place: Place) -> Member | None:
     if size == 16:
         if kind is None:
             return None
-        return Member(idx, place.c, memarg[1], f"{kind.n}{kind.fmt}", 16, kind.n)
-    code = "I" if size == 4 else "d" if kind is not None and kind.is_float else "Q"
-    return Member(idx, place.c, memarg[1], code, size, 1)
+        return Member(idx, place.c, memarg[1], f"{kind.n}{kind.fmt}", 16, kind.n, kind)
+    kind = KINDS["i32x4" if size == 4 else "f64x2" if kind is not None and kind.is_float
+                 else "i64x2"]
+    return Member(idx, place.c, memarg[1], kind.fmt, size, 1, kind)
 
 
 def find_group(instrs: list, places: dict[int, Place], idx: int, mem: int,
@@ -254,10 +256,12 @@ def group_format(slots: tuple[Member, ...]) -> str:
 class GroupedLoads:
     """Mixin of the generator: grouped loads (used by visit_memory.py and visit_simd.py)."""
 
-    def grouped(self, idx: int, mem: int, code: str | None = None) -> list[str] | None:
-        """The names holding the value(s) of the load at ``idx`` when it belongs to a group
-        (the first member emits the grouped read), or None: it loads on its own. ``code``:
-        the struct code the caller's translation needs (a lane load's), None: the member's."""
+    def grouped(self, idx: int, mem: int, code: str | None = None
+                ) -> tuple[Member, list[str]] | None:
+        """The load at ``idx`` as a group member and the names holding its value(s) when it
+        belongs to a group (the first member emits the grouped read), or None: it loads on
+        its own. ``code``: the struct code the caller's translation needs (a lane load's),
+        None: the member's."""
         groups = getattr(self, "_groups", None)
         if groups is None:
             groups = self._groups = {}
@@ -270,10 +274,9 @@ class GroupedLoads:
             hit = self._new_group(idx, mem)
             if hit is None:
                 return None
-        member, names = hit
-        if code is not None and code != member.code:
+        if code is not None and code != hit[0].code:
             return None
-        return names
+        return hit
 
     def _new_group(self, idx: int, mem: int) -> tuple[Member, list[str]] | None:
         mtype = self.mem_type(mem)
@@ -307,7 +310,7 @@ class GroupedLoads:
         cmax = max(s.c for s in g.members)
         guard = f"{-cmin} <= {base}" if cmin < 0 else ""
         # A base known below 2**bits (a loop's counter, counters.py): no L + c passes 2**32.
-        bits = self.local_entry(g.local, g.members[0].idx).bits
+        bits = self.local_bits(g.local, g.members[0].idx)
         if cmax > 0 and not (0 < bits < 32 and (1 << bits) + cmax <= 1 << 32):
             guard += f"{' and ' if guard else ''}{base} < {(1 << 32) - cmax}"
         if not guard:

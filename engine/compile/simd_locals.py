@@ -19,7 +19,16 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 from ..types import V128
-from .simd_lanes import KINDS, LANE_HELPERS, LANE_OPS, Kind, LaneEntry, MemEntry, literal_lanes
+from .simd_lanes import (
+    KINDS,
+    LANE_HELPERS,
+    LANE_OPS,
+    Kind,
+    LaneEntry,
+    MemEntry,
+    lane_loader,
+    literal_lanes,
+)
 from .simd_webs import Webs, webs
 from .stack import Entry
 
@@ -212,10 +221,6 @@ class LaneVisitors:
 
     # -- conversions ---------------------------------------------------------------------
 
-    def _lane_loader(self, kind: Kind) -> str:
-        """The global unpacking one lane of ``kind`` from memory (returns a 1-tuple)."""
-        return "v_ldf64" if kind.is_float else f"v_ld{kind.width}"
-
     def _lanes_rhs(self, e: Entry, kind: Kind) -> str:
         """A Python expression list (or tuple expression) of the lanes of ``e``."""
         if isinstance(e, LaneEntry) and e.kind is kind:
@@ -228,7 +233,7 @@ class LaneVisitors:
                 return f"v_ld_{kind.name}({e.mem}, {e.ea})"
             width = int(e.source)
             if width == kind.width:
-                return f"{self._lane_loader(kind)}({e.mem}, {e.ea}) * {kind.n}"
+                return f"{lane_loader(kind)}({e.mem}, {e.ea}) * {kind.n}"
         return f"v_uk_{kind.name}({e.expr})"
 
     def _lane_literal(self, kind: Kind, v: Any) -> str:
@@ -256,11 +261,10 @@ class LaneVisitors:
         if e.eff:
             self.flush_effects_to(pos)
         t = self.temp()
-        if isinstance(e, MemEntry) and e.source != "full" and int(e.source) == kind.width:
-            # A splat load: one name repeated (measured with a use of both lanes: 92 ns
-            # with the ``* 2`` tuple and its unpacking, 63 ns this way).
-            self.emit(f"{t}, = {self._lane_loader(kind)}({e.mem}, {e.ea})")
-            self.set_entry(pos, LaneEntry(kind, [t] * kind.n, frozenset((t,))))
+        unpacked = e.lanes_of(t, kind) if isinstance(e, MemEntry) else None
+        if unpacked is not None:
+            self.emit(unpacked[0])
+            self.set_entry(pos, unpacked[1])
             return
         names = [f"{t}_{j}" for j in range(kind.n)]
         rhs = self._lanes_rhs(e, kind)

@@ -189,10 +189,10 @@ class MemoryVisitors(GroupedLoads):
                 return
         slot = plan.writes.get(idx)
         if op.name in SCALAR_CODES and not PYPY:
-            names = self.grouped(idx, imm[2])
-            if names is not None:
+            hit = self.grouped(idx, imm[2])
+            if hit is not None:
                 self.take(1)  # the address, pure (local + literal): its value is in the group
-                e = var(names[0])
+                e = var(hit[1][0])
                 self.stack.append(self.slot_assign(slot, e) if slot else e)
                 return
         (a,) = self.take(1)

@@ -10,7 +10,16 @@ from ..compat import PYPY
 from ..types import V128
 from . import signed64
 from .load_groups import V128_MEMBERS, simd_kind_after
-from .simd_lanes import BITWISE, KINDS, LANE_OPS, RING, Kind, LaneEntry, MemEntry
+from .simd_lanes import (
+    BITWISE,
+    KINDS,
+    LANE_OPS,
+    RING,
+    Kind,
+    LaneEntry,
+    MemEntry,
+    lane_loader,
+)
 from .simd_locals import LaneVisitors
 from .stack import Entry, lit, var
 
@@ -317,12 +326,12 @@ class SimdVisitors(LaneVisitors):
             return False
         self.as_lanes(len(self.stack) - 1, kind)
         memarg, lane = imm
-        names = None if PYPY else self.grouped(idx, memarg[2], kind.fmt)
+        hit = None if PYPY else self.grouped(idx, memarg[2], kind.fmt)
         a, v = self.take(2)
-        if names is not None:  # load_groups.py: the address is pure, its value in the group
-            x = var(names[0])
+        if hit is not None:  # load_groups.py: the address is pure, its value in the group
+            x = var(hit[1][0])
         else:
-            load = f"{self._lane_loader(kind)}({self.mem(memarg[2])}, {self.ea(a, memarg[1])})[0]"
+            load = f"{lane_loader(kind)}({self.mem(memarg[2])}, {self.ea(a, memarg[1])})[0]"
             self.stack.append(Entry(load, a.reads, True, a.depth + 1))
             self.spill(len(self.stack) - 1)
             (x,) = self.take(1)
@@ -336,17 +345,13 @@ class SimdVisitors(LaneVisitors):
         names, in the lane kind the group chose (a consumer of another kind converts)."""
         if PYPY or name not in V128_MEMBERS or name.endswith("_lane"):
             return False
-        names = self.grouped(idx, imm[2])
-        if names is None:
+        hit = self.grouped(idx, imm[2])
+        if hit is None:
             return False
         self.take(1)  # the address, pure (local + literal): its value is in the group
-        after = simd_kind_after(self.instrs, idx)  # as load_groups.member_of chose
-        if name == "v128.load":
-            kind, lanes = after, names
-        else:
-            kind = KINDS["i32x4" if name == "v128.load32_splat" else
-                         "f64x2" if after is not None and after.is_float else "i64x2"]
-            lanes = names * kind.n
+        member, names = hit
+        kind = member.kind
+        lanes = names if member.count == kind.n else names * kind.n  # a splat: repeated
         self.stack.append(LaneEntry(kind, list(lanes), frozenset(names)))
         return True
 

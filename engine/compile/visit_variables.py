@@ -233,8 +233,14 @@ class VariableVisitors:
 
     def local_entry(self, imm: int, idx: int = -1) -> Entry:
         """The entry reading local ``imm`` (at instruction ``idx``), with the bound of its
-        values (local_bounds; inside a loop it counts, the counter's, counters.py)."""
+        values (``local_bits``)."""
         e = var(f"l{imm}")
+        e.bits = self.local_bits(imm, idx)
+        return e
+
+    def local_bits(self, imm: int, idx: int = -1) -> int:
+        """A bound b (0 <= value < 2**b; 0: none known) of local ``imm`` at instruction
+        ``idx``: local_bounds, and inside a loop it counts, the counter's (counters.py)."""
         bounds = self._bounds
         if bounds is None:
             nparams = len(self.ftype.params)
@@ -245,9 +251,7 @@ class VariableVisitors:
         for c in self._counters.get(imm, ()):
             if c.start < idx < c.stop:
                 b = c.bits if b is None else min(b, c.bits)
-        if b is not None:
-            e.bits = b
-        return e
+        return b or 0
 
     def large_start(self, expr: str) -> int | None:
         """The large start (``large_after``) of the local read by ``expr`` (a name)."""
