@@ -798,7 +798,7 @@ def test_cases_reach_the_shortcuts() -> None:
     assert "& 0xFF" in _source("neg_store8") and "& 0xFFFF" in _source("neg_store8")
     if not PYPY:
         assert "M0[64] = (l0 - 1) & 0xFF" in _source("neg_store8")
-        assert "(((l0 << 20) | (l0 >> 44)) + 1) & 0xFFFFFFFF)" in _source("rot_store8")
+        assert "(((l0 << 20) | (l0 >> 44)) + 1) & 0xFFFFFFFF" in _source("rot_store8")
         assert "((l0 * l1) - 1) & 0xFFFF)" in _source("mul_var_store32")
     # Operands below 2**(w-1): signed ops as their unsigned twins (the unbounded keep theirs).
     src = _source("nn_i32")

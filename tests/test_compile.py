@@ -17,6 +17,7 @@ from engine.binary import decode_body, decode_module
 from engine.compile import numerics as N
 from engine.errors import Trap
 from engine.runtime.calls import invoke
+from engine.runtime.memory import MemoryInst
 from engine.types import intern_func_type
 
 T = importlib.import_module("engine.compile.translate")  # the module, not the function
@@ -25,19 +26,6 @@ T = importlib.import_module("engine.compile.translate")  # the module, not the f
 def wat2wasm(text: str) -> bytes:
     """The module of WAT ``text``, assembled by the engine's own text front end."""
     return engine_wat2wasm(text)
-
-
-class _Mem:
-    def __init__(self, pages: int, maximum: int | None = None) -> None:
-        self.data = bytearray(pages * 65536)
-        self.max = maximum
-
-    def grow(self, delta: int) -> int:
-        old = len(self.data) >> 16
-        if old + delta > (self.max if self.max is not None else 65536):
-            return -1
-        self.data.extend(bytes(delta * 65536))
-        return old
 
 
 class _Table:
@@ -82,7 +70,7 @@ def instantiate(text: str, host: dict[int, Any] | None = None) -> tuple[Any, dic
     funcs.update(host or {})
     rt = SimpleNamespace(
         funcs=funcs,
-        memories=[_Mem(m.limits.min, m.limits.max) for m in info.mems],
+        memories=[MemoryInst(m) for m in info.mems],  # data, grow and the typed views
         globals=[SimpleNamespace(value=_const(g.init)) for g in info.globals],
         tables=[_Table(t.limits.min) for t in info.tables],
         types=[intern_func_type(t.params, t.results) for t in info.types],

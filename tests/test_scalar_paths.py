@@ -11,6 +11,7 @@ the generated source is checked too, so each case is known to reach its fast pat
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -259,7 +260,9 @@ def _sources() -> dict[str, str]:
             for n in names}
 
 
-def test_cases_reach_the_fast_paths() -> None:
+def test_cases_reach_the_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The struct forms (the typed-view forms of aligned addresses: test_views.py).
+    monkeypatch.setattr(importlib.import_module("engine.compile.visit_memory"), "VIEWS", False)
     src = _sources()
     # A folded local is written out just before a local it reads is overwritten ...
     body = src["fold_write"]

@@ -43,7 +43,11 @@ try:  # CPython 3.8+; PyPy may lack a callable cell type
 except (AttributeError, TypeError):  # pragma: no cover - interpreter dependent
     _CellType, _CELLS = None, False
 
+#: Whether factories close over cells they are given (typed memory views need it).
+CELLS = _CELLS
+
 #: A bind expression the recipe understands: ``rt.a``, ``rt.a[i]`` or ``rt.a[i].b``.
+_VIEW_BIND = re.compile(r"\.v[A-Za-z]\d+\Z")
 _BIND = re.compile(r"rt\.([A-Za-z_]\w*)(?:\[(\d+)\])?(?:\.([A-Za-z_]\w*))?\Z")
 
 #: 3.11+ line table: "no column" entries (code 13), 8 code units each, line delta 0.
@@ -184,6 +188,8 @@ class Factory:
     ``recipe`` has one entry per free variable of ``code``, in ``co_freevars`` order:
     ``(attr, index, sub)`` reads ``rt.attr[index].sub`` (index/sub optional),
     ``(None, value, None)`` is a constant and ``("", None, None)`` is ``f`` itself.
+    A value that is a cell is the cell itself (``runtime/memory.MemoryInst.view_cells``:
+    one cell per memory view, its contents renewed when the memory grows).
     """
 
     __slots__ = ("code", "globals", "recipe")
@@ -210,6 +216,9 @@ class Factory:
                     value = value[index]
                 if sub is not None:
                     value = getattr(value, sub)
+                if type(value) is _CellType:  # shared with other functions (a view)
+                    cells.append(value)
+                    continue
             cells.append(_CellType(value))
         fn = types.FunctionType(self.code, self.globals, None, None,
                                 tuple(cells) if cells else None)
@@ -253,6 +262,10 @@ def build_factory(source: str, func_index: int, binds: Mapping[str, str],
                 return Factory(shrink(f, func_index), shared, recipe)
         raise AssertionError(f"unexpected factory source shape in {filename}")
     # Fallback: run make itself, with its own globals (the runtime tags them per function).
+    if any(_VIEW_BIND.search(expr) for expr in binds.values()):
+        # make would bind a view's cell as a value: the translator must not ask for views
+        # here (visit_memory.view_template).
+        raise AssertionError(f"typed memory views in a make-based factory: {filename}")
     make = _inner_code(compile(source, filename, "exec"), "make")
     if make is None:
         raise AssertionError(f"unexpected factory source shape in {filename}")

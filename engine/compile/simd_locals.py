@@ -214,7 +214,9 @@ class LaneVisitors:
             self.as_lanes(len(self.stack) - 1, kind)
         (v,) = self.take(1)
         if not (isinstance(v, LaneEntry) and v.kind is kind and v.lanes == names):
-            self.stmt(f"{', '.join(names)} = {self._lanes_rhs(v, kind)}", v.eff, tuple(names))
+            viewed = v.view_lanes(names, kind) if isinstance(v, MemEntry) else None
+            self.stmt(viewed or f"{', '.join(names)} = {self._lanes_rhs(v, kind)}", v.eff,
+                      tuple(names))
         if tee:
             self.stack.append(LaneEntry(kind, names, frozenset(names)))
         return True
@@ -267,8 +269,8 @@ class LaneVisitors:
             self.set_entry(pos, unpacked[1])
             return
         names = [f"{t}_{j}" for j in range(kind.n)]
-        rhs = self._lanes_rhs(e, kind)
-        self.emit(f"{', '.join(names)} = {rhs}")
+        viewed = e.view_lanes(names, kind) if isinstance(e, MemEntry) else None
+        self.emit(viewed or f"{', '.join(names)} = {self._lanes_rhs(e, kind)}")
         self.set_entry(pos, LaneEntry(kind, names, frozenset(names)))
 
     def _repack(self, pos: int, e: LaneEntry, kind: Kind) -> bool:

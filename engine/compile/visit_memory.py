@@ -18,12 +18,15 @@ Grouping: load_groups.py.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple
 
 from ..binary.module import MEMORY
 from ..compat import PYPY
 from ..types import MemoryType
 from . import forward
+from .align import address_tz, ctz
+from .codeobj import CELLS
 from .load_groups import SCALAR_CODES, GroupedLoads
 from .ops import LOADS, STORES
 from .pypy_helpers import HELPERS as PYPY_HELPERS
@@ -44,6 +47,16 @@ MEM_STRAIGHT = STRAIGHT | set(LOADS) | set(STORES) | {
     "local.tee", "drop", "block", "if", "br_if"}
 LOOKAHEAD = 48
 _ADDR_CONSTS = ("i32.const", "i64.const")
+
+#: Accesses that may go through a typed view (``runtime/memory.typed_views``) when their
+#: address is known aligned (align.py): the view's item code and log2 of its size. Not on
+#: PyPy (its JIT inlines struct access) nor on a big-endian host (the views are native).
+VIEW_OPS = {"i32.load": ("I", 2), "i64.load": ("Q", 3), "f64.load": ("d", 3),
+            "i64.load32_u": ("I", 2), "i32.store": ("I", 2), "i64.store": ("Q", 3),
+            "f64.store": ("d", 3), "i64.store32": ("I", 2)}
+VIEWS = not PYPY and sys.byteorder == "little" and CELLS
+#: The accesses whose address alignment the analysis records (v128 loads: visit_simd.py).
+_VIEW_NAMES = frozenset((*VIEW_OPS, "v128.load", "v128.load32_splat", "v128.load64_splat"))
 
 
 class Known(NamedTuple):
@@ -151,6 +164,56 @@ class MemoryVisitors(GroupedLoads):
             e = f"({base.raw} % 4294967296)"
         return f"{e} + {offset}" if offset else e
 
+    # -- typed views (align.py) --------------------------------------------------------------
+
+    def addr_tz(self) -> dict[int, int]:
+        """Known trailing zero bits of each viewable access's address, computed once."""
+        found = getattr(self, "_addr_tz", None)
+        if found is None:
+            params = self.ftype.params
+            nlocals = len(self.body.local_types(params))
+            # The body as decoded: ``self.instrs`` may hold ``for`` pseudo-instructions
+            # (loops.py), one for one with the instructions they replace.
+            found = self._addr_tz = address_tz(self.body.instrs, len(params), nlocals,
+                                               _VIEW_NAMES)
+        return found
+
+    def views_ok(self) -> bool:
+        """Whether this function may read typed views: on CPython (not with i64 locals in
+        signed form, visit_signed64.py), when its factory closes over the memory's view
+        cells (not when it is made by running its source, codeobj: a tail-calling
+        function, or GC binds)."""
+        ok = getattr(self, "_views_ok", None)
+        if ok is None:
+            ok = self._views_ok = VIEWS and not self.slocals and not self.has_tail_calls() \
+                and not any(op.prefix == 0xFB for op, _ in self.instrs)
+        return ok
+
+    def view_template(self, idx: int, name: str, imm: tuple[int, int, int]) -> str | None:
+        """The access at ``idx`` through a typed view, when its address (on the operand
+        stack: the top for a load, under the value for a store) is known to be a multiple
+        of the item size: a template with ``{ea}`` (and ``{v}`` for a store), whose value
+        Python evaluates before the address. An effectful address is evaluated into a
+        temporary first: a call in it could grow the memory after the view was read.
+        None for a ``struct`` access."""
+        spec = VIEW_OPS.get(name)
+        if spec is None or self.mem_type(imm[2]).shared or not self.views_ok():
+            return None
+        code, shift = spec
+        pos = len(self.stack) - (1 if name in LOADS else 2)
+        a = self.stack[pos]
+        tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
+        if tz < shift:
+            return None
+        if a.eff:
+            self.spill(pos)
+        phase = imm[1] & ((1 << shift) - 1)
+        view = self.bind(f"V{imm[2]}{code}{phase}", f"rt.memories[{imm[2]}].v{code}{phase}")
+        access = f"{view}[({{ea}}) >> {shift}]"
+        if name in LOADS:
+            return access
+        return access + " = {v}" + (" & 0xFFFFFFFF" if name == "i64.store32" else "")
+
     # -- frame slots (forward.py) -------------------------------------------------------------
 
     def fwd_plan(self) -> forward.Plan:
@@ -195,9 +258,10 @@ class MemoryVisitors(GroupedLoads):
                 e = var(hit[1][0])
                 self.stack.append(self.slot_assign(slot, e) if slot else e)
                 return
+        view = self.view_template(idx, op.name, imm)
         (a,) = self.take(1)
         if slot is not None:
-            tpl = LOADS[op.name]
+            tpl = view or LOADS[op.name]
             if m != "M0":
                 tpl = tpl.replace("M0", m)
             self.push(tpl.format(ea=self.ea(a, imm[1])), [a], eff=True)
@@ -214,7 +278,7 @@ class MemoryVisitors(GroupedLoads):
                 v = known.value
                 self.stack.append(var(v) if v[0] in "lt" else lit(v))
                 return
-        tpl = LOADS[op.name]
+        tpl = view or LOADS[op.name]
         if m != "M0":
             tpl = tpl.replace("M0", m)
         ea = self.ea(a, imm[1])
@@ -241,6 +305,9 @@ class MemoryVisitors(GroupedLoads):
         tpl, reordered = STORES[op.name]
         if m != "M0":
             tpl = tpl.replace("M0", m)
+        view = self.view_template(idx, op.name, imm)
+        if view is not None:
+            tpl, reordered = view, True
         a, v = self.take(2, ordered=reordered)
         place = self._base_of(a, imm[1])
         self._mem_window(idx, idx)

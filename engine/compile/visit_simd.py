@@ -9,6 +9,7 @@ from typing import Any
 from ..compat import PYPY
 from ..types import V128
 from . import signed64
+from .align import ctz
 from .load_groups import V128_MEMBERS, simd_kind_after
 from .simd_lanes import (
     BITWISE,
@@ -76,14 +77,34 @@ class SimdVisitors(LaneVisitors):
         elif op.name in _MEM_SOURCES:
             a = ops[0]
             fn = expr.partition("(")[0]
+            kind = simd_kind_after(self.instrs, idx)
             self.stack.append(MemEntry(fn, a.reads, a.depth + 1, _MEM_SOURCES[op.name],
-                                       fields["mem"], fields["ea"],
-                                       kind=simd_kind_after(self.instrs, idx)))
+                                       fields["mem"], fields["ea"], kind=kind,
+                                       view=self.load_view(idx, op.name, imm, a, kind)))
         elif op.name == "v128.const":
             self.stack.append(lit(expr))
         else:
             # Only memory access traps or reads mutable state; the other helpers are pure.
             self.push(expr, ops, eff=has_mem)
+
+    def load_view(self, idx: int, name: str, imm: Any, a: Any, kind: Any) -> str | None:
+        """The typed view (visit_memory.view_template) that a v128 load consumed as lanes
+        of ``kind`` reads, when its lanes are 64-bit (a full load: two reads beat one
+        unpack; four do not) or it is a splat of the lane width, and its address is pure
+        and known aligned to a lane; else None."""
+        if kind is None or kind.fmt not in ("d", "Q", "I") or a.eff:
+            return None
+        full = name == "v128.load"
+        if (kind.n != 2) if full else _MEM_SOURCES[name] != str(kind.width):
+            return None
+        if self.mem_type(imm[2]).shared or not self.views_ok():
+            return None
+        shift = (kind.width // 8).bit_length() - 1
+        tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
+        if tz < shift:
+            return None
+        phase = imm[1] & ((1 << shift) - 1)
+        return self.bind(f"V{imm[2]}{kind.fmt}{phase}", f"rt.memories[{imm[2]}].v{kind.fmt}{phase}")
 
     # -- lane-wise translation -------------------------------------------------------------
 
