@@ -170,11 +170,9 @@ class MemoryVisitors(GroupedLoads):
         """Known trailing zero bits of each viewable access's address, computed once."""
         found = getattr(self, "_addr_tz", None)
         if found is None:
-            params = self.ftype.params
-            nlocals = len(self.body.local_types(params))
             # The body as decoded: ``self.instrs`` may hold ``for`` pseudo-instructions
             # (loops.py), one for one with the instructions they replace.
-            found = self._addr_tz = address_tz(self.body.instrs, len(params), nlocals,
+            found = self._addr_tz = address_tz(self.body.instrs, len(self.ftype.params),
                                                _VIEW_NAMES)
         return found
 
