@@ -67,3 +67,28 @@ def test_harness_quick_run_checks_against_wasmtime() -> None:
                            lambda n: 7)
     assert bad.status == "wrong" and "12345" in bad.message
     assert "mandel" in harness.table([res])
+
+
+def test_harness_interleaves_the_engines_runs() -> None:
+    """The timed calls alternate between engines (one of each per round), each engine
+    stops at its own number of runs, and a failing engine is an error cell."""
+    calls: list[str] = []
+
+    def loader(name: str, value: int):
+        def run(n: int) -> int:
+            calls.append(name)
+            if name == "bad" and len(calls) > 3:
+                raise RuntimeError("boom")
+            return value
+        return lambda: run
+
+    prog = next(p for p in harness.PROGRAMS if p.name == "mandel")
+    timed = {"a": harness._Timed(2, loader("a", 5), 3), "b": harness._Timed(2, loader("b", 5), 2)}
+    cells = harness._measure_together(prog, timed, lambda n: 5)
+    assert calls == ["a", "b", "a", "b", "a", "b", "a"]  # two warm-ups, then rounds
+    assert cells["a"].status == cells["b"].status == "ok"
+    calls.clear()
+    timed = {"a": harness._Timed(2, loader("a", 5), 3), "bad": harness._Timed(2, loader("bad", 5), 3)}
+    cells = harness._measure_together(prog, timed, lambda n: 5)
+    assert cells["bad"].status == "error" and "boom" in cells["bad"].message
+    assert cells["a"].status == "ok"

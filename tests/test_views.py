@@ -259,13 +259,16 @@ def test_grow_inside_a_loop_using_views(mode: str) -> None:
 def test_a_host_view_pins_the_memory_and_views_still_work() -> None:
     """A host's live memoryview makes growth fail (memory.grow returns -1, as before views);
     translated code's views keep working, and growth works once the host lets go."""
+    from engine.compat import PYPY
+
     store, ex = _grow_instance()
     ex["put"](store, 8, 42)
     pinned = memoryview(ex["mem"].data)
-    assert ex["grow"](store, 1) == -1
+    # PyPy's bytearray memories are not pinned by a view: there the memory grows.
+    assert ex["grow"](store, 1) == (1 if PYPY else -1)
     assert ex["get"](store, 8) == 42
     pinned.release()
-    assert ex["grow"](store, 1) == 1
+    assert ex["grow"](store, 1) == (2 if PYPY else 1)
     assert ex["get"](store, 8) == 42
 
 

@@ -10,15 +10,18 @@ eager mode plus ``compile_all()``, per byte of function bodies, the binary exclu
 from __future__ import annotations
 
 import gc
+import statistics
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 from benchmarks.macro.programs import PROGRAMS, Program, build_names
 from benchmarks.runners import WASM_ENGINES, RunFn, Unavailable
-from benchmarks.timing import fmt_ratio, fmt_time, geomean, markdown_table, median_time
+from benchmarks.timing import fmt_ratio, fmt_time, geomean, markdown_table
 
 Progress = Callable[[str], None]
 
@@ -87,42 +90,90 @@ class Reference:
         return self.results[n]
 
 
+class _Timed(NamedTuple):
+    """One engine's part of an interleaved measurement."""
+
+    n: int
+    load: Callable[[], RunFn]
+    runs: int
+
+
 def _measure(prog: Program, engine: str, n: int, load: Callable[[], RunFn], runs: int,
              expected: Callable[[int], int]) -> Cell:
-    """Load, warm up (first call: the lazy modes compile here), time ``runs`` calls."""
-    cell = Cell(engine, size=n)
+    """One engine alone: :func:`_measure_together` of one."""
+    return _measure_together(prog, {engine: _Timed(n, load, runs)}, expected)[engine]
+
+
+def _measure_together(prog: Program, timed: dict[str, _Timed],
+                      expected: Callable[[int], int]) -> dict[str, Cell]:
+    """Load each engine and warm it up (first call: the lazy modes compile here), then
+    time the engines' calls in interleaved rounds (one call of each per round, until each
+    has its ``runs``), and take each one's median.
+
+    Interleaved because this machine's speed drifts: a pure-Python loop timed every 25 ms
+    for a minute ran between 18 and 32 ms, in phases of seconds. Timed one after the
+    other, one engine could run in a slow phase and the other in a fast one, which moved a
+    single ratio by up to 20% between runs; in rounds, both sample the same phases."""
+    cells = {name: Cell(name, size=t.n) for name, t in timed.items()}
+    runs: dict[str, RunFn] = {}
+    results: dict[str, list] = {}
+    for name, t in timed.items():
+        try:
+            run = t.load()
+            results[name] = [run(t.n)]
+            runs[name] = run
+        except Unavailable as exc:
+            cells[name].message = str(exc)
+        except Exception as exc:  # noqa: BLE001 - an engine failure is a reported result
+            cells[name].status, cells[name].message = "error", f"{type(exc).__name__}: {exc}"
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(max((timed[name].runs for name in runs), default=0)):
+        for name, run in list(runs.items()):
+            if len(times[name]) >= max(1, timed[name].runs):
+                continue
+            try:
+                start = time.perf_counter()
+                results[name].append(run(timed[name].n))
+                times[name].append(time.perf_counter() - start)
+            except Exception as exc:  # noqa: BLE001 - an engine failure is a reported result
+                cells[name].status, cells[name].message = "error", f"{type(exc).__name__}: {exc}"
+                del runs[name]
+    for name in runs:
+        _judge(prog, cells[name], statistics.median(times[name]), results[name], expected)
+    return cells
+
+
+def _judge(prog: Program, cell: Cell, seconds: float, results: list,
+           expected: Callable[[int], int]) -> None:
+    """Fill ``cell`` from an engine's timing and every result it returned."""
     try:
-        run = load()
-        seconds, results = median_time(lambda: run(n), runs)
-        want = expected(n)
-    except Unavailable as exc:
-        cell.message = str(exc)
-        return cell
-    except Exception as exc:  # noqa: BLE001 - an engine failure is a reported result
-        cell.status, cell.message = "error", f"{type(exc).__name__}: {exc}"
-        return cell
+        want = expected(cell.size)
+    except Exception as exc:  # noqa: BLE001 - the reference failing is a reported result
+        cell.status, cell.message = "error", f"reference: {type(exc).__name__}: {exc}"
+        return
     got = [prog.normalise(r) for r in results]
-    cell.seconds, cell.per_unit, cell.checksum = seconds, seconds / n, got[-1]
+    cell.seconds, cell.per_unit, cell.checksum = seconds, seconds / cell.size, got[-1]
     bad = [g for g in got if g != want]
     cell.status = "wrong" if bad else "ok"
     if bad:
-        cell.message = f"checksum {bad[0]} != reference {want} at n={n}"
-    return cell
+        cell.message = f"checksum {bad[0]} != reference {want} at n={cell.size}"
 
 
 def run_build(prog: Program, build: str, opts: Options) -> BuildResult:
-    """Every enabled engine on one program build."""
+    """Every enabled engine on one program build, timed in interleaved rounds."""
     wasm = prog.wasm(build)
     size = prog.quick_size if opts.quick else prog.size
     res = BuildResult(prog, build, size)
     ref = Reference(prog, wasm, opts.mode)
     res.reference = ref.engine
+    timed = {}
     for name in opts.engines:
         args = (wasm, opts.mode) if name == "ours" and opts.mode is not None else (wasm,)
         n, runs = size, (1 if opts.quick else opts.runs)
         if name == "pywasm":
             n, runs = (1 if opts.quick else prog.pywasm_sizes[build]), min(runs, 3)
-        res.cells[name] = _measure(prog, name, n, partial(WASM_ENGINES[name], *args), runs, ref)
+        timed[name] = _Timed(n, partial(WASM_ENGINES[name], *args), runs)
+    res.cells.update(_measure_together(prog, timed, ref))
     return res
 
 
@@ -319,7 +370,7 @@ def section(opts: Options, progress: Progress | None = None) -> tuple[list[str],
     results = run_all(opts, progress)
     big = measure_big(progress) if opts.memory and not opts.quick else None
     runs = "1 run" if opts.quick else f"median of {opts.runs} runs (pywasm: of " \
-        f"{min(opts.runs, 3)}) after 1 warm-up"
+        f"{min(opts.runs, 3)}) after 1 warm-up, the engines' runs interleaved"
     mode = opts.mode or "the default mode (Config())"
     refs = sorted({r.reference for r in results})
     lines = [
