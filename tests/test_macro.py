@@ -69,7 +69,7 @@ def test_harness_quick_run_checks_against_wasmtime() -> None:
     assert "mandel" in harness.table([res])
 
 
-def test_harness_interleaves_the_engines_runs() -> None:
+def test_harness_interleaves_the_engines_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The timed calls alternate between engines (one of each per round), each engine
     stops at its own number of runs, and a failing engine is an error cell."""
     calls: list[str] = []
@@ -77,15 +77,17 @@ def test_harness_interleaves_the_engines_runs() -> None:
     def loader(name: str, value: int):
         def run(n: int) -> int:
             calls.append(name)
-            if name == "bad" and len(calls) > 3:
+            if name == "bad" and len(calls) > 5:
                 raise RuntimeError("boom")
             return value
         return lambda: run
 
     prog = next(p for p in harness.PROGRAMS if p.name == "mandel")
+    monkeypatch.setattr(harness, "SAMPLE_SECONDS", 0.0)  # one call per sample
     timed = {"a": harness._Timed(2, loader("a", 5), 3), "b": harness._Timed(2, loader("b", 5), 2)}
     cells = harness._measure_together(prog, timed, lambda n: 5)
-    assert calls == ["a", "b", "a", "b", "a", "b", "a"]  # two warm-ups, then rounds
+    # A warm-up and a calibrating call each, then rounds.
+    assert calls == ["a", "a", "b", "b", "a", "b", "a", "b", "a"]
     assert cells["a"].status == cells["b"].status == "ok"
     calls.clear()
     timed = {"a": harness._Timed(2, loader("a", 5), 3), "bad": harness._Timed(2, loader("bad", 5), 3)}

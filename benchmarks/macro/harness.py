@@ -104,23 +104,32 @@ def _measure(prog: Program, engine: str, n: int, load: Callable[[], RunFn], runs
     return _measure_together(prog, {engine: _Timed(n, load, runs)}, expected)[engine]
 
 
+#: Seconds one timed sample lasts at least: a fast engine's sample is several calls, so
+#: every engine's samples span the same stretches of time (see _measure_together).
+SAMPLE_SECONDS = 0.5
+
+
 def _measure_together(prog: Program, timed: dict[str, _Timed],
                       expected: Callable[[int], int]) -> dict[str, Cell]:
     """Load each engine and warm it up (first call: the lazy modes compile here), then
-    time the engines' calls in interleaved rounds (one call of each per round, until each
-    has its ``runs``), and take each one's median.
+    time the engines in interleaved rounds, one sample of each per round until each has
+    its ``runs``; a call's time is the median sample over the sample's calls.
 
-    Interleaved because this machine's speed drifts: a pure-Python loop timed every 25 ms
-    for a minute ran between 18 and 32 ms, in phases of seconds. Timed one after the
-    other, one engine could run in a slow phase and the other in a fast one, which moved a
-    single ratio by up to 20% between runs; in rounds, both sample the same phases."""
+    This machine's speed drifts: a pure-Python loop timed every 25 ms for a minute ran
+    between 18 and 32 ms, in phases of seconds. Timed one after the other, one engine could
+    run in a slow phase and the other in a fast one; and a 100 ms call lands in one phase
+    where pywasm's 1 s call averages over several, which moved single ratios by up to 20%
+    between runs. So the engines take turns, and each sample lasts at least
+    :data:`SAMPLE_SECONDS` (a fast engine's sample is several consecutive calls)."""
     cells = {name: Cell(name, size=t.n) for name, t in timed.items()}
     runs: dict[str, RunFn] = {}
     results: dict[str, list] = {}
+    reps: dict[str, int] = {}
     for name, t in timed.items():
         try:
             run = t.load()
             results[name] = [run(t.n)]
+            reps[name] = _calls_per_sample(run, t.n, results[name], t.runs)
             runs[name] = run
         except Unavailable as exc:
             cells[name].message = str(exc)
@@ -131,16 +140,29 @@ def _measure_together(prog: Program, timed: dict[str, _Timed],
         for name, run in list(runs.items()):
             if len(times[name]) >= max(1, timed[name].runs):
                 continue
+            n, k = timed[name].n, reps[name]
             try:
                 start = time.perf_counter()
-                results[name].append(run(timed[name].n))
-                times[name].append(time.perf_counter() - start)
+                for _ in range(k):
+                    results[name].append(run(n))
+                times[name].append((time.perf_counter() - start) / k)
             except Exception as exc:  # noqa: BLE001 - an engine failure is a reported result
                 cells[name].status, cells[name].message = "error", f"{type(exc).__name__}: {exc}"
                 del runs[name]
     for name in runs:
         _judge(prog, cells[name], statistics.median(times[name]), results[name], expected)
     return cells
+
+
+def _calls_per_sample(run: RunFn, n: int, results: list, runs: int) -> int:
+    """Calls per timed sample: enough to last :data:`SAMPLE_SECONDS` (one call, untimed
+    like the warm-up, measures a call; none for one run, the quick form)."""
+    if runs <= 1:
+        return 1
+    start = time.perf_counter()
+    results.append(run(n))
+    took = time.perf_counter() - start
+    return max(1, min(1000, round(SAMPLE_SECONDS / max(took, 1e-6))))
 
 
 def _judge(prog: Program, cell: Cell, seconds: float, results: list,
@@ -370,7 +392,8 @@ def section(opts: Options, progress: Progress | None = None) -> tuple[list[str],
     results = run_all(opts, progress)
     big = measure_big(progress) if opts.memory and not opts.quick else None
     runs = "1 run" if opts.quick else f"median of {opts.runs} runs (pywasm: of " \
-        f"{min(opts.runs, 3)}) after 1 warm-up, the engines' runs interleaved"
+        f"{min(opts.runs, 3)}) after 1 warm-up, the engines' samples interleaved, each at " \
+        f"least {SAMPLE_SECONDS} s of consecutive calls"
     mode = opts.mode or "the default mode (Config())"
     refs = sorted({r.reference for r in results})
     lines = [
