@@ -32,7 +32,7 @@ ZERO = 64
 MAX_TRACKED = 48
 #: Instructions the run may visit per instruction of the body (loops are visited again
 #: until their entry state settles).
-BUDGET = 4
+BUDGET = 8
 #: Known zero bits that make a local worth tracking (the least an access can use).
 USEFUL = 2
 
@@ -178,6 +178,7 @@ class _Run:
         unknown_locals = _Zeros()
         found: dict[int, int] = {}
         frames = [_Frame("func", -1, None)]
+        headers: dict[int, list[int]] = {}  # loop start -> the entry state it settled on
         stack: list[tuple[int, Any]] = []
         state: list[int] | None = list(self.initial)
         budget = BUDGET * len(instrs) + 64
@@ -192,8 +193,14 @@ class _Run:
             if cat >= _OPEN:
                 stack.clear()
                 if cat == _OPEN:
-                    keep = state is not None and name != "block"
-                    frames.append(_Frame(name, idx, list(state) if keep else None))  # type: ignore
+                    entry = None if state is None or name == "block" else list(state)
+                    if name == "loop" and entry is not None:
+                        # Start from the header this loop settled on in an earlier visit of
+                        # an enclosing loop (joined: still sound), so that it settles again
+                        # at once instead of once more per visit of every enclosing loop.
+                        entry = _join(entry, headers.get(idx))
+                        headers[idx] = entry  # type: ignore[assignment]
+                    frames.append(_Frame(name, idx, entry))
                 elif cat == _ELSE:
                     fr = frames[-1]
                     fr.label = _join(fr.label, state)
@@ -204,6 +211,7 @@ class _Run:
                         header = _join(fr.other, fr.label)
                         if fr.label is not None and header != fr.other:
                             fr.other, fr.label = header, None  # visit the body again
+                            headers[fr.start] = header  # type: ignore[assignment]
                             state = list(header)  # type: ignore[arg-type]
                             idx = fr.start + 1
                             continue
