@@ -27,7 +27,8 @@ from ..types import Limits, MemoryType
 #: memory's type already bounds it by 4 GiB; this bounds a 64-bit one.
 MAX_BYTES = 1 << 40
 
-_CellType: Any = getattr(types, "CellType", None)  # None: no typed views (translate.py)
+#: None: no typed views (compile/visit_memory.VIEWS is off without cells).
+_CellType: Any = getattr(types, "CellType", None)
 
 
 def _anonymous(nbytes: int) -> mmap.mmap:
@@ -114,7 +115,7 @@ class MemoryInst:
         self.page_log2 = mtype.page_size_log2
         self.max = lim.max
         self.store_limits = limits
-        self._views: dict[str, list[memoryview]] | None = None
+        self._views: dict[str, list[Any]] | None = None  # view cells by item code
         nbytes = lim.min << self.page_log2
         if nbytes > MAX_BYTES:
             raise EngineError(f"cannot allocate a memory of {lim.min} pages: over {MAX_BYTES} bytes")
