@@ -93,21 +93,16 @@ def _tracked(instrs: list) -> dict[int, int]:
     return tracked
 
 
-def _step(stack: list, cat: int, op: Any, imm: Any, local_tz: list[int],
-          slots: dict[int, int] | None, state: list[int] | None) -> None:
-    """One non-control instruction's effect on the operand stack (and on the tracked
-    locals' ``state``; untracked locals read ``local_tz``)."""
-    if cat == _GET:
-        k = slots.get(imm) if slots is not None else None
-        stack.append((state[k] if k is not None else local_tz[imm], None))  # type: ignore
-    elif cat == _CONST:
-        stack.append((ctz(imm), imm))
-    elif cat == _SET or cat == _TEE:
+def _step(stack: list, cat: int, op: Any, imm: Any, slots: dict[int, int],
+          state: list[int]) -> None:
+    """One non-control instruction other than ``local.get`` and a literal (inline in
+    :meth:`_Run.run`): its effect on the operand stack and on the tracked locals'
+    ``state``."""
+    if cat == _SET or cat == _TEE:
         v = stack.pop() if stack else _UNKNOWN
-        if slots is not None:
-            k = slots.get(imm)
-            if k is not None:
-                state[k] = v[0]  # type: ignore[index]
+        k = slots.get(imm)
+        if k is not None:
+            state[k] = v[0]
         if cat == _TEE:
             stack.append(v)
     elif _MIN2 <= cat <= _SHL:
@@ -175,7 +170,6 @@ class _Run:
     def run(self) -> dict[int, int] | None:
         """The bounds of the wanted accesses, or None past the budget."""
         instrs, wanted, slots = self.instrs, self.wanted, self.tracked
-        unknown_locals = _Zeros()
         found: dict[int, int] = {}
         frames = [_Frame("func", -1, None)]
         headers: dict[int, list[int]] = {}  # loop start -> the entry state it settled on
@@ -235,16 +229,9 @@ class _Run:
                 else:
                     if name in wanted:
                         found[idx] = min(found.get(idx, ZERO), _address(stack, op))
-                    _step(stack, cat, op, imm, unknown_locals, slots, state)
+                    _step(stack, cat, op, imm, slots, state)
             idx += 1
         return found
-
-
-class _Zeros:
-    """The bound of every untracked local: nothing known."""
-
-    def __getitem__(self, local: int) -> int:
-        return 0
 
 
 def _address(stack: list, op: Any) -> int:

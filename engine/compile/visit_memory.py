@@ -187,6 +187,20 @@ class MemoryVisitors(GroupedLoads):
                 and not any(op.prefix == 0xFB for op, _ in self.instrs)
         return ok
 
+    def aligned_view(self, idx: int, imm: tuple[int, int, int], a: Entry, code: str,
+                     shift: int) -> str | None:
+        """The typed view of ``code`` (items of ``1 << shift`` bytes) that the access at
+        ``idx`` with address ``a`` and memarg ``imm`` reads, bound once per factory, when
+        views apply and the address is known to be a multiple of the item size (the
+        offset then picks the view's phase); else None."""
+        if self.mem_type(imm[2]).shared or not self.views_ok():
+            return None
+        tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
+        if tz < shift:
+            return None
+        phase = imm[1] & ((1 << shift) - 1)
+        return self.bind(f"V{imm[2]}{code}{phase}", f"rt.memories[{imm[2]}].v{code}{phase}")
+
     def view_template(self, idx: int, name: str, imm: tuple[int, int, int]) -> str | None:
         """The access at ``idx`` through a typed view, when its address (on the operand
         stack: the top for a load, under the value for a store) is known to be a multiple
@@ -195,18 +209,16 @@ class MemoryVisitors(GroupedLoads):
         temporary first: a call in it could grow the memory after the view was read.
         None for a ``struct`` access."""
         spec = VIEW_OPS.get(name)
-        if spec is None or self.mem_type(imm[2]).shared or not self.views_ok():
+        if spec is None:
             return None
         code, shift = spec
         pos = len(self.stack) - (1 if name in LOADS else 2)
         a = self.stack[pos]
-        tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
-        if tz < shift:
+        view = self.aligned_view(idx, imm, a, code, shift)
+        if view is None:
             return None
         if a.eff:
             self.spill(pos)
-        phase = imm[1] & ((1 << shift) - 1)
-        view = self.bind(f"V{imm[2]}{code}{phase}", f"rt.memories[{imm[2]}].v{code}{phase}")
         access = f"{view}[({{ea}}) >> {shift}]"
         if name in LOADS:
             return access

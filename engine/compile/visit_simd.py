@@ -9,7 +9,6 @@ from typing import Any
 from ..compat import PYPY
 from ..types import V128
 from . import signed64
-from .align import ctz
 from .load_groups import V128_MEMBERS, simd_kind_after
 from .simd_lanes import (
     BITWISE,
@@ -97,14 +96,7 @@ class SimdVisitors(LaneVisitors):
         full = name == "v128.load"
         if (kind.n != 2) if full else _MEM_SOURCES[name] != str(kind.width):
             return None
-        if self.mem_type(imm[2]).shared or not self.views_ok():
-            return None
-        shift = (kind.width // 8).bit_length() - 1
-        tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
-        if tz < shift:
-            return None
-        phase = imm[1] & ((1 << shift) - 1)
-        return self.bind(f"V{imm[2]}{kind.fmt}{phase}", f"rt.memories[{imm[2]}].v{kind.fmt}{phase}")
+        return self.aligned_view(idx, imm, a, kind.fmt, (kind.width // 8).bit_length() - 1)
 
     # -- lane-wise translation -------------------------------------------------------------
 
