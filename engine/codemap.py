@@ -59,7 +59,7 @@ from .validate import forget_context, validate_body
 UNCOMPILED, VALIDATED, COMPILED, FAILED = 0, 1, 2, 3
 
 Factory = Callable[[Any], Callable[..., Any]]
-Translate = Callable[[ModuleInfo, int, Any], Factory]
+Translate = Callable[..., Factory]  # (info, func_index, body[, unguarded=])
 
 
 def _on_fresh_stack(fn: Callable[..., Any], *args: Any) -> Any:
@@ -108,8 +108,11 @@ class CodeSpan:
         """State of defined function ``defined_index`` (UNCOMPILED ... FAILED)."""
         return self.code_map._state[self.base + defined_index]
 
-    def factory(self, defined_index: int) -> Factory:
-        """The compiled factory of defined function ``defined_index``, compiling on first use."""
+    def factory(self, defined_index: int, unguarded: bool = False) -> Factory:
+        """The compiled factory of defined function ``defined_index``, compiling on first use
+        (``unguarded``: see :meth:`unguarded_factory`)."""
+        if unguarded:
+            return self.unguarded_factory(defined_index)
         factories = self.factories
         if factories is not None:
             found = factories[defined_index]
@@ -117,13 +120,22 @@ class CodeSpan:
                 return found
         return self.code_map._compile(self, defined_index)
 
-    def factory_on_fresh_stack(self, defined_index: int) -> Factory:
-        """``factory(defined_index)`` compiled on a fresh thread's stack: for a first call
-        deep in wasm recursion, whose Python stack belongs to wasm. A RecursionError there
-        (a body too deep even for a fresh stack) is the trap "call stack exhausted", and
-        like any exhaustion it does not mark the function as failed."""
+    def unguarded_factory(self, defined_index: int) -> Factory:
+        """Defined function ``defined_index`` translated without what an entry guard
+        checks (compile/entry_guard.py): what the guard runs when its check fails. Not kept
+        here (instances keep what they make of it); the body was validated when its
+        guarded translation was made."""
+        func_index = self.num_imported + defined_index
+        body = decode_body(self.info, func_index)
+        return self.code_map._translate(self.info, func_index, body, unguarded=True)
+
+    def factory_on_fresh_stack(self, defined_index: int, unguarded: bool = False) -> Factory:
+        """``factory(defined_index, unguarded)`` compiled on a fresh thread's stack: for a
+        first call deep in wasm recursion, whose Python stack belongs to wasm. A
+        RecursionError there (a body too deep even for a fresh stack) is the trap "call
+        stack exhausted", and like any exhaustion it does not mark the function as failed."""
         try:
-            return _on_fresh_stack(self.factory, defined_index)
+            return _on_fresh_stack(self.factory, defined_index, unguarded)
         except RecursionError:
             raise ExhaustionError() from None
 

@@ -196,6 +196,9 @@ FRAME_SOURCE = "__wasm_frame_source__"
 #: ``co_firstlineno``, so a traceback line reads ``File "<wasm>", line 12, in f`` for
 #: function 12.
 WASM_FILE = "<wasm>"
+#: The code name of a function's translation for its failed entry guard
+#: (compile/entry_guard.py): its frame stands for the guarded frame that called it.
+UNGUARDED = "f_unguarded"
 
 
 class FrameRef(NamedTuple):
@@ -213,15 +216,19 @@ def frame_sources(tb: TracebackType | None) -> list[Any]:
     """The frame sources of a traceback's wasm frames, innermost first (cheap: no names):
     objects with ``frame() -> Frame``."""
     out: list[Any] = []
+    outer = False  # the traceback entry just outside this one was a wasm frame
     while tb is not None:
+        code = tb.tb_frame.f_code
         source = tb.tb_frame.f_globals.get(FRAME_SOURCE)
         if source is None:  # compact factories carry the module's tag as their last constant
-            code = tb.tb_frame.f_code
             consts = code.co_consts
             if consts and getattr(type(consts[-1]), "is_frame_tag", False):
                 source = FrameRef(consts[-1], code.co_firstlineno)
         if source is not None:
+            if code.co_name == UNGUARDED and outer:
+                out.pop()  # the guarded frame that handed this call over: one wasm frame
             out.append(source)
+        outer = source is not None
         tb = tb.tb_next
     out.reverse()
     return out

@@ -19,7 +19,8 @@ handler from anywhere), nothing is known and every access keeps ``struct``.
 
 Measured on the macro programs (in-process interleaved A/B): clang's array indexing
 ``base + i * 4`` and pointer increments ``p += 8`` keep their alignment; addresses through
-the shadow-stack global do not (a global's alignment is not known to one body).
+the shadow-stack global do when the function's entry guard checks the global's low bits
+(entry_guard.py: a global's alignment is not otherwise known to one body).
 """
 
 from __future__ import annotations
@@ -66,23 +67,29 @@ def ctz(value: int) -> int:
     return ZERO if not value else min(ZERO, (value & -value).bit_length() - 1)
 
 
-def address_tz(instrs: list, nparams: int, wanted: frozenset[str]) -> dict[int, int]:
+def address_tz(instrs: list, nparams: int, wanted: frozenset[str],
+               entry_tz: int = 0) -> dict[int, int]:
     """For each reachable instruction in ``wanted`` (loads: address on top; stores:
     address under the value), by index, the known trailing zero bits of its address
-    operand (offset not included); empty when nothing can be known."""
+    operand (offset not included); empty when nothing can be known. ``entry_tz``: the
+    bits known of the value a ``global.get`` first in the body reads (the function's entry
+    guard checks them, entry_guard.py)."""
     if any(op.name in _UNMODELLED for op, _ in instrs):
         return {}
-    tracked = _tracked(instrs)
-    return _Run(instrs, tracked, wanted, nparams).run() or {}
+    if not (entry_tz and instrs and instrs[0][0].name == "global.get"):
+        entry_tz = 0
+    tracked = _tracked(instrs, entry_tz > 0)
+    return _Run(instrs, tracked, wanted, nparams, entry_tz).run() or {}
 
 
-def _tracked(instrs: list) -> dict[int, int]:
+def _tracked(instrs: list, entry: bool) -> dict[int, int]:
     """The locals worth tracking (slot by local): those stored the result of an
-    instruction that may have known zero bits (a literal, arithmetic, a local), in order
-    of first store. A cheap over-approximation: an untracked local is merely unknown."""
+    instruction that may have known zero bits (a literal, arithmetic, a local, the guarded
+    ``global.get`` at the ``entry``), in order of first store. A cheap
+    over-approximation: an untracked local is merely unknown."""
     tracked: dict[int, int] = {}
-    prev = ""
-    for op, imm in instrs:
+    prev = "local.get" if entry else ""  # the guarded read: a producer
+    for op, imm in instrs[1:] if entry else instrs:
         name = op.name
         if (name == "local.set" or name == "local.tee") and prev in _PRODUCERS and (
                 imm not in tracked):
@@ -160,10 +167,11 @@ class _Run:
     entry state settles."""
 
     def __init__(self, instrs: list, tracked: dict[int, int], wanted: frozenset[str],
-                 nparams: int) -> None:
+                 nparams: int, entry_tz: int = 0) -> None:
         self.instrs = instrs
         self.tracked = tracked
         self.wanted = wanted
+        self.entry_tz = entry_tz
         # On entry a parameter is unknown and every other local is zero.
         self.initial = [0 if x < nparams else ZERO for x in tracked]
 
@@ -226,6 +234,8 @@ class _Run:
                     stack.append((state[k] if k is not None else 0, None))
                 elif cat == _CONST:
                     stack.append((ctz(imm), imm))
+                elif idx == 0 and self.entry_tz:  # the guarded global.get (entry_guard.py)
+                    stack.append((self.entry_tz, None))
                 else:
                     if name in wanted:
                         found[idx] = min(found.get(idx, ZERO), _address(stack, op))

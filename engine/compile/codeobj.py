@@ -303,3 +303,12 @@ def with_const(factory: Any, value: Any) -> bool:
         return False
     factory.code = factory.code.replace(co_consts=factory.code.co_consts + (value,))
     return True
+
+
+def renamed(factory: Any, name: str) -> bool:
+    """Give a compact factory's ``f`` the code name ``name`` (``errors.UNGUARDED`` marks
+    the translation a failed entry guard runs); False for a make-based factory."""
+    if not isinstance(factory, Factory):
+        return False
+    factory.code = factory.code.replace(co_name=name)
+    return True

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..binary.module import Body, ModuleInfo
 from ..config import NO_METERING, CodegenOptions
+from ..errors import UNGUARDED
 from . import (
     control,
     visit_atomics,
@@ -36,6 +37,7 @@ from . import (
 from . import fuel as F
 from . import numerics as N
 from .assemble import Factory, assemble, compile_factory
+from .codeobj import renamed
 from .control import CALLS, MAX_INDENT, MAX_PY_LOOPS, BodyFacts, Control, Frame, scan
 from .loops import counted_loops
 from .stack import OperandStack
@@ -85,8 +87,10 @@ class _Gen(
         flat: bool,
         facts: BodyFacts,
         options: CodegenOptions = NO_METERING,
+        entry_guard: bool = True,
     ) -> None:
         self.info = info
+        self.entry_guard = entry_guard  # may assume what an entry guard checks (entry_guard.py)
         self.facts = facts
         self.options = options
         self.prologue: list[str] = []  # statements before the body
@@ -204,6 +208,7 @@ class _Gen(
         if self.flat:
             self.bb(-1)
         self.walk(0, len(instrs))
+        self.add_entry_guard()
 
     def walk(self, lo: int, hi: int) -> None:
         """Translate instructions ``lo`` to ``hi`` (exclusive), skipping dead code."""
@@ -259,8 +264,9 @@ def _generate(
     facts: BodyFacts,
     options: CodegenOptions,
     inlining: bool = True,
+    entry_guard: bool = True,
 ) -> _Gen:
-    gen = _Gen(info, func_index, body, flat, facts, options)
+    gen = _Gen(info, func_index, body, flat, facts, options, entry_guard)
     gen.inlining = inlining
     gen.run()
     return gen
@@ -291,9 +297,13 @@ def translate_source(
 
 
 def translate(
-    info: ModuleInfo, func_index: int, body: Body, options: CodegenOptions = NO_METERING
+    info: ModuleInfo, func_index: int, body: Body, options: CodegenOptions = NO_METERING,
+    entry_guard: bool = True,
 ) -> Factory:
     """Translate one validated body into a factory ``factory(rt) -> callable``.
+
+    ``entry_guard=False``: the translation a failed entry guard runs (entry_guard.py),
+    which assumes nothing of the global the guard checks.
 
     One pass over the body (``scan``) finds the facts every later step needs; a second one
     only when counted loops were rewritten or exits are inlined. Then one generating pass,
@@ -303,16 +313,16 @@ def translate(
     facts = scan(body.instrs)
     flat = _choose_flat(facts)
     try:
-        return _compile(info, func_index, body, flat, facts, options)
+        return _compile(info, func_index, body, flat, facts, options, True, entry_guard)
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
         if flat:
             raise
     if facts.inline:
         try:
-            return _compile(info, func_index, body, False, facts, options, inlining=False)
+            return _compile(info, func_index, body, False, facts, options, False, entry_guard)
         except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
             pass
-    return _compile(info, func_index, body, True, facts, options)
+    return _compile(info, func_index, body, True, facts, options, True, entry_guard)
 
 
 def _compile(
@@ -323,6 +333,10 @@ def _compile(
     facts: BodyFacts,
     options: CodegenOptions,
     inlining: bool = True,
+    entry_guard: bool = True,
 ) -> Factory:
-    gen = _generate(info, func_index, body, flat, facts, options, inlining)
-    return compile_factory(gen, func_index)
+    gen = _generate(info, func_index, body, flat, facts, options, inlining, entry_guard)
+    factory = compile_factory(gen, func_index)
+    if not entry_guard:  # its frames stand for the guarded function's (errors.frame_sources)
+        renamed(factory, UNGUARDED)
+    return factory

@@ -24,9 +24,11 @@ from typing import Any, NamedTuple
 from ..binary.module import MEMORY
 from ..compat import PYPY
 from ..types import MemoryType
+from . import entry_guard as EG
 from . import forward
 from .align import address_tz, ctz
 from .codeobj import CELLS
+from .entry_guard import GUARD_BITS, guard_line, guarded_global
 from .load_groups import SCALAR_CODES, GroupedLoads
 from .ops import LOADS, STORES
 from .pypy_helpers import HELPERS as PYPY_HELPERS
@@ -172,9 +174,22 @@ class MemoryVisitors(GroupedLoads):
         if found is None:
             # The body as decoded: ``self.instrs`` may hold ``for`` pseudo-instructions
             # (loops.py), one for one with the instructions they replace.
-            found = self._addr_tz = address_tz(self.body.instrs, len(self.ftype.params),
-                                               _VIEW_NAMES)
+            instrs = self.body.instrs
+            g = guarded_global(instrs, self.global_types) if self.entry_guard and EG.ENABLED \
+                else None
+            self.guard_global = g
+            found = self._addr_tz = address_tz(instrs, len(self.ftype.params), _VIEW_NAMES,
+                                               GUARD_BITS if g is not None else 0)
         return found
+
+    def add_entry_guard(self) -> None:
+        """Start the function with its entry guard (entry_guard.py) when a typed view was
+        chosen on what the guard checks (any view of a guarded function counts)."""
+        g = getattr(self, "guard_global", None)
+        if g is not None and getattr(self, "tz_views", False):
+            self.bind("funcs", "rt.funcs")
+            self.prologue.insert(0, guard_line(self.global_cell(g), self.func_index,
+                                               len(self.ftype.params)))
 
     def views_ok(self) -> bool:
         """Whether this function may read typed views: on CPython (not with i64 locals in
@@ -198,6 +213,8 @@ class MemoryVisitors(GroupedLoads):
         tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
         if tz < shift:
             return None
+        if not a.const:
+            self.tz_views = True
         phase = imm[1] & ((1 << shift) - 1)
         return self.bind(f"V{imm[2]}{code}{phase}", f"rt.memories[{imm[2]}].v{code}{phase}")
 

@@ -23,8 +23,12 @@ def _translator(options: CodegenOptions) -> Callable[[ModuleInfo, int, Body], Fa
     ``compile_stage.translate``); the result is tagged so that trap frames can name the
     function."""
 
-    def translate(info: ModuleInfo, func_index: int, body: Body) -> Factory:
-        if options == NO_METERING:
+    def translate(info: ModuleInfo, func_index: int, body: Body,
+                  unguarded: bool = False) -> Factory:
+        if unguarded:  # what a failed entry guard runs (compile/entry_guard.py)
+            factory = compile_stage.translate(info, func_index, body, options,
+                                              entry_guard=False)
+        elif options == NO_METERING:
             factory = compile_stage.translate(info, func_index, body)
         else:
             factory = compile_stage.translate(info, func_index, body, options)

@@ -45,11 +45,15 @@ class _Funcs(dict):
     def __missing__(self, index: int) -> Any:
         rt = self.rt
         n = rt.num_imported_funcs
-        if index < n:
+        if 0 <= index < n:
             fn = rt.func_refs[index].fn
         else:
+            # Key ~i (negative): function i translated for its failed entry guard
+            # (compile/entry_guard.py), made on first use and kept like the others.
+            unguarded = index < 0
+            defined = (~index if unguarded else index) - n
             try:
-                factory = rt.code.factory(index - n)
+                factory = rt.code.factory(defined, unguarded)
             except RecursionError:
                 # A first call (lazy modes) at the end of the wasm call budget: lend the
                 # compiler frames above the limit (no Python frame before the limit is
@@ -57,7 +61,7 @@ class _Funcs(dict):
                 limit = sys.getrecursionlimit()
                 sys.setrecursionlimit(limit + COMPILE_HEADROOM)
                 try:
-                    factory = _compile_deep(rt.code, index - n)
+                    factory = _compile_deep(rt.code, defined, unguarded)
                 finally:
                     if sys.getrecursionlimit() == limit + COMPILE_HEADROOM:
                         sys.setrecursionlimit(limit)
@@ -70,11 +74,11 @@ class _Funcs(dict):
 COMPILE_HEADROOM = 200
 
 
-def _compile_deep(code: Any, defined_index: int) -> Any:
+def _compile_deep(code: Any, defined_index: int, unguarded: bool) -> Any:
     try:
-        return code.factory(defined_index)
+        return code.factory(defined_index, unguarded)
     except RecursionError:
-        return code.factory_on_fresh_stack(defined_index)
+        return code.factory_on_fresh_stack(defined_index, unguarded)
 
 
 class _FuncRefs(dict):
