@@ -374,3 +374,107 @@ def test_shared_memory_and_tail_calls_keep_struct() -> None:
     info = decode_module(wat2wasm("(module (memory 1) (func (result i32) "
                                   "(i32.load (i32.const 64))))"))
     assert "V0I0[" in T.translate_source(info, 0, decode_body(info, 0))
+
+
+# -- view indexes from linear addresses (visit_memory.view_index) ------------------------------
+
+#: Values of the index local: small, near 2**30 and 2**32 (``i * 4 + k`` wraps to a small
+#: address, which is in bounds) and in between.
+INDEXES = (0, 5, 255, 0x3FFFFFF0, 0x40000005, 0xFFFFFF00, 0xFFFFFFFF, 0xC0000010, 0x80000001)
+
+
+def _linear_address(rng: random.Random) -> str:
+    """An aligned-looking linear address over ``$i``: scales, shifts and literal terms,
+    added and subtracted in either order (some wrap past 2**32)."""
+    x = "(local.get $i)"
+    for _ in range(rng.randrange(1, 4)):
+        r = rng.randrange(5)
+        if r == 0:
+            x = f"(i32.mul {x} (i32.const {rng.choice((4, 8, 12, 16, -4, -8, 24))}))"
+        elif r == 1:
+            x = f"(i32.shl {x} (i32.const {rng.choice((2, 3, 4, 34, 31))}))"
+        elif r == 2:
+            x = f"(i32.add {x} (i32.const {rng.choice((0, 4, 8, 1024, 4096, -8, -1024, 6))}))"
+        elif r == 3:
+            x = f"(i32.add (i32.const {rng.choice((16, 2048, -16, 3))}) {x})"
+        else:
+            x = (f"(i32.sub (i32.const {rng.choice((4096, 8, 0))}) {x})" if rng.random() < 0.5
+                 else f"(i32.sub {x} (i32.const {rng.choice((8, 1024, -4096, 12))}))")
+    return f"(i32.and {x} (i32.const 0xFFFF))" if rng.random() < 0.3 else x
+
+
+def _linear_module(seed: int) -> str:
+    rng = random.Random(seed)
+    body = []
+    for _ in range(8):
+        addr = _linear_address(rng)
+        off = rng.choice((0, 0, 4, 8, 16, 3))
+        kind = rng.choice(("i32", "i64", "f64"))
+        if rng.random() < 0.5:
+            load = f"({kind}.load offset={off} {addr})"
+            if kind == "f64":
+                load = f"(i64.reinterpret_f64 {load})"
+            elif kind == "i32":
+                load = f"(i64.extend_i32_u {load})"
+            body.append(f"(local.set $acc (i64.add (i64.rotl (local.get $acc) (i64.const 5)) "
+                        f"{load}))")
+        else:
+            v = {"i32": "(i32.wrap_i64 (local.get $acc))", "i64": "(local.get $acc)",
+                 "f64": "(f64.reinterpret_i64 (local.get $acc))"}[kind]
+            body.append(f"({kind}.store offset={off} {addr} {v})")
+    return f"""(module (memory 1)
+      (func (export "run") (param $i i32) (result i64) (local $acc i64)
+        (local.set $acc (i64.const 0x0123456789abcdef))
+        {" ".join(body)}
+        (local.get $acc))
+      (func (export "sum") (result i64) (local $a i32) (local $s i64)
+        (loop (local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 1))
+                                     (i64.load (local.get $a))))
+              (br_if 0 (i32.ne (local.tee $a (i32.add (local.get $a) (i32.const 8)))
+                               (i32.const 65536))))
+        (local.get $s)))"""
+
+
+def _linear_results(ex, store, trap_type) -> list:
+    out = []
+    for i in INDEXES:
+        try:
+            out.append(ex["run"](store, i) & M64)
+        except trap_type:
+            out.append("trap")
+        out.append(ex["sum"](store) & M64)
+    return out
+
+
+@needs_tools()
+@pytest.mark.parametrize("seed", range(40))
+def test_linear_view_indexes_equal_wasmtime(seed: int) -> None:
+    import wasmtime
+
+    from engine import Config
+
+    wasm = wat2wasm(_linear_module(seed))
+    store = Store(Engine(Config(compilation_mode=MODES[seed % 3])))
+    ours = _linear_results(Instance(store, Module(store.engine, wasm), []).exports(store),
+                           store, Trap)
+    wstore = wasmtime.Store()
+    theirs = _linear_results(
+        wasmtime.Instance(wstore, wasmtime.Module(wstore.engine, wasm), []).exports(wstore),
+        wstore, wasmtime.Trap)
+    assert ours == theirs
+
+
+def test_linear_programs_reach_linear_indexes() -> None:
+    """Guard for the test above: its accesses index views from linear forms, with scales,
+    literal terms and offsets."""
+    if not VM.VIEWS:
+        pytest.skip("typed views are CPython's")
+    forms: set[str] = set()
+    for seed in range(40):
+        info = decode_module(wat2wasm(_linear_module(seed)))
+        src = T.translate_source(info, 0, decode_body(info, 0))
+        for index in re.findall(r"\bV0[IQd]\d\[(.*?% (?:1073741824|536870912)\)[^\]]*)\]", src):
+            forms.add("scale" if " * " in index else "plain")
+            forms.add("offset" if re.search(r"\) \+ \d+$", index) else "no offset")
+            forms.add("term" if re.search(r" \+ \d+\) %", index) else "no term")
+    assert forms == {"scale", "plain", "offset", "no offset", "term", "no term"}, forms

@@ -36,8 +36,8 @@ MAX_DEPTH = 24  # fold at most this many operators into one expression (parser l
 class Entry:
     """A symbolic operand-stack entry."""
 
-    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "raw", "reads", "sexpr", "sign",
-                 "wide")
+    __slots__ = ("bits", "cond", "const", "depth", "eff", "expr", "lin", "raw", "reads", "sexpr",
+                 "sign", "wide")
 
     def __init__(
         self,
@@ -60,6 +60,9 @@ class Entry:
         self.raw: str | None = None
         self.bits = 0
         self.wide = False  # the raw value is likely huge (a multiplication by a big literal)
+        # An i32 chain of add/sub/mul/shl with literals over one value: ``(x, s, k)``, the
+        # value is ``x * s + k`` mod 2**32 (``x`` a Python expression; visit_numeric.linear).
+        self.lin: tuple[str, int, int] | None = None
         self.sexpr: str | None = None  # PyPy: the i64 value's signed form (signed64.py)
         # Python conditions "negative" and "non-negative" (as a signed i32/i64) cheaper than
         # a test of the value itself: a shift's operand's bit (visit_numeric.bit_test).

@@ -57,6 +57,8 @@ VIEW_OPS = {"i32.load": ("I", 2), "i64.load": ("Q", 3), "f64.load": ("d", 3),
             "i64.load32_u": ("I", 2), "i32.store": ("I", 2), "i64.store": ("Q", 3),
             "f64.store": ("d", 3), "i64.store32": ("I", 2)}
 VIEWS = not PYPY and sys.byteorder == "little" and CELLS
+#: Whether view indexes come from an address's linear form (``view_index``; A/B flag).
+LINEAR = True
 #: The accesses whose address alignment the analysis records (v128 loads: visit_simd.py).
 _VIEW_NAMES = frozenset((*VIEW_OPS, "v128.load", "v128.load32_splat", "v128.load64_splat"))
 
@@ -236,10 +238,31 @@ class MemoryVisitors(GroupedLoads):
             return None
         if a.eff:
             self.spill(pos)
-        access = f"{view}[({{ea}}) >> {shift}]"
+        index = self.view_index(self.stack[pos], imm, shift)
+        access = f"{view}[{index if index is not None else f'({{ea}}) >> {shift}'}]"
         if name in LOADS:
             return access
         return access + " = {v}" + (" & 0xFFFFFFFF" if name == "i64.store32" else "")
+
+    def view_index(self, a: Entry, imm: tuple[int, int, int], shift: int) -> str | None:
+        """The view index of an aligned access at ``a + offset`` in a 32-bit memory from
+        ``a``'s linear form ``x * s + k`` (visit_numeric.linear) when ``s`` and ``k`` are
+        multiples of the item size: ``(x * (s >> shift) + (k >> shift)) % 2**(32 - shift)``
+        plus the offset's items (the offset adds past the wrap, and its low bits are the
+        view's phase). clang's ``base + i * 4`` becomes ``(i + base / 4) % 2**30``: two
+        operations fewer than reducing the address and shifting it. None otherwise."""
+        lin = a.lin
+        if lin is None or not LINEAR or self.mem_type(imm[2]).is_64:
+            return None
+        x, s, k = lin
+        size = 1 << shift
+        if s % size or k % size or not 0 < s < 1 << 16:
+            return None
+        s, k = s >> shift, k >> shift
+        term = x if s == 1 else f"({x} * {s})"
+        index = f"(({term} + {k}) % {1 << (32 - shift)})" if k else \
+            f"({term} % {1 << (32 - shift)})"
+        return f"{index} + {imm[1] >> shift}" if imm[1] >> shift else index
 
     # -- frame slots (forward.py) -------------------------------------------------------------
 

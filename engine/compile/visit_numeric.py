@@ -81,6 +81,41 @@ def bit_test(x: str, m: int) -> tuple[str, str]:
     return f"({x} & {m:#x})", f"(not ({x} & {m:#x}))"
 
 
+def _terms(e: Entry) -> tuple[str | None, int, int]:
+    """``e`` as ``x * s + k`` (``x`` None for a literal)."""
+    if e.const:
+        return None, 0, int(e.expr)
+    if e.lin is not None:
+        return e.lin
+    return (e.raw if e.raw is not None else e.expr), 1, 0
+
+
+def linear(kind: str, a: Entry, b: Entry) -> tuple[str, int, int] | None:
+    """The ``(x, s, k)`` form (``Entry.lin``) of i32 ``a <kind> b`` when one side is a
+    literal, else None. Typed views index with it: ``((x * 4 + 1024) mod 2**32) >> 2`` is
+    ``(x + 256) % 2**30`` (a multiplication and a shift fewer; visit_memory.view_index).
+    ``x`` keeps the operand's unreduced form: everything reduces mod 2**30 at the end."""
+    xa, sa, ka = _terms(a)
+    xb, sb, kb = _terms(b)
+    if kind == "shl":
+        sb, kb = 0, 1 << (kb & 31)
+        kind = "mul"
+    if kind == "mul":
+        if xa is not None and xb is not None:
+            return None
+        if xa is None:  # literal * x
+            xa, sa, ka, kb = xb, sb, kb, ka
+        x, s, k = xa, sa * kb, ka * kb
+    elif xa is not None and xb is not None:
+        return None
+    else:
+        sign = 1 if kind == "add" else -1
+        x, s, k = (xa, sa, ka + sign * kb) if xb is None else (xb, sign * sb, ka + sign * kb)
+    if x is None:
+        return None
+    return x, s & 0xFFFFFFFF, k & 0xFFFFFFFF
+
+
 class NumericVisitors:
     """Mixin of the generator: numeric instructions."""
 
@@ -153,6 +188,8 @@ class NumericVisitors:
         self.push(masked, [a, b])
         top = self.stack[-1]
         top.raw, top.bits, top.wide = raw, bits, wide
+        if width == 32 and not PYPY:
+            top.lin = linear(kind, a, b)
         if kind == "shl" and not PYPY:
             # The sign bit of ``x << k`` is bit w-1-k of x (of any form congruent mod 2**w:
             # ``&`` reads negative ints as two's complement): one ``&`` instead of the
