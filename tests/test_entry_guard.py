@@ -191,6 +191,28 @@ def test_which_functions_get_a_guard() -> None:
 
 
 @needs_views
+def test_no_guard_when_no_view_rests_on_it() -> None:
+    """A counter read first and written (not a stack pointer): its function's views come
+    from ``i << 2``, not from the global, so it gets no guard (which would fail 15 calls
+    in 16); the same function addressing through the global gets one."""
+    counter = """(module (memory 1) (global $c (mut i32) (i32.const 0))
+      (func (param $i i32) (local $t i32)
+        global.get $c
+        i32.const 1
+        i32.add
+        local.tee $t
+        global.set $c
+        (i32.store (i32.shl (local.get $i) (i32.const 2)) ({value}))))"""
+    src = _source(counter.format(value="local.get $t"))
+    assert "V0I0[" in src and "& 15" not in src
+    src = _source(counter.format(value="i32.const 5").replace(
+        "i32.const 1\n        i32.add\n        local.tee $t",
+        "local.tee $t\n        i32.const 16\n        i32.add").replace(
+        "(i32.shl (local.get $i) (i32.const 2))", "(local.get $t)"))
+    assert "V0I0[" in src and "if G0.value & 15: return funcs[~0](l0)" in src
+
+
+@needs_views
 def test_a_global_read_first_but_never_written_gets_no_guard() -> None:
     src = _source(FRAME.format(first="global.get $sp", write="drop")
                   .replace("(global.set $sp (i32.add (local.get $fp) (i32.const 32)))", ""))

@@ -186,9 +186,15 @@ class MemoryVisitors(GroupedLoads):
 
     def add_entry_guard(self) -> None:
         """Start the function with its entry guard (entry_guard.py) when a typed view was
-        chosen on what the guard checks (any view of a guarded function counts)."""
+        chosen on what the guard checks."""
         g = getattr(self, "guard_global", None)
-        if g is not None and getattr(self, "tz_views", False):
+        needs = getattr(self, "view_needs", None)
+        if g is None or not needs:
+            return
+        # Only when a view rests on the guard: a global read first and written, that is not
+        # a stack pointer (a counter), would fail the guard most of the time.
+        plain = address_tz(self.body.instrs, len(self.ftype.params), _VIEW_NAMES)
+        if any(plain.get(idx, 0) < shift for idx, shift in needs):
             self.bind("funcs", "rt.funcs")
             self.prologue.insert(0, guard_line(self.global_cell(g), self.func_index,
                                                len(self.ftype.params)))
@@ -215,8 +221,11 @@ class MemoryVisitors(GroupedLoads):
         tz = ctz(int(a.expr)) if a.const else self.addr_tz().get(idx, 0)
         if tz < shift:
             return None
-        if not a.const:
-            self.tz_views = True
+        if not a.const:  # what add_entry_guard checks
+            needs = getattr(self, "view_needs", None)
+            if needs is None:
+                needs = self.view_needs = []
+            needs.append((idx, shift))
         phase = imm[1] & ((1 << shift) - 1)
         return self.bind(f"V{imm[2]}{code}{phase}", f"rt.memories[{imm[2]}].v{code}{phase}")
 
