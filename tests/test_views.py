@@ -386,7 +386,11 @@ INDEXES = (0, 5, 255, 0x3FFFFFF0, 0x40000005, 0xFFFFFF00, 0xFFFFFFFF, 0xC0000010
 def _linear_address(rng: random.Random) -> str:
     """An aligned-looking linear address over ``$i``: scales, shifts and literal terms,
     added and subtracted in either order (some wrap past 2**32)."""
-    x = "(local.get $i)"
+    # the operand: the index, or an effectful one (a load; a call that grows the memory,
+    # evaluated before the view is read)
+    x = rng.choice(("(local.get $i)", "(local.get $i)",
+                    "(i32.xor (local.get $i) (i32.load8_u offset=3 (i32.const 0)))",
+                    "(call $grow_id (local.get $i))"))
     for _ in range(rng.randrange(1, 4)):
         r = rng.randrange(5)
         if r == 0:
@@ -422,7 +426,9 @@ def _linear_module(seed: int) -> str:
             v = {"i32": "(i32.wrap_i64 (local.get $acc))", "i64": "(local.get $acc)",
                  "f64": "(f64.reinterpret_i64 (local.get $acc))"}[kind]
             body.append(f"({kind}.store offset={off} {addr} {v})")
-    return f"""(module (memory 1)
+    return f"""(module (memory 1 3)
+      (func $grow_id (param $i i32) (result i32)
+        (drop (memory.grow (i32.const 1))) (local.get $i))
       (func (export "run") (param $i i32) (result i64) (local $acc i64)
         (local.set $acc (i64.const 0x0123456789abcdef))
         {" ".join(body)}
@@ -472,9 +478,11 @@ def test_linear_programs_reach_linear_indexes() -> None:
     forms: set[str] = set()
     for seed in range(40):
         info = decode_module(wat2wasm(_linear_module(seed)))
-        src = T.translate_source(info, 0, decode_body(info, 0))
+        src = T.translate_source(info, 1, decode_body(info, 1))
         for index in re.findall(r"\bV0[IQd]\d\[(.*?% (?:1073741824|536870912)\)[^\]]*)\]", src):
             forms.add("scale" if " * " in index else "plain")
             forms.add("offset" if re.search(r"\) \+ \d+$", index) else "no offset")
             forms.add("term" if re.search(r" \+ \d+\) %", index) else "no term")
-    assert forms == {"scale", "plain", "offset", "no offset", "term", "no term"}, forms
+            forms.add("temporary" if re.match(r"\(+t\d", index) else "local")
+    assert forms == {"scale", "plain", "offset", "no offset", "term", "no term", "temporary",
+                     "local"}, forms

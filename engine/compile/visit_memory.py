@@ -246,12 +246,30 @@ class MemoryVisitors(GroupedLoads):
         if view is None:
             return None
         if a.eff:
-            self.spill(pos)
+            if self.linear_ok(a.lin, imm, shift):
+                # Only the linear form's operand holds the effects: evaluate it alone, and
+                # index from the temporary (crc_b64's table lookups ``T[(c ^ M[p]) * 4]``).
+                self.flush_effects_to(pos)
+                t = self.temp()
+                self.emit(f"{t} = {a.lin[0]}")  # type: ignore[index]
+                new = var(t)
+                new.lin = (t, a.lin[1], a.lin[2])  # type: ignore[index]
+                self.set_entry(pos, new)
+            else:
+                self.spill(pos)
         index = self.view_index(self.stack[pos], imm, shift)
         access = f"{view}[{index if index is not None else f'({{ea}}) >> {shift}'}]"
         if name in LOADS:
             return access
         return access + " = {v}" + (" & 0xFFFFFFFF" if name == "i64.store32" else "")
+
+    def linear_ok(self, lin: tuple[str, int, int] | None, imm: tuple[int, int, int],
+                  shift: int) -> bool:
+        """Whether ``view_index`` applies to an address of linear form ``lin``."""
+        if lin is None or not LINEAR or self.mem_type(imm[2]).is_64:
+            return False
+        size = 1 << shift
+        return not (lin[1] % size or lin[2] % size) and 0 < lin[1] < 1 << 16
 
     def view_index(self, a: Entry, imm: tuple[int, int, int], shift: int) -> str | None:
         """The view index of an aligned access at ``a + offset`` in a 32-bit memory from
@@ -261,12 +279,9 @@ class MemoryVisitors(GroupedLoads):
         view's phase). clang's ``base + i * 4`` becomes ``(i + base / 4) % 2**30``: two
         operations fewer than reducing the address and shifting it. None otherwise."""
         lin = a.lin
-        if lin is None or not LINEAR or self.mem_type(imm[2]).is_64:
+        if not self.linear_ok(lin, imm, shift):
             return None
-        x, s, k = lin
-        size = 1 << shift
-        if s % size or k % size or not 0 < s < 1 << 16:
-            return None
+        x, s, k = lin  # type: ignore[misc]
         s, k = s >> shift, k >> shift
         term = x if s == 1 else f"({x} * {s})"
         index = f"(({term} + {k}) % {1 << (32 - shift)})" if k else \
