@@ -332,7 +332,7 @@ def test_counted_polls_see_a_flag_raised_behind_their_back(mode: str, monkeypatc
     store.interrupt.append(True)  # the flag alone, as if ``stop`` had been overwritten
     assert store.epoch_ticker.n >= 0
     with pytest.raises(Trap, match="interrupt"):
-        ex["fib"](store, 25)  # 75k calls that poll: more than EPOCH_TICKS
+        ex["fib"](store, 25)  # 121,392 polls (calls that call): more than EPOCH_TICKS
     assert store.epoch_ticker.n < 0
     with pytest.raises(Trap, match="interrupt"):
         ex["caller"](store)  # its first poll traps

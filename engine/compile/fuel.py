@@ -294,17 +294,22 @@ def fuel_refund(fuel: list, cost: int, rng: Any, current: int) -> None:
 # instead, and every EPOCH_TICKS entries ``EpochTicker.tick`` checks the flag and, at most once
 # per switch interval, has PyPy run its periodic action.
 
-#: Entry polls in the counted shape (PyPy: see above). Tests switch it to cover both shapes.
-COUNTED_POLLS = sys.implementation.name == "pypy"
+_PYPY = sys.implementation.name == "pypy"
 
-#: Function entries between two checks of the flag by ``EpochTicker.tick``: an interrupt is
-#: seen at once (``Store._interrupt`` ends the count), or, if that store raced with the
-#: count's own update, within this many entries.
-EPOCH_TICKS = 1 << 12
+#: Entry polls in the counted shape (PyPy: see above). Tests switch it to cover both shapes.
+COUNTED_POLLS = _PYPY
+
+#: Function entries between two calls of ``EpochTicker.tick``: an interrupt is seen at once
+#: (``Store._interrupt`` ends the count), or, if that store raced with the count's own update,
+#: within this many entries; the GIL is offered at the first ``tick`` of each switch interval.
+#: The count's cost on PyPy is the JIT's trace layout more than its length (fib kernel, fib(32)
+#: after warm-ups at 20/28/30/32: 1.5-2.4x of flag polls for 8K-64K entries, 1.2-3.4x for
+#: 512-4K, chaotically); macro programs are within noise of flag polls (see docs/untrusted.md).
+EPOCH_TICKS = 1 << 14
 
 _ONCE = (None,)
-_set_check = getattr(sys, "setcheckinterval", None)  # PyPy 3.9 still has them
-_get_check = getattr(sys, "getcheckinterval", None)
+_set_check = getattr(sys, "setcheckinterval", None) if _PYPY else None  # PyPy 3.9 has them
+_get_check = getattr(sys, "getcheckinterval", None) if _PYPY else None
 
 
 def _run_periodic_actions() -> None:
@@ -312,7 +317,10 @@ def _run_periodic_actions() -> None:
     ``sys.setcheckinterval`` resets PyPy's tick counter to -1 (PyPy 7.3.11's
     ``AbstractActionFlag.setcheckinterval``; the interval itself is left as it was), and the
     loop's back-edge below checks the counter. Where setting the interval does not reset the
-    counter, the back-edge still counts down the counter, which ends in the same action."""
+    counter (older PyPys), the back-edge only counts it down (by at most 100 of the 1,000,000
+    units of the default interval), so a waiting thread then gets the GIL later, through that
+    count or during a call that releases it (``time.monotonic`` in ``tick``: measured 10-97 ms
+    with this function disabled, 0.6-8 ms with it, on PyPy 7.3.11)."""
     if _set_check is not None and _get_check is not None:
         _set_check(_get_check())
     for _ in _ONCE:
@@ -340,10 +348,10 @@ class EpochTicker:
         """The count ran out: trap with "interrupt" past the deadline (and keep the count
         negative, so every poll traps until a new deadline), else count again, and let
         waiting threads run once per switch interval."""
+        self.n = EPOCH_TICKS  # first: a ``stop`` from now on is seen below or at the next poll
         if self.flag:
             self.n = -1
             raise Trap("interrupt")
-        self.n = EPOCH_TICKS
         now = _monotonic()
         if now >= self.due:
             self.due = now + sys.getswitchinterval()
