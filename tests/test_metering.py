@@ -81,6 +81,19 @@ def shape(request, monkeypatch) -> str:
     return request.param
 
 
+#: Entry polls of the interrupt flag: ``if INTR`` (CPython) or a countdown whose end lets
+#: waiting threads run (PyPy, ``fuel.COUNTED_POLLS``), where a JIT-compiled recursion without
+#: loops would otherwise never release the GIL to the thread that advances the epoch.
+POLLS = ["flag", "counted"] if sys.implementation.name == "cpython" else ["counted"]
+
+
+@pytest.fixture(params=POLLS)
+def polls(request, monkeypatch) -> str:
+    """Translate entry polls as a flag test or as PyPy's countdown."""
+    monkeypatch.setattr(F, "COUNTED_POLLS", request.param == "counted")
+    return request.param
+
+
 def _instance(mode: str, fuel: bool = True, epoch: bool = False, peek=None):
     config = Config(compilation_mode=mode)
     config.consume_fuel = fuel
@@ -229,14 +242,12 @@ def _interrupt_soon(store: Store, delay: float = 0.2) -> threading.Thread:
     return timer
 
 
-@pytest.mark.skipif(
-    sys.implementation.name == "pypy",
-    reason="PyPy: the timer thread that advances the epoch was starved by the running wasm "
-           "loop for minutes in some runs (seen 2026-11-26; open, see the closing note)")
 @pytest.mark.parametrize("fuel", [False, True])
 @pytest.mark.parametrize("mode", MODES)
 def test_epoch_from_another_thread_stops_loops_and_recursion(mode: str, fuel: bool,
-                                                            shape: str) -> None:
+                                                            shape: str, polls: str) -> None:
+    """The timer thread gets to run while wasm loops or recurses (on PyPy, JIT-compiled
+    recursion releases the GIL only through the counted entry polls)."""
     store, ex = _instance(mode, fuel=fuel, epoch=True)
     if fuel:
         store.set_fuel(10**15)
@@ -270,7 +281,7 @@ def test_interrupted_fuel_is_charged_exactly(mode: str, shape: str) -> None:
     assert store.get_fuel() == 10**12 - 2 - 6 * iterations
 
 
-def test_default_deadline_and_deadline_set_from_a_host_call(shape: str) -> None:
+def test_default_deadline_and_deadline_set_from_a_host_call(shape: str, polls: str) -> None:
     calls = [0]
 
     def peek() -> None:
@@ -286,6 +297,48 @@ def test_default_deadline_and_deadline_set_from_a_host_call(shape: str) -> None:
     with pytest.raises(Trap, match="interrupt"):
         ex["peeking"](store, 10)
     assert calls[0] == 3
+
+
+def test_counted_polls_count_entries_and_loops_keep_the_flag(monkeypatch) -> None:
+    """PyPy's shape: entry polls count down the store's ticker, loop polls (whose back-edge
+    lets PyPy's JIT release the GIL) test the flag; with meters there is no poll at all."""
+    from engine.binary import decode_body, decode_module
+    from engine.compile.translate import translate_source
+    from engine.config import CodegenOptions
+
+    monkeypatch.setattr(F, "COUNTED_POLLS", True)
+    info = decode_module(wat(PROGRAM))
+    funcs = {e.name: e.index for e in info.exports if e.kind == "func"}
+    epoch = CodegenOptions(epoch=True)
+    fib = translate_source(info, funcs["fib"], decode_body(info, funcs["fib"]), options=epoch)
+    assert "EP.n -= 1" in fib and "INTR" not in fib
+    down = translate_source(info, funcs["down"], decode_body(info, funcs["down"]),
+                            options=epoch)
+    assert down.count("EP.n -= 1") == 1 and down.count("if INTR:") == 1
+    monkeypatch.setattr(F, "COUNTED_POLLS", False)
+    fib = translate_source(info, funcs["fib"], decode_body(info, funcs["fib"]), options=epoch)
+    assert "EP" not in fib and "if INTR:" in fib
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_counted_polls_see_a_flag_raised_behind_their_back(mode: str, monkeypatch) -> None:
+    """A raised flag whose stop of the count was lost (the epoch thread raced with the
+    count's own update) is seen within EPOCH_TICKS entries; until a new deadline every call
+    traps at once; a new deadline counts again."""
+    monkeypatch.setattr(F, "COUNTED_POLLS", True)
+    store, ex = _instance(mode, fuel=False, epoch=True)
+    store.set_epoch_deadline(1)
+    assert ex["fib"](store, 10) == 55
+    store.interrupt.append(True)  # the flag alone, as if ``stop`` had been overwritten
+    assert store.epoch_ticker.n >= 0
+    with pytest.raises(Trap, match="interrupt"):
+        ex["fib"](store, 25)  # 121,392 polls (calls that call): more than EPOCH_TICKS
+    assert store.epoch_ticker.n < 0
+    with pytest.raises(Trap, match="interrupt"):
+        ex["caller"](store)  # its first poll traps
+    store.set_epoch_deadline(1)
+    assert ex["fib"](store, 20) == 6765
+    assert 0 <= store.epoch_ticker.n <= F.EPOCH_TICKS
 
 
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="meters are CPython's")

@@ -23,7 +23,9 @@ Counted loops (``for``) charge all their iterations at once through the cell
 Epoch interruption: ``Engine.increment_epoch`` raises the store's flag ``rt.interrupt``, a
 list that is empty until then; translated code without meters polls it (``if INTR: raise
 Trap("interrupt")``: measured 1.07-1.09x of no polling on the fib twin, against 1.10-1.16x
-for a one-element list's ``INTR[0]``). With fuel
+for a one-element list's ``INTR[0]``). On PyPy the polls at function entry count down
+the store's :class:`EpochTicker` instead, whose end lets threads waiting for the GIL run
+(a JIT-compiled recursion without loops would never release it). With fuel
 and meters both on, the flag costs nothing in translated code: the epoch thread also ends
 the meters' chunks (:meth:`Meters.stop`), so the next charge of any meter refills, and
 :meth:`Meter.refill` traps. Only a race with the end of a chunk can let a meter run on to
@@ -37,6 +39,7 @@ import threading
 from functools import partial
 from itertools import chain
 from operator import methodcaller
+from time import monotonic as _monotonic
 from typing import Any
 
 from ..errors import Trap
@@ -276,6 +279,83 @@ def fuel_refund(fuel: list, cost: int, rng: Any, current: int) -> None:
     the iterations after it, when ``fuel_range`` charged them up front."""
     if type(rng) is range:
         fuel[0] = refuel(fuel, -cost * (len(rng) - rng.index(current) - 1))
+
+
+# -- epoch polls at function entry on PyPy: a countdown that lets other threads run ----------
+#
+# PyPy's JIT releases the GIL only from its periodic action, which runs when the tick counter
+# runs out; JIT-compiled code decrements that counter only at loop back-edges
+# (``pypy/module/pypyjit/interp_jit.py``, ``jump_absolute``). A recursion without loops
+# (wasm's ``fib``) therefore never lets another thread run once it is compiled, and the thread
+# that would call ``Engine.increment_epoch`` waits for the GIL for as long as the recursion
+# runs (measured, PyPy 7.3.11: fib(60) hung for minutes with the timer thread still in its
+# ``time.sleep``, while a loop was interrupted within 1 ms). Loop polls stay ``if INTR:``
+# (their back-edge counts); the polls of a function's entry count down a store-wide ticker
+# instead, and every EPOCH_TICKS entries ``EpochTicker.tick`` checks the flag and, at most once
+# per switch interval, has PyPy run its periodic action.
+
+_PYPY = sys.implementation.name == "pypy"
+
+#: Entry polls in the counted shape (PyPy: see above). Tests switch it to cover both shapes.
+COUNTED_POLLS = _PYPY
+
+#: Function entries between two calls of ``EpochTicker.tick``: an interrupt is seen at once
+#: (``Store._interrupt`` ends the count), or, if that store raced with the count's own update,
+#: within this many entries; the GIL is offered at the first ``tick`` of each switch interval.
+#: The count's cost on PyPy is the JIT's trace layout more than its length (fib kernel, fib(32)
+#: after warm-ups at 20/28/30/32: 1.5-2.4x of flag polls for 8K-64K entries, 1.2-3.4x for
+#: 512-4K, chaotically); macro programs are within noise of flag polls (see docs/untrusted.md).
+EPOCH_TICKS = 1 << 14
+
+_ONCE = (None,)
+_set_check = getattr(sys, "setcheckinterval", None) if _PYPY else None  # PyPy 3.9 has them
+_get_check = getattr(sys, "getcheckinterval", None) if _PYPY else None
+
+
+def _run_periodic_actions() -> None:
+    """Have PyPy run its periodic actions now, which hand the GIL to a thread waiting for it:
+    ``sys.setcheckinterval`` resets PyPy's tick counter to -1 (PyPy 7.3.11's
+    ``AbstractActionFlag.setcheckinterval``; the interval itself is left as it was), and the
+    loop's back-edge below checks the counter. Where setting the interval does not reset the
+    counter (older PyPys), the back-edge only counts it down (by at most 100 of the 1,000,000
+    units of the default interval), so a waiting thread then gets the GIL later, through that
+    count or during a call that releases it (``time.monotonic`` in ``tick``: measured 10-97 ms
+    with this function disabled, 0.6-8 ms with it, on PyPy 7.3.11)."""
+    if _set_check is not None and _get_check is not None:
+        _set_check(_get_check())
+    for _ in _ONCE:
+        pass
+
+
+class EpochTicker:
+    """A store's countdown of function entries (``rt.store.epoch_ticker``, bound as ``EP``):
+    translated code runs ``EP.n -= 1`` then ``if EP.n < 0: EP.tick()`` at each entry poll.
+    ``flag`` is the store's interrupt flag (``rt.interrupt``); ``due`` the time
+    (``time.monotonic``) of the next yield of the GIL."""
+
+    __slots__ = ("due", "flag", "n")
+
+    def __init__(self, flag: list) -> None:
+        self.flag = flag
+        self.n = EPOCH_TICKS
+        self.due = 0.0
+
+    def stop(self) -> None:
+        """From the epoch thread (the flag just raised): the next entry poll calls ``tick``."""
+        self.n = -1
+
+    def tick(self) -> None:
+        """The count ran out: trap with "interrupt" past the deadline (and keep the count
+        negative, so every poll traps until a new deadline), else count again, and let
+        waiting threads run once per switch interval."""
+        self.n = EPOCH_TICKS  # first: a ``stop`` from now on is seen below or at the next poll
+        if self.flag:
+            self.n = -1
+            raise Trap("interrupt")
+        now = _monotonic()
+        if now >= self.due:
+            self.due = now + sys.getswitchinterval()
+            _run_periodic_actions()
 
 
 # -- interruption of counted loops (Config.epoch_interruption) -----------------------------

@@ -155,7 +155,7 @@ class _Gen(
 
     # -- fuel and interruption ---------------------------------------------------------------
 
-    def meter(self, cost: int) -> list[str]:
+    def meter(self, cost: int, loop: bool = False) -> list[str]:
         """Statements charging ``cost`` fuel / polling the interrupt flag (none when off).
 
         With meters (CPython, see fuel.py) a charge is one step of a C iterator
@@ -166,8 +166,13 @@ class _Gen(
         cost = max(cost, 1)
         metered = self.options.fuel and F.METERED
         if self.options.epoch and not metered:  # first: an interrupted charge is not taken
-            flag = self.bind("INTR", "rt.interrupt")
-            out.append(f'if {flag}: raise Trap("interrupt")')
+            if F.COUNTED_POLLS and not loop:  # PyPy: let other threads run (fuel.py)
+                ticker = self.bind("EP", "rt.store.epoch_ticker")
+                out.append(f"{ticker}.n -= 1")
+                out.append(f"if {ticker}.n < 0: {ticker}.tick()")
+            else:
+                flag = self.bind("INTR", "rt.interrupt")
+                out.append(f'if {flag}: raise Trap("interrupt")')
         if metered:
             out.append(f"for _ in {self.bind(f'FC{cost}', f'rt.meters[{cost}]')}: break")
         elif self.options.fuel:
@@ -180,7 +185,7 @@ class _Gen(
 
     def meter_loop(self, start: int) -> None:
         """Charge one iteration of the loop starting at instruction ``start``."""
-        for line in self.meter(self.facts.costs.get(start, 1)):
+        for line in self.meter(self.facts.costs.get(start, 1), loop=True):
             self.emit(line)
 
     # -- the symbolic stack --------------------------------------------------------------

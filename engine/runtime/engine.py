@@ -11,7 +11,7 @@ from typing import Any
 from .. import compile as compile_stage
 from ..binary.module import Body, ModuleInfo
 from ..codemap import CodeMap, Factory
-from ..compile.fuel import Meters, fuel_left, new_cell, set_fuel_left
+from ..compile.fuel import EpochTicker, Meters, fuel_left, new_cell, set_fuel_left
 from ..config import NO_METERING, CodegenOptions, Config
 from ..errors import ResourceLimitError
 from ..types import PAGE_SIZE
@@ -141,6 +141,8 @@ class Store:
         #: (``rt.meters``). See engine.compile.fuel.
         self.fuel = new_cell()  # [chunk, reserve, meters]
         self.interrupt: list[bool] = []  # non-empty: past the epoch deadline
+        #: The countdown PyPy's entry polls use (``rt.store.epoch_ticker``, fuel.py).
+        self.epoch_ticker = EpochTicker(self.interrupt)
         self.meters: Meters | None = None
         if self.engine.options.fuel:
             self.meters = self.fuel[2] = Meters(self.fuel, self.interrupt)
@@ -207,9 +209,11 @@ class Store:
 
     def _interrupt(self) -> None:
         """Past the deadline (under the engine's epoch lock): raise the flag translated code
-        polls, and end the fuel meters' chunks, whose next refill polls it."""
+        polls, end the count of the entry polls (PyPy's), whose next poll then reads the
+        flag, and end the fuel meters' chunks, whose next refill reads it."""
         if not self.interrupt:
             self.interrupt.append(True)
+        self.epoch_ticker.stop()
         if self.meters is not None:
             self.meters.stop()
 
