@@ -283,6 +283,8 @@ class MemoryVisitors(GroupedLoads):
             return None
         x, s, k = lin  # type: ignore[misc]
         s, k = s >> shift, k >> shift
+        if not x.isidentifier():
+            x = f"({x})"  # whatever operator the operand's text ends with (parentheses are free)
         term = x if s == 1 else f"({x} * {s})"
         index = f"(({term} + {k}) % {1 << (32 - shift)})" if k else \
             f"({term} % {1 << (32 - shift)})"
