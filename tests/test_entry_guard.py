@@ -23,6 +23,7 @@ from engine import Config, Engine, Func, FuncType, Instance, Module, Store, Trap
 from engine.binary import decode_body, decode_module
 from engine.text import wat2wasm
 from tests.differential.harness import needs_tools
+from tests.test_views import SUM, ours_and_wasmtime
 
 T = importlib.import_module("engine.compile.translate")
 EG = importlib.import_module("engine.compile.entry_guard")
@@ -98,12 +99,7 @@ def _module(seed: int) -> str:
       {_function(rng, '$run (export "run")', True)}
       (func (export "set_sp") (param i32) (global.set $sp (local.get 0)))
       (func (export "get_sp") (result i32) (global.get $sp))
-      (func (export "sum") (result i64) (local $a i32) (local $s i64)
-        (loop (local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 1))
-                                     (i64.load (local.get $a))))
-              (br_if 0 (i32.ne (local.tee $a (i32.add (local.get $a) (i32.const 8)))
-                               (i32.const 65536))))
-        (local.get $s)))"""
+      {SUM})"""
 
 
 def _run_all(ex, store, trap_type) -> list:
@@ -118,24 +114,11 @@ def _run_all(ex, store, trap_type) -> list:
     return out
 
 
-def _results_ours(wasm: bytes, mode: str) -> list:
-    store = Store(Engine(Config(compilation_mode=mode)))
-    return _run_all(Instance(store, Module(store.engine, wasm), []).exports(store), store, Trap)
-
-
-def _results_wasmtime(wasm: bytes) -> list:
-    import wasmtime
-
-    store = wasmtime.Store()
-    inst = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), [])
-    return _run_all(inst.exports(store), store, wasmtime.Trap)
-
-
 @needs_tools()
 @pytest.mark.parametrize("seed", range(30))
 def test_random_frame_programs_equal_wasmtime(seed: int) -> None:
-    wasm = wat2wasm(_module(seed))
-    assert _results_ours(wasm, MODES[seed % 3]) == _results_wasmtime(wasm)
+    ours, theirs = ours_and_wasmtime(wat2wasm(_module(seed)), MODES[seed % 3], _run_all)
+    assert ours == theirs
 
 
 @needs_views

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import random
 import re
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,13 @@ BASES = (0, 3, 64, 1000, 4093, 65536 - 96, 65536 - 40, 65536 - 13, 65536 - 8, 70
 
 LOADS = ("i32.load", "i64.load", "f64.load", "i64.load32_u")
 STORES = ("i32.store", "i64.store", "f64.store", "i64.store32")
+#: A checksum of the first 64 KiB of memory, exported by the random programs here.
+SUM = """(func (export "sum") (result i64) (local $a i32) (local $s i64)
+        (loop (local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 1))
+                                     (i64.load (local.get $a))))
+              (br_if 0 (i32.ne (local.tee $a (i32.add (local.get $a) (i32.const 8)))
+                               (i32.const 65536))))
+        (local.get $s))"""
 
 
 def _ptr_value(rng: random.Random) -> str:
@@ -112,12 +120,7 @@ def _module(seed: int) -> str:
         (local.set $acc (i64.const 0x0123456789abcdef))
         {_items(rng, 0)}
         (local.get $acc))
-      (func (export "sum") (result i64) (local $a i32) (local $s i64)
-        (loop (local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 1))
-                                     (i64.load (local.get $a))))
-              (br_if 0 (i32.ne (local.tee $a (i32.add (local.get $a) (i32.const 8)))
-                               (i32.const 65536))))
-        (local.get $s)))"""
+      {SUM})"""
 
 
 def _results_ours(wasm: bytes, mode: str) -> list:
@@ -433,12 +436,7 @@ def _linear_module(seed: int) -> str:
         (local.set $acc (i64.const 0x0123456789abcdef))
         {" ".join(body)}
         (local.get $acc))
-      (func (export "sum") (result i64) (local $a i32) (local $s i64)
-        (loop (local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 1))
-                                     (i64.load (local.get $a))))
-              (br_if 0 (i32.ne (local.tee $a (i32.add (local.get $a) (i32.const 8)))
-                               (i32.const 65536))))
-        (local.get $s)))"""
+      {SUM})"""
 
 
 def _linear_results(ex, store, trap_type) -> list:
@@ -452,21 +450,25 @@ def _linear_results(ex, store, trap_type) -> list:
     return out
 
 
-@needs_tools()
-@pytest.mark.parametrize("seed", range(40))
-def test_linear_view_indexes_equal_wasmtime(seed: int) -> None:
+def ours_and_wasmtime(wasm: bytes, mode: str, results: Any) -> tuple[list, list]:
+    """``results(exports, store, trap_type)`` of one instance of ``wasm`` in our engine
+    (compilation ``mode``) and of one in wasmtime."""
     import wasmtime
 
     from engine import Config
 
-    wasm = wat2wasm(_linear_module(seed))
-    store = Store(Engine(Config(compilation_mode=MODES[seed % 3])))
-    ours = _linear_results(Instance(store, Module(store.engine, wasm), []).exports(store),
-                           store, Trap)
+    store = Store(Engine(Config(compilation_mode=mode)))
+    ours = results(Instance(store, Module(store.engine, wasm), []).exports(store), store, Trap)
     wstore = wasmtime.Store()
-    theirs = _linear_results(
-        wasmtime.Instance(wstore, wasmtime.Module(wstore.engine, wasm), []).exports(wstore),
-        wstore, wasmtime.Trap)
+    inst = wasmtime.Instance(wstore, wasmtime.Module(wstore.engine, wasm), [])
+    return ours, results(inst.exports(wstore), wstore, wasmtime.Trap)
+
+
+@needs_tools()
+@pytest.mark.parametrize("seed", range(40))
+def test_linear_view_indexes_equal_wasmtime(seed: int) -> None:
+    ours, theirs = ours_and_wasmtime(wat2wasm(_linear_module(seed)), MODES[seed % 3],
+                                     _linear_results)
     assert ours == theirs
 
 
