@@ -19,6 +19,8 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 from ..types import V128
+from .simd_demand import lane_mask, web_needs
+from .simd_exits import exit_reuses, rewritten
 from .simd_lanes import (
     KINDS,
     LANE_HELPERS,
@@ -54,11 +56,22 @@ def _vote_kind(name: str, consumer: bool) -> str | None:
 
 class LanePlan(NamedTuple):
     """Per instruction index of a ``local.get`` / ``local.set``/``tee`` of a v128 local kept
-    as lanes: its kind and lane variables; ``init``: prologue statements."""
+    as lanes: its kind and lane variables; ``init``: prologue statements; ``skip``: the
+    instructions a reuse of a loop's value replaces (simd_exits.py), which emit nothing;
+    ``live``: per ``local.set``/``tee``, the lanes it assigns when not all (simd_demand.py;
+    the others nothing reads, so they hold the stand-in zero ``init`` gives them)."""
 
     uses: dict[int, tuple[Kind, list[str]]]
     defs: dict[int, tuple[Kind, list[str]]]
     init: list[str]
+    skip: frozenset[int]
+    live: dict[int, tuple[bool, ...]]
+
+
+#: Reuse what a loop computed instead of its repetition after the loop (simd_exits.py).
+EXIT_REUSE = True
+#: Assign only the lanes of a v128 local that something may read (simd_demand.py).
+DEMAND = True
 
 
 def _one_web_per_local(instrs: list, v128: set[int]) -> Webs:
@@ -146,11 +159,18 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
     """Which v128 webs live as lanes, of which kind (see the module docstring)."""
     v128 = {i for i, t in enumerate(types) if t == V128}
     if not v128:
-        return LanePlan({}, {}, [])
-    w = webs(instrs, v128, ends) or _one_web_per_local(instrs, v128)
-    votes = _votes(instrs, w)
-    kinds = {web: KINDS[c.most_common(1)[0][0]] for web, c in votes.items() if c}
-    web_local = {web: instrs[i][1] for i, web in (*w.uses.items(), *w.defs.items())}
+        return LanePlan({}, {}, [], frozenset(), {})
+    reuses = exit_reuses(instrs, ends, v128) if EXIT_REUSE else []
+    while True:
+        seen = rewritten(instrs, reuses) if reuses else instrs
+        w = webs(seen, v128, ends) or _one_web_per_local(seen, v128)
+        votes = _votes(seen, w)
+        kinds = {web: KINDS[c.most_common(1)[0][0]] for web, c in votes.items() if c}
+        kept = [r for r in reuses if w.uses.get(r.at) in kinds]
+        if len(kept) == len(reuses):  # a reuse pushes the lanes of the value it reads
+            break
+        reuses = kept
+    web_local = {web: seen[i][1] for i, web in (*w.uses.items(), *w.defs.items())}
 
     def names(web: int, kind: Kind) -> list[str]:
         return [f"l{web_local.get(web, 0)}_{web}_{j}" for j in range(kind.n)]
@@ -169,7 +189,30 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
                 init.append(f"{', '.join(lanes)} = v_uk_{kind.name}(l{loc})")
             else:
                 init.append(f"{' = '.join(lanes)} = {kind.zero}")
-    return LanePlan(plan(w.uses), plan(w.defs), init)
+    live = _live_lanes(seen, v128, w, kinds, names, init) if DEMAND else {}
+    skip = frozenset(i for r in reuses for i in (r.at + 1, r.at + 2))
+    return LanePlan(plan(w.uses), plan(w.defs), init, skip, live)
+
+
+def _live_lanes(instrs: list, v128: set[int], w: Webs, kinds: dict[int, Kind], names: Any,
+                init: list[str]) -> dict[int, tuple[bool, ...]]:
+    """Per ``local.set``/``tee`` of a lane-kept web that not every lane of is read: which
+    lanes it assigns; the others get their stand-in zero in ``init`` (their names may still
+    occur in code whose value nothing reads)."""
+    needs = web_needs(instrs, v128, w.uses, w.defs)
+    if needs is None:
+        return {}
+    dead: dict[int, tuple[bool, ...]] = {}
+    for web, need in needs.items():
+        kind = kinds.get(web)
+        if kind is None:
+            continue
+        lanes = tuple(bool(need & lane_mask(kind.width, j)) for j in range(kind.n))
+        if not all(lanes):
+            dead[web] = lanes
+            unset = [n for n, on in zip(names(web, kind), lanes) if not on]
+            init.append(f"{' = '.join(unset)} = {kind.zero}")
+    return {i: dead[web] for i, web in w.defs.items() if web in dead}
 
 
 class LaneVisitors:
@@ -189,10 +232,12 @@ class LaneVisitors:
         return plan
 
     def lane_get(self, idx: int, imm: int) -> bool:
-        """``local.get`` of a v128 kept as lanes: push its lanes."""
-        got = self._lanes_plan().uses.get(idx)
+        """``local.get`` of a v128 kept as lanes: push its lanes (at a reuse of a loop's
+        value, simd_exits.py, the lanes of the local it reads; nothing where it skips)."""
+        plan = self._lanes_plan()
+        got = plan.uses.get(idx)
         if got is None:
-            return False
+            return idx in plan.skip
         kind, names = got
         self.stack.append(LaneEntry(kind, names, frozenset(names)))
         return True
@@ -212,6 +257,9 @@ class LaneVisitors:
         top = self.stack[-1]
         if isinstance(top, LaneEntry) and top.kind is not kind:
             self.as_lanes(len(self.stack) - 1, kind)
+        live = self.lane_plan.live.get(idx)
+        if live is not None and self._set_live(kind, names, live, tee):
+            return True
         (v,) = self.take(1)
         if not (isinstance(v, LaneEntry) and v.kind is kind and v.lanes == names):
             viewed = v.view_lanes(names, kind) if isinstance(v, MemEntry) else None
@@ -219,6 +267,34 @@ class LaneVisitors:
                       tuple(names))
         if tee:
             self.stack.append(LaneEntry(kind, names, frozenset(names)))
+        return True
+
+    def _set_live(self, kind: Kind, names: list[str], live: tuple[bool, ...],
+                  tee: bool) -> bool:
+        """A set of a web only some lanes of which its ``local.get``s read (``live``,
+        simd_demand.py): assign those lanes. A tee passes its other lanes on as the value's
+        own expressions (its consumer is their one reader), so with no lane read it is as
+        if it were not there. False (the full assignment) for a value that is not pure
+        lanes of ``kind``."""
+        v = self.stack[-1]
+        if v.eff:
+            return False
+        if v.const:
+            self.as_lanes(len(self.stack) - 1, kind)
+            v = self.stack[-1]
+        if not (isinstance(v, LaneEntry) and v.kind is kind):
+            return False
+        if not any(live) and tee:
+            return True
+        self.take(1)
+        pairs = [(n, x) for n, x, on in zip(names, v.lanes, live) if on and n != x]
+        if pairs:
+            self.stmt(f"{', '.join(n for n, _ in pairs)} = {', '.join(x for _, x in pairs)}",
+                      False, tuple(n for n, _ in pairs))
+        if tee:
+            lanes = [n if on else x for n, x, on in zip(names, v.lanes, live)]
+            reads = v.reads.union(n for n, on in zip(names, live) if on)
+            self.stack.append(LaneEntry(kind, lanes, reads, False, v.depth))
         return True
 
     # -- conversions ---------------------------------------------------------------------

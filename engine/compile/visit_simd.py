@@ -44,6 +44,9 @@ class SimdVisitors(LaneVisitors):
     """Mixin of the generator: every 0xFD-prefixed instruction."""
 
     def simd(self, idx: int, op: Any, imm: Any) -> None:
+        plan = self.lane_plan
+        if plan is not None and idx in plan.skip:
+            return  # the operation a reuse of a loop's value replaces (simd_exits.py)
         mod = simd_module()
         for name, obj in mod.SIMD_HELPERS.items():
             self.consts.setdefault(name, obj)
