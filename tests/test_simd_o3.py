@@ -365,3 +365,67 @@ def test_flat_form_equals_wasmtime(seed: int, monkeypatch: pytest.MonkeyPatch) -
         ours, ref = _pair(text, "eager")
         for n in (0, 3, -2):
             assert ours(n) & MASK64 == ref(n) & MASK64, (seed, n)
+
+
+# -- v128 stores through the typed views (visit_simd._view_store, lane_store_lane) -----------
+
+STORES = """
+(module (memory 1)
+  (func (export "run") (param $n i32) (result i64)
+    (local $p i32) (local $v v128) (local $w v128)
+    (local.set $p (i32.and (local.get $n) (i32.const -8)))
+    (local.set $v (f64x2.mul (f64x2.splat (f64.convert_i32_u (local.get $n)))
+                             (v128.const f64x2 1.5 -2.25)))
+    (local.set $w (i64x2.add (i64x2.splat (i64.extend_i32_u (local.get $n)))
+                             (v128.const i64x2 -1 0x123456789)))
+    (v128.store offset=8 (i32.const 65504) (local.get $v))
+    (if (i32.eq (local.get $n) (i32.const 24))  ;; the high lane past the end
+      (then (v128.store offset=8 (i32.const 65520) (local.get $v))))
+    (v128.store (local.get $p) (f64x2.add (local.get $v) (local.get $v)))
+    (v128.store offset=16 (local.get $p) (i64x2.sub (local.get $w) (local.get $w)))
+    (v128.store32_lane offset=4 3 (local.get $p)
+                       (i32x4.mul (i32x4.splat (local.get $n)) (v128.const i32x4 1 2 3 -4)))
+    (v128.store64_lane 1 (i32.add (local.get $p) (i32.const 8)) (local.get $w))
+    (i64x2.extract_lane 0 (local.get $w)))
+  (func (export "sum") (result i64) (local $a i32) (local $s i64)
+    (loop (local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 1))
+                                 (i64.load (local.get $a))))
+          (br_if 0 (i32.ne (local.tee $a (i32.add (local.get $a) (i32.const 8)))
+                           (i32.const 65536))))
+    (local.get $s)))
+"""
+_STORE_BASES = (0, 8, 24, 64, 65496, 65504, 65512, 65520, 65524, 65528, 65536, 2**31, 2**32 - 8)
+
+
+def _store_results(run_sum: object) -> list:
+    out = []
+    for n in _STORE_BASES:
+        run, total, trap = run_sum(n)
+        try:
+            out.append(run(n) & MASK64)
+        except trap:
+            out.append("trap")
+        out.append(total() & MASK64)
+    return out
+
+
+def test_view_stores_trap_before_writing_and_equal_wasmtime() -> None:
+    wasmtime = pytest.importorskip("wasmtime", reason="wasmtime is the reference engine")
+    from engine import Config, Engine, Instance, Module, Store, Trap
+
+    wasm = wat2wasm(STORES)
+    src = _source(STORES)
+    assert "V0d0[8190] = " in src and "V0Q0[(t" in src and "V0I0[(" in src, src
+
+    def ref(n: int) -> tuple:
+        store = wasmtime.Store()
+        ex = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), []).exports(store)
+        return (lambda k: ex["run"](store, k)), (lambda: ex["sum"](store)), wasmtime.Trap
+
+    for mode in MODES:
+        def ours(n: int, mode: str = mode) -> tuple:
+            store = Store(Engine(Config(compilation_mode=mode)))
+            ex = Instance(store, Module(store.engine, wasm), []).exports(store)
+            return (lambda k: ex["run"](store, k)), (lambda: ex["sum"](store)), Trap
+
+        assert _store_results(ours) == _store_results(ref), mode

@@ -59,8 +59,9 @@ VIEW_OPS = {"i32.load": ("I", 2), "i64.load": ("Q", 3), "f64.load": ("d", 3),
 VIEWS = not PYPY and sys.byteorder == "little" and CELLS
 #: Whether view indexes come from an address's linear form (``view_index``; A/B flag).
 LINEAR = True
-#: The accesses whose address alignment the analysis records (v128 loads: visit_simd.py).
-_VIEW_NAMES = frozenset((*VIEW_OPS, "v128.load", "v128.load32_splat", "v128.load64_splat"))
+#: The accesses whose address alignment the analysis records (v128 ones: visit_simd.py).
+_VIEW_NAMES = frozenset((*VIEW_OPS, "v128.load", "v128.load32_splat", "v128.load64_splat",
+                         "v128.store", "v128.store32_lane", "v128.store64_lane"))
 
 
 class Known(NamedTuple):
