@@ -90,7 +90,7 @@ class LaneEntry(Entry):
     def spilled(self, t: str) -> tuple[str, Entry]:
         """Spill lane by lane into ``t_0 .. t_<n-1>``: the lanes stay unpacked."""
         names = [f"{t}_{i}" for i in range(self.kind.n)]
-        code = f"{', '.join(names)} = {', '.join(self.lanes)}"
+        code = assign(names, self.lanes)
         return code, LaneEntry(self.kind, names, frozenset(names))
 
 
@@ -157,6 +157,27 @@ class MemEntry(Entry):
         nbytes = 16 if self.source == "full" else int(self.source) // 8
         code = f"{t} = v_raw{nbytes}({self.mem}, {self.ea})[0]"
         return code, MemEntry(self.fn, frozenset((t,)), 1, self.source, t, "0", eff=False)
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+#: Whether :func:`assign` splits assignments of four or more lanes.
+SPLIT = True
+
+
+def assign(names: list[str], exprs: list[str]) -> str:
+    """The statement assigning ``exprs`` to ``names`` at once. Four or more lanes as
+    separate assignments on one line when no expression reads a name assigned before it
+    (a tuple assignment of four or more builds and unpacks a tuple, 2 and 3 only swap;
+    measured in-process: matrix.O3simd's i32x4 accumulators, 0.95x of its time)."""
+    if len(names) >= 4 and SPLIT:
+        before: set[str] = set()
+        for n, e in zip(names, exprs):
+            if before and any(w in before for w in _NAME.findall(e)):
+                break
+            before.add(n)
+        else:
+            return "; ".join(f"{n} = {e}" for n, e in zip(names, exprs))
+    return f"{', '.join(names)} = {', '.join(exprs)}"
 
 
 def lane_loader(kind: Kind) -> str:

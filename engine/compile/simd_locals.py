@@ -28,6 +28,7 @@ from .simd_lanes import (
     Kind,
     LaneEntry,
     MemEntry,
+    assign,
     lane_loader,
     literal_lanes,
 )
@@ -263,8 +264,7 @@ class LaneVisitors:
         (v,) = self.take(1)
         if not (isinstance(v, LaneEntry) and v.kind is kind and v.lanes == names):
             viewed = v.view_lanes(names, kind) if isinstance(v, MemEntry) else None
-            self.stmt(viewed or f"{', '.join(names)} = {self._lanes_rhs(v, kind)}", v.eff,
-                      tuple(names))
+            self.stmt(viewed or self._assign(names, v, kind), v.eff, tuple(names))
         if tee:
             self.stack.append(LaneEntry(kind, names, frozenset(names)))
         return True
@@ -289,8 +289,8 @@ class LaneVisitors:
         self.take(1)
         pairs = [(n, x) for n, x, on in zip(names, v.lanes, live) if on and n != x]
         if pairs:
-            self.stmt(f"{', '.join(n for n, _ in pairs)} = {', '.join(x for _, x in pairs)}",
-                      False, tuple(n for n, _ in pairs))
+            self.stmt(assign([n for n, _ in pairs], [x for _, x in pairs]), False,
+                      tuple(n for n, _ in pairs))
         if tee:
             lanes = [n if on else x for n, x, on in zip(names, v.lanes, live)]
             reads = v.reads.union(n for n, on in zip(names, live) if on)
@@ -298,6 +298,15 @@ class LaneVisitors:
         return True
 
     # -- conversions ---------------------------------------------------------------------
+
+    def _assign(self, names: list[str], e: Entry, kind: Kind) -> str:
+        """The statement assigning the lanes of ``e`` to ``names``."""
+        if isinstance(e, LaneEntry) and e.kind is kind:
+            return assign(names, e.lanes)
+        if e.const:
+            return assign(names, [self._lane_literal(kind, v)
+                                  for v in literal_lanes(kind, int(e.expr))])
+        return f"{', '.join(names)} = {self._lanes_rhs(e, kind)}"
 
     def _lanes_rhs(self, e: Entry, kind: Kind) -> str:
         """A Python expression list (or tuple expression) of the lanes of ``e``."""
@@ -346,7 +355,7 @@ class LaneVisitors:
             return
         names = [f"{t}_{j}" for j in range(kind.n)]
         viewed = e.view_lanes(names, kind) if isinstance(e, MemEntry) else None
-        self.emit(viewed or f"{', '.join(names)} = {self._lanes_rhs(e, kind)}")
+        self.emit(viewed or self._assign(names, e, kind))
         self.set_entry(pos, LaneEntry(kind, names, frozenset(names)))
 
     def _repack(self, pos: int, e: LaneEntry, kind: Kind) -> bool:
