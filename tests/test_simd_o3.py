@@ -317,6 +317,10 @@ def _consume(rng: random.Random) -> str:
     if r < 0.8:
         return (f"(v128.store offset=64 (i32.const 0) {v}) "
                 + acc.format("(i64.load offset=72 (i32.const 0))"))
+    if r < 0.86:  # a load straight into a local (unpacked in that local's lane kind)
+        load = rng.choice(("v128.load", "v128.load64_splat", "v128.load32_splat"))
+        return f"(local.set {rng.choice(_LOCALS)} ({load} offset={rng.choice((64, 68))} " \
+               "(i32.const 0)))"
     return f"(local.set {rng.choice(_LOCALS)} {v})"
 
 

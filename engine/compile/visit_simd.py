@@ -41,6 +41,9 @@ def simd_module() -> Any:
 #: nbody.O3simd 0.97x of its time), of one lane of 32 or 64 bits (``store*_lane``).
 VIEW_STORES = True
 
+#: A v128 load stored into a local kept as lanes takes that local's lane kind (_kind_after).
+KIND_FROM_LOCAL = True
+
 #: Loads whose value a lane consumer unpacks straight from memory (MemEntry.source).
 _MEM_SOURCES = {"v128.load": "full", "v128.load32_splat": "32", "v128.load64_splat": "64"}
 
@@ -84,7 +87,7 @@ class SimdVisitors(LaneVisitors):
         elif op.name in _MEM_SOURCES:
             a = ops[0]
             fn = expr.partition("(")[0]
-            kind = simd_kind_after(self.instrs, idx)
+            kind = self._kind_after(idx)
             self.stack.append(MemEntry(fn, a.reads, a.depth + 1, _MEM_SOURCES[op.name],
                                        fields["mem"], fields["ea"], kind=kind,
                                        view=self.load_view(idx, op.name, imm, a, kind)))
@@ -93,6 +96,18 @@ class SimdVisitors(LaneVisitors):
         else:
             # Only memory access traps or reads mutable state; the other helpers are pure.
             self.push(expr, ops, eff=has_mem)
+
+    def _kind_after(self, idx: int) -> Kind | None:
+        """The lane kind a v128 load at ``idx`` will be read as: that of the local kept as
+        lanes it is stored into right away (so it is unpacked once, through a view when
+        aligned; measured: nbody.O3simd's per-body vectors, ...), else the kind of the next
+        shaped instruction (load_groups.simd_kind_after)."""
+        nxt = self.instrs[idx + 1][0].name if idx + 1 < len(self.instrs) else ""
+        if nxt in ("local.set", "local.tee") and KIND_FROM_LOCAL:
+            got = self._lanes_plan().defs.get(idx + 1)
+            if got is not None:
+                return got[0]
+        return simd_kind_after(self.instrs, idx)
 
     def load_view(self, idx: int, name: str, imm: Any, a: Any, kind: Any) -> str | None:
         """The typed view (visit_memory.view_template) that a v128 load consumed as lanes
