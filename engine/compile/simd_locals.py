@@ -60,7 +60,7 @@ class LanePlan(NamedTuple):
     as lanes: its kind and lane variables; ``init``: prologue statements; ``skip``: the
     instructions a reuse of a loop's value replaces (simd_exits.py), which emit nothing;
     ``live``: per ``local.set``/``tee``, the lanes it assigns when not all (simd_demand.py;
-    the others nothing reads, so they hold the stand-in zero ``init`` gives them)."""
+    nothing reads the others: a ``local.get`` pushes a zero in their place)."""
 
     uses: dict[int, tuple[Kind, list[str]]]
     defs: dict[int, tuple[Kind, list[str]]]
@@ -190,30 +190,31 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
                 init.append(f"{', '.join(lanes)} = v_uk_{kind.name}(l{loc})")
             else:
                 init.append(f"{' = '.join(lanes)} = {kind.zero}")
-    live = _live_lanes(seen, v128, w, kinds, names, init) if DEMAND else {}
+    dead = _live_lanes(seen, v128, w, kinds) if DEMAND else {}
+    uses = plan(w.uses)
+    for i, web in w.uses.items():  # a lane no one reads: a zero in its place (any value is)
+        if web in dead:
+            kind, lanes = uses[i]
+            uses[i] = (kind, [n if on else kind.zero for n, on in zip(lanes, dead[web])])
     skip = frozenset(i for r in reuses for i in (r.at + 1, r.at + 2))
-    return LanePlan(plan(w.uses), plan(w.defs), init, skip, live)
+    live = {i: dead[web] for i, web in w.defs.items() if web in dead}
+    return LanePlan(uses, plan(w.defs), init, skip, live)
 
 
-def _live_lanes(instrs: list, v128: set[int], w: Webs, kinds: dict[int, Kind], names: Any,
-                init: list[str]) -> dict[int, tuple[bool, ...]]:
-    """Per ``local.set``/``tee`` of a lane-kept web that not every lane of is read: which
-    lanes it assigns; the others get their stand-in zero in ``init`` (their names may still
-    occur in code whose value nothing reads)."""
+def _live_lanes(instrs: list, v128: set[int], w: Webs,
+                kinds: dict[int, Kind]) -> dict[int, tuple[bool, ...]]:
+    """The lane-kept webs that not every lane of is read, with which lanes are."""
     needs = web_needs(instrs, v128, w.uses, w.defs)
     if needs is None:
         return {}
     dead: dict[int, tuple[bool, ...]] = {}
     for web, need in needs.items():
         kind = kinds.get(web)
-        if kind is None:
-            continue
-        lanes = tuple(bool(need & lane_mask(kind.width, j)) for j in range(kind.n))
-        if not all(lanes):
-            dead[web] = lanes
-            unset = [n for n, on in zip(names(web, kind), lanes) if not on]
-            init.append(f"{' = '.join(unset)} = {kind.zero}")
-    return {i: dead[web] for i, web in w.defs.items() if web in dead}
+        if kind is not None:
+            lanes = tuple(bool(need & lane_mask(kind.width, j)) for j in range(kind.n))
+            if not all(lanes):
+                dead[web] = lanes
+    return dead
 
 
 class LaneVisitors:
@@ -240,7 +241,7 @@ class LaneVisitors:
         if got is None:
             return idx in plan.skip
         kind, names = got
-        self.stack.append(LaneEntry(kind, names, frozenset(names)))
+        self.stack.append(LaneEntry(kind, names, frozenset(n for n in names if n[0] == "l")))
         return True
 
     def lane_targets(self, idx: int) -> tuple[str, ...]:
