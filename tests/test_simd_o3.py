@@ -471,3 +471,42 @@ def test_rotated_lanes_stay_one_assignment() -> None:
         ours, ref = _pair(ROTATE, mode)
         for n in (0, 1, -9, 0x10203):
             assert ours(n) & MASK64 == ref(n) & MASK64, (mode, n)
+
+
+# -- v128 locals that only hold one constant (simd_locals._const_webs) ------------------------
+
+def _consts_program(first: str, second: str, param: bool) -> str:
+    """$k is read before its set in the loop (the first iteration reads its value on
+    entry: zero, or the parameter), $c only after; both set to constants."""
+    decl = ("(param $n i32) (param $k v128) (result i64)" if param
+            else "(param $n i32) (result i64) (local $k v128)")
+    return f"""(module (memory 1)
+      (func $f {decl}
+        (local $c v128) (local $acc v128) (local $i i32)
+        (local.set $i (i32.const 3))
+        (loop $l
+          (local.set $acc (i32x4.add (local.get $acc) (local.get $k)))
+          (local.set $k (v128.const i32x4 {first}))
+          (local.set $c (v128.const i32x4 {second}))
+          (local.set $acc (v128.xor (local.get $acc) (i32x4.mul (local.get $c) (local.get $c))))
+          (v128.store offset=16 (local.get $i) (local.tee $c (v128.const i32x4 {second})))
+          (br_if $l (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+        (i64.add (i64x2.extract_lane 0 (local.get $acc))
+                 (i64.add (i64x2.extract_lane 1 (local.get $acc)) (i64.load offset=20 (i32.const 0)))))
+      (func (export "run") (param $n i32) (result i64)
+        (call $f (local.get $n) {"(i32x4.splat (local.get $n))" if param else ""})))"""
+
+
+@pytest.mark.parametrize("param", [False, True])
+@pytest.mark.parametrize("first", ["0 0 0 0", "1 -2 3 0x7fffffff"])
+def test_constant_locals_equal_wasmtime(first: str, param: bool) -> None:
+    text = _consts_program(first, "5 6 -7 8", param)
+    # $c is read as its literal (no lane or int variable); $k only when its entry value,
+    # zero, is that literal
+    src = _source(text)
+    assert not re.search(r"\bl2\b|\bl2_\d+_\d\b", src), src
+    assert bool(re.search(r"\bl1\b|\bl1_\d+_\d\b", src)) == (param or first != "0 0 0 0"), src
+    for mode in MODES:
+        ours, ref = _pair(text, mode)
+        for n in (0, 1, -4):
+            assert ours(n) & MASK64 == ref(n) & MASK64, (mode, n)

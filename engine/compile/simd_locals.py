@@ -33,7 +33,7 @@ from .simd_lanes import (
     literal_lanes,
 )
 from .simd_webs import Webs, webs
-from .stack import Entry
+from .stack import Entry, lit
 
 _TRANSPARENT = frozenset(("v128.and", "v128.or", "v128.xor", "v128.andnot", "v128.not",
                           "v128.bitselect", "i8x16.shuffle"))
@@ -67,12 +67,16 @@ class LanePlan(NamedTuple):
     init: list[str]
     skip: frozenset[int]
     live: dict[int, tuple[bool, ...]]
+    consts: dict[int, str]  # a local.get of a web that only ever holds one v128.const
+    const_defs: frozenset[int]  # the local.set/tee of such webs (they store nothing)
 
 
 #: Reuse what a loop computed instead of its repetition after the loop (simd_exits.py).
 EXIT_REUSE = True
 #: Assign only the lanes of a v128 local that something may read (simd_demand.py).
 DEMAND = True
+#: Read the literal where a v128 local only ever holds one v128.const (_const_webs).
+CONST_WEBS = True
 
 
 def _one_web_per_local(instrs: list, v128: set[int]) -> Webs:
@@ -160,7 +164,7 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
     """Which v128 webs live as lanes, of which kind (see the module docstring)."""
     v128 = {i for i, t in enumerate(types) if t == V128}
     if not v128:
-        return LanePlan({}, {}, [], frozenset(), {})
+        return LanePlan({}, {}, [], frozenset(), {}, {}, frozenset())
     reuses = exit_reuses(instrs, ends, v128) if EXIT_REUSE else []
     while True:
         seen = rewritten(instrs, reuses) if reuses else instrs
@@ -180,10 +184,11 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
         return {i: (kinds[web], names(web, kinds[web])) for i, web in acc.items()
                 if web in kinds}
 
+    const = _const_webs(seen, w, nparams) if CONST_WEBS else {}
     init = []
     for loc, web in sorted(w.entry.items()):
         kind = kinds.get(web)
-        if kind is not None:
+        if kind is not None and web not in const:
             web_local[web] = loc
             lanes = names(web, kind)
             if loc < nparams:
@@ -198,7 +203,29 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
             uses[i] = (kind, [n if on else kind.zero for n, on in zip(lanes, dead[web])])
     skip = frozenset(i for r in reuses for i in (r.at + 1, r.at + 2))
     live = {i: dead[web] for i, web in w.defs.items() if web in dead}
-    return LanePlan(uses, plan(w.defs), init, skip, live)
+    consts = {i: str(const[web]) for i, web in w.uses.items() if web in const}
+    const_defs = frozenset(i for i, web in w.defs.items() if web in const)
+    return LanePlan(uses, plan(w.defs), init, skip, live, consts, const_defs)
+
+
+def _const_webs(instrs: list, w: Webs, nparams: int) -> dict[int, int]:
+    """The webs whose every definition stores a ``v128.const`` (the instruction before
+    it) of one value, with that value: clang keeps a vector constant in a local, set
+    again in every iteration (lz77.O3simd's memset of -1 bytes: a 16-byte conversion per
+    store; nbody.O3simd's splat of dt). A web holding a local's value on entry holds
+    zero there (a parameter: anything), so it is one only with a zero constant."""
+    value: dict[int, int | None] = {}
+    for d, web in w.defs.items():
+        op, imm = instrs[d - 1] if d > 0 else (None, None)
+        v = imm if op is not None and op.name == "v128.const" else None
+        value[web] = v if value.get(web, v) == v else None
+    entry = {web: loc for loc, web in w.entry.items()}
+    out = {}
+    for web, v in value.items():
+        loc = entry.get(web)
+        if v is not None and (loc is None or (loc >= nparams and v == 0)):
+            out[web] = v
+    return out
 
 
 def _live_lanes(instrs: list, v128: set[int], w: Webs,
@@ -237,6 +264,10 @@ class LaneVisitors:
         """``local.get`` of a v128 kept as lanes: push its lanes (at a reuse of a loop's
         value, simd_exits.py, the lanes of the local it reads; nothing where it skips)."""
         plan = self._lanes_plan()
+        c = plan.consts.get(idx)
+        if c is not None:
+            self.stack.append(lit(c))
+            return True
         got = plan.uses.get(idx)
         if got is None:
             return idx in plan.skip
@@ -252,6 +283,10 @@ class LaneVisitors:
 
     def lane_set(self, idx: int, imm: int, tee: bool) -> bool:
         """``local.set``/``tee`` of a v128 kept as lanes: assign every lane at once."""
+        if idx in self._lanes_plan().const_defs:  # its literal is read instead
+            if not tee:
+                self.take(1)
+            return True
         got = self._lanes_plan().defs.get(idx)
         if got is None:
             return False
