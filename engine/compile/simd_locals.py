@@ -15,6 +15,7 @@ unpack, about as much as the old helpers.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any, NamedTuple
 
@@ -29,6 +30,7 @@ from .simd_lanes import (
     LaneEntry,
     MemEntry,
     assign,
+    is_atom,
     lane_loader,
     literal_lanes,
 )
@@ -69,6 +71,8 @@ class LanePlan(NamedTuple):
     live: dict[int, tuple[bool, ...]]
     consts: dict[int, str]  # a local.get of a web that only ever holds one v128.const
     const_defs: frozenset[int]  # the local.set/tee of such webs (they store nothing)
+    windows: dict[int, tuple[int, frozenset[int]]]  # see _windows
+    use_webs: dict[int, int]  # the local.gets of the webs in ``windows``: their web
 
 
 #: Reuse what a loop computed instead of its repetition after the loop (simd_exits.py).
@@ -77,6 +81,10 @@ EXIT_REUSE = True
 DEMAND = True
 #: Read the literal where a v128 local only ever holds one v128.const (_const_webs).
 CONST_WEBS = True
+#: Read the names a v128 local was set to where they still hold its value (_windows).
+ALIASES = True
+#: The longest straight-line window (instructions) from a set to the gets it aliases.
+_WINDOW = 64
 
 
 def _one_web_per_local(instrs: list, v128: set[int]) -> Webs:
@@ -164,7 +172,7 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
     """Which v128 webs live as lanes, of which kind (see the module docstring)."""
     v128 = {i for i, t in enumerate(types) if t == V128}
     if not v128:
-        return LanePlan({}, {}, [], frozenset(), {}, {}, frozenset())
+        return LanePlan({}, {}, [], frozenset(), {}, {}, frozenset(), {}, {})
     reuses = exit_reuses(instrs, ends, v128) if EXIT_REUSE else []
     while True:
         seen = rewritten(instrs, reuses) if reuses else instrs
@@ -205,7 +213,47 @@ def lane_plan(instrs: list, types: list[str], nparams: int, ends: dict[int, int]
     live = {i: dead[web] for i, web in w.defs.items() if web in dead}
     consts = {i: str(const[web]) for i, web in w.uses.items() if web in const}
     const_defs = frozenset(i for i, web in w.defs.items() if web in const)
-    return LanePlan(uses, plan(w.defs), init, skip, live, consts, const_defs)
+    windows = _windows(seen, w) if ALIASES else {}
+    aliased = {web for web, _ in windows.values()}
+    use_webs = {i: web for i, web in w.uses.items() if web in aliased}
+    return LanePlan(uses, plan(w.defs), init, skip, live, consts, const_defs, windows,
+                    use_webs)
+
+
+#: Instructions a window may hold: no control flow (a call cannot write this frame's locals).
+_STRAIGHT = frozenset(("local.get", "local.set", "local.tee", "global.get", "global.set",
+                       "drop", "nop", "call", "call_indirect", "select"))
+
+
+def _windows(instrs: list, w: Webs) -> dict[int, tuple[int, frozenset[int]]]:
+    """Per ``local.set``/``tee`` that is the one definition of its web, when every use of
+    the web follows it within :data:`_WINDOW` instructions of straight-line code: the web
+    and the locals written between the set and the last use. If the value set is names
+    that none of those writes touches (a splat of a local: nbody.O3simd's ``f64x2.splat``
+    of the force factor, read twice), the uses may read the names themselves and the set
+    store nothing (LaneVisitors.lane_set)."""
+    defs: dict[int, list[int]] = {}
+    for d, web in w.defs.items():
+        defs.setdefault(web, []).append(d)
+    uses: dict[int, list[int]] = {}
+    for u, web in w.uses.items():
+        uses.setdefault(web, []).append(u)
+    entry = set(w.entry.values())
+    out = {}
+    for web, ds in defs.items():
+        us = uses.get(web)
+        if len(ds) != 1 or web in entry or not us:
+            continue
+        d = ds[0]
+        last = max(us)
+        if min(us) < d or last - d > _WINDOW:
+            continue
+        between = instrs[d + 1:last]
+        if all(op.name in _STRAIGHT or (op.params is not None and op.results is not None)
+               for op, _ in between):
+            out[d] = (web, frozenset(imm for op, imm in between
+                                     if op.name in ("local.set", "local.tee")))
+    return out
 
 
 def _const_webs(instrs: list, w: Webs, nparams: int) -> dict[int, int]:
@@ -244,10 +292,20 @@ def _live_lanes(instrs: list, v128: set[int], w: Webs,
     return dead
 
 
+#: A variable of the translated code: a local's (``l5``, its lane ``l5_12_0``: group 1
+#: the local) or a temporary's (``t3``, ``t3_1``).
+_VAR = re.compile(r"l(\d+)(?:_\d+_\d+)?|t\d+(?:_\d+)?")
+
+
+def _names_in(lanes: list[str]) -> frozenset[str]:
+    return frozenset(x for x in lanes if _VAR.fullmatch(x))
+
+
 class LaneVisitors:
     """Mixin of the generator: lane conversions and lane-kept v128 locals."""
 
     lane_plan: LanePlan | None = None  # per function, on its first local access
+    _aliases: dict[int, tuple[Kind, list[str]]] | None = None  # web -> the lanes it reads
 
     def _lanes_plan(self) -> LanePlan:
         plan = self.lane_plan
@@ -267,6 +325,11 @@ class LaneVisitors:
         c = plan.consts.get(idx)
         if c is not None:
             self.stack.append(lit(c))
+            return True
+        web = plan.use_webs.get(idx)
+        if web is not None and self._aliases and web in self._aliases:
+            kind, lanes = self._aliases[web]
+            self.stack.append(LaneEntry(kind, lanes, _names_in(lanes)))
             return True
         got = plan.uses.get(idx)
         if got is None:
@@ -294,6 +357,9 @@ class LaneVisitors:
         top = self.stack[-1]
         if isinstance(top, LaneEntry) and top.kind is not kind:
             self.as_lanes(len(self.stack) - 1, kind)
+        window = self.lane_plan.windows.get(idx)
+        if window is not None and self._alias(kind, window, tee):
+            return True
         live = self.lane_plan.live.get(idx)
         if live is not None and self._set_live(kind, names, live, tee):
             return True
@@ -303,6 +369,28 @@ class LaneVisitors:
             self.stmt(viewed or self._assign(names, v, kind), v.eff, tuple(names))
         if tee:
             self.stack.append(LaneEntry(kind, names, frozenset(names)))
+        return True
+
+    def _alias(self, kind: Kind, window: tuple[int, frozenset[int]], tee: bool) -> bool:
+        """A set whose uses may read the value's own names (:func:`_windows`): when it is
+        pure lanes of ``kind``, each a literal, a temporary (never written again) or a
+        local's variable that the window does not write, record them for the uses."""
+        v = self.stack[-1]
+        if v.eff or not (isinstance(v, LaneEntry) and v.kind is kind):
+            return False
+        web, written = window
+        for x in v.lanes:
+            m = _VAR.fullmatch(x)
+            if m is None:
+                if not (is_atom(x) and x[:1] in "(-0123456789"):
+                    return False  # neither a variable of ours nor a literal
+            elif m.group(1) is not None and int(m.group(1)) in written:
+                return False
+        if self._aliases is None:
+            self._aliases = {}
+        self._aliases[web] = (kind, list(v.lanes))
+        if not tee:
+            self.take(1)
         return True
 
     def _set_live(self, kind: Kind, names: list[str], live: tuple[bool, ...],
