@@ -130,6 +130,9 @@ class MemEntry(Entry):
         shift = (kind.width // 8).bit_length() - 1
         if self.source != "full":
             return f"{' = '.join(names)} = {self.view}[({self.ea}) >> {shift}]"
+        if self.ea.isdigit():  # a constant address: the item indexes are literals
+            k = int(self.ea) >> shift
+            return f"{', '.join(names)} = {', '.join(f'{self.view}[{k + i}]' for i in range(kind.n))}"
         first = f"{self.view}[({names[0]} := ({self.ea}) >> {shift})]"
         rest = ", ".join(f"{self.view}[{names[0]} + {i}]" for i in range(1, kind.n))
         return f"{', '.join(names)} = {first}, {rest}"
