@@ -198,6 +198,7 @@ def _helpers() -> dict[str, object]:
         out[f"v_st_{k.name}"] = st.pack_into  # (mem, ea, *lanes)
         out[f"v_uk_{k.name}"] = _unpacker(st)
         out[f"v_pk_{k.name}"] = _packer(st)
+        out[f"v_b_{k.name}"] = st.pack  # (*lanes) -> the 16 bytes
     for w, code in ((8, "B"), (16, "H"), (32, "I"), (64, "Q")):
         st = struct.Struct("<" + code)
         out[f"v_ld{w}"] = st.unpack_from

@@ -4,6 +4,7 @@ templates of simd.py (imported on first use) for everything else."""
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 from ..compat import PYPY
@@ -41,6 +42,10 @@ def simd_module() -> Any:
 #: nbody.O3simd 0.97x of its time), of one lane of 32 or 64 bits (``store*_lane``).
 VIEW_STORES = True
 
+#: Runs of v128 stores of one value at offsets 16 apart as one mem_init (_store_run).
+STORE_RUNS = True
+_LOCAL = re.compile(r"l\d+")
+
 #: A v128 load stored into a local kept as lanes takes that local's lane kind (_kind_after).
 KIND_FROM_LOCAL = True
 
@@ -51,10 +56,15 @@ _MEM_SOURCES = {"v128.load": "full", "v128.load32_splat": "32", "v128.load64_spl
 class SimdVisitors(LaneVisitors):
     """Mixin of the generator: every 0xFD-prefixed instruction."""
 
+    _covered: set[int] | None = None  # v128.stores a run wrote (_store_run)
+
     def simd(self, idx: int, op: Any, imm: Any) -> None:
         plan = self.lane_plan
         if plan is not None and idx in plan.skip:
             return  # the operation a reuse of a loop's value replaces (simd_exits.py)
+        if self._covered and idx in self._covered:
+            self.take(2)  # a store of a run that _store_run wrote at once
+            return
         mod = simd_module()
         for name, obj in mod.SIMD_HELPERS.items():
             self.consts.setdefault(name, obj)
@@ -352,10 +362,54 @@ class SimdVisitors(LaneVisitors):
                   f"{view}[{t}] = {lo}", True)
         return True
 
+    def _store_run(self, idx: int, imm: tuple) -> bool:
+        """A run of v128.stores of one local's value (read by the ``local.get``/``tee``
+        before each) through one address (a local or a literal) at offsets 16 apart,
+        downwards: one ``mem_init`` of the value's bytes repeated (clang's unrolled memset,
+        strings.O3simd's Horspool table: 63 stores). Exact with its bounds check first:
+        the first store is the highest, so a run that leaves the memory traps before it
+        writes anything, as its first store would. The other stores pop their operands."""
+        instrs = self.instrs
+        a, v = self.stack[-2], self.stack[-1]
+        vop, vloc = instrs[idx - 1] if idx else (None, None)
+        if vop is None or vop.name not in ("local.get", "local.tee") or v.eff or a.eff:
+            return False
+        if not (a.const or _LOCAL.fullmatch(a.expr)):
+            return False
+        offs = [imm[1]]
+        k = idx + 1
+        while k + 2 < len(instrs):
+            (op1, i1), (op2, i2), (op3, i3) = instrs[k:k + 3]
+            same = (op1.name == "local.get" and not a.const and a.expr == f"l{i1}") or (
+                op1.name in ("i32.const", "i64.const") and a.const and int(a.expr) == i1)
+            if not (same and op2.name == "local.get" and i2 == vloc and op3.name == "v128.store"
+                    and i3[2] == imm[2] and i3[1] == offs[-1] - 16):
+                break
+            offs.append(i3[1])
+            k += 3
+        n = len(offs)
+        if n < 4 or offs[-1] < 0:
+            return False
+        if v.const:
+            pattern = self.const(int(v.expr).to_bytes(16, "little") * n, "VB")
+        elif self._is_lanes(v):
+            pattern = f"v_b_{v.kind.name}({', '.join(v.lanes)}) * {n}"
+        else:
+            pattern = f'({v.expr}).to_bytes(16, "little") * {n}'
+        a, v = self.take(2)
+        self.stmt(f"mem_init({self.mem(imm[2])}, {pattern}, {self.ea(a, offs[-1])}, 0, "
+                  f"{16 * n})", True)
+        if self._covered is None:
+            self._covered = set()
+        self._covered.update(range(idx + 3, k, 3))
+        return True
+
     def lane_store(self, idx: int, imm: tuple) -> bool:
         """v128.store of lanes packs them straight into memory; of a v128.load (a copy) or a
         constant, moves 16 bytes (measured: 4x / 3x cheaper than the int helpers; clang's
         inlined memcpy/memset in lz77 and strings); of an int, its bytes."""
+        if STORE_RUNS and self._store_run(idx, imm):
+            return True
         v = self.stack[-1]
         if self._is_lanes(v):
             if VIEW_STORES and v.kind.n == 2 and self._view_store(idx, imm, v.kind):
