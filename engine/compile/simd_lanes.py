@@ -18,6 +18,11 @@ Rules that keep lanes exact and in program order:
   memory; an effectful scalar operand (a load, a call result) is spilled first, and a memory
   source is unpacked by a statement (``t_0, t_1 = v_ld_f64x2(M0, ea)``) at its program point.
   So lanes may be evaluated in any order, any number of times (only atoms are duplicated).
+  The one exception is an *effectful* entry (``eff``, ``loads``): a full 64-bit-lane load
+  read through its view inside the lanes (``MemEntry.inline_lanes``). The stack keeps it in
+  program order like any effectful entry; its consumers evaluate all its lanes before any
+  write (or write only the items it read, each after reading it) and spill it whole before
+  reading only some lanes (``spill_dropping``), so its trap is never lost or late.
 - f64 lanes are Python floats: struct ``'d'`` and float moves keep NaN payloads, and the lane
   arithmetic is the scalar f64 templates' (``+``, ``fdiv``, ``fmin`` ...). f32x4 has no lane
   kind (its rounding and NaN rules go through the helpers of simd.py).
@@ -75,7 +80,7 @@ def is_atom(text: str) -> bool:
 class LaneEntry(Entry):
     """A v128 stack entry held as lane expressions (see the module docstring)."""
 
-    __slots__ = ("kind", "lanes", "ring")
+    __slots__ = ("kind", "lanes", "loads", "ring")
 
     def __init__(self, kind: Kind, lanes: list[str], reads: frozenset = NO_READS,
                  eff: bool = False, depth: int = 1, ring: list[str] | None = None) -> None:
@@ -86,6 +91,9 @@ class LaneEntry(Entry):
         # ops commute with reduction mod 2**w, so a consumer add/sub/mul may use it and mask
         # once; one level only, so the unmasked ints stay under 2w + 1 bits).
         self.ring = ring
+        # The loads read inside the lanes (MemEntry.inline_lanes): (view, address, index
+        # variable) each; None for lanes that read no memory (or not only such loads).
+        self.loads: frozenset | None = None
 
     def spilled(self, t: str) -> tuple[str, Entry]:
         """Spill lane by lane into ``t_0 .. t_<n-1>``: the lanes stay unpacked."""
@@ -136,6 +144,22 @@ class MemEntry(Entry):
         first = f"{self.view}[({names[0]} := ({self.ea}) >> {shift})]"
         rest = ", ".join(f"{self.view}[{names[0]} + {i}]" for i in range(1, kind.n))
         return f"{', '.join(names)} = {first}, {rest}"
+
+    def inline_lanes(self, kind: Kind, t: str) -> tuple[str, LaneEntry] | None:
+        """This full load's two 64-bit lanes of ``kind`` as view reads inside the lane
+        expressions: the statement computing their item index into ``t`` (pure: the
+        address is taken at the load's program point) and an *effectful* entry reading
+        ``V[t]``, ``V[t + 1]``, which records the load (``LaneEntry.loads``). Its consumers
+        evaluate every lane before any write, or store to the same items
+        (visit_simd._view_store), and evaluate it whole before dropping a lane
+        (``spill_dropping``), so a trap of the load still happens before anything is
+        written. None when there is no view or not two lanes of the view's kind."""
+        if self.view is None or kind is not self.kind or kind.n != 2 or self.source != "full":
+            return None
+        lanes = [f"{self.view}[{t}]", f"{self.view}[{t} + 1]"]
+        e = LaneEntry(kind, lanes, self.reads | {t}, True, self.depth + 1)
+        e.loads = frozenset(((self.view, self.ea, t),))
+        return f"{t} = ({self.ea}) >> 3", e
 
     def lanes_of(self, t: str, kind: Kind) -> tuple[str, LaneEntry] | None:
         """The statement unpacking this load into lanes of ``kind`` (temporaries named

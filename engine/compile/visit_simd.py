@@ -169,7 +169,10 @@ class SimdVisitors(LaneVisitors):
                     ring: list[str] | None = None) -> None:
         reads = frozenset().union(*(o.reads for o in ops)) if ops else frozenset()
         depth = max((o.depth for o in ops), default=0) + 1
-        self.stack.append(LaneEntry(kind, lanes, reads, any(o.eff for o in ops), depth, ring))
+        e = LaneEntry(kind, lanes, reads, any(o.eff for o in ops), depth, ring)
+        if e.eff and all(not o.eff or getattr(o, "loads", None) for o in ops):
+            e.loads = frozenset().union(*(o.loads for o in ops if o.eff))
+        self.stack.append(e)
 
     def lane_arith(self, lop: Any, name: str) -> bool:
         kind = KINDS[lop.kind]
@@ -270,6 +273,7 @@ class SimdVisitors(LaneVisitors):
         if not (self._is_lanes(vec, kind) or isinstance(vec, MemEntry) or vec.const):
             return False
         self.as_lanes(len(self.stack) - 2, kind)
+        self.spill_dropping(len(self.stack) - 2)
         if self.stack[-1].eff:
             self.spill(len(self.stack) - 1)
         v, x = self.take(2)
@@ -286,6 +290,7 @@ class SimdVisitors(LaneVisitors):
         if not (self._is_lanes(vec, kind) or isinstance(vec, MemEntry) or vec.const):
             return False
         self.as_lanes(len(self.stack) - 1, kind)
+        self.spill_dropping(len(self.stack) - 1)
         (v,) = self.take(1)
         expr = v.lanes[lane]
         if signed:
@@ -353,13 +358,21 @@ class SimdVisitors(LaneVisitors):
             self.spill(len(self.stack) - 2)
         a, v = self.take(2)
         lo, hi = v.lanes
-        if a.const:
+        ea = self.ea(a, imm[1])
+        same = v.eff and v.loads and all(lv == view and le == ea for lv, le, _ in v.loads)
+        if same:  # a read-modify-write: the lanes read only the items written, each before
+            t = next(iter(v.loads))[2]  # (their index, computed at the load)
+            hi_at, lo_at = f"{view}[{t} + 1]", f"{view}[{t}]"
+        elif a.const:
             k = (int(a.expr) + imm[1]) >> 3
-            self.stmt(f"{view}[{k + 1}] = {hi}; {view}[{k}] = {lo}", True)
-            return True
-        t = self.temp()
-        self.stmt(f"{view}[({t} := ({self.ea(a, imm[1])}) >> 3) + 1] = {hi}; "
-                  f"{view}[{t}] = {lo}", True)
+            hi_at, lo_at = f"{view}[{k + 1}]", f"{view}[{k}]"
+        else:
+            t = self.temp()
+            hi_at, lo_at = f"{view}[({t} := ({ea}) >> 3) + 1]", f"{view}[{t}]"
+        if v.eff and not same:  # lanes that read memory: all of it before either write
+            self.stmt(f"{hi_at}, {lo_at} = {hi}, {lo}", True)
+        else:
+            self.stmt(f"{hi_at} = {hi}; {lo_at} = {lo}", True)
         return True
 
     def _store_run(self, idx: int, imm: tuple) -> bool:
@@ -439,6 +452,7 @@ class SimdVisitors(LaneVisitors):
         if kind is None:
             return False
         self.as_lanes(len(self.stack) - 1, kind)
+        self.spill_dropping(len(self.stack) - 1)
         memarg, lane = imm
         hit = None if PYPY else self.grouped(idx, memarg[2], kind.fmt)
         a, v = self.take(2)
@@ -473,6 +487,8 @@ class SimdVisitors(LaneVisitors):
         v = self.stack[-1]
         if not (self._is_lanes(v) and v.kind.width == width):
             return False
+        self.spill_dropping(len(self.stack) - 1)
+        v = self.stack[-1]
         memarg, lane = imm
         if VIEW_STORES and width >= 32:
             a = self.stack[-2]
