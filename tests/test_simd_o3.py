@@ -633,6 +633,8 @@ def _rmw_program(seed: int) -> str:
         if kind == "f64x2":
             return rng.choice([load, f"(f64x2.add {load} (v128.const f64x2 0.5 -1.5))",
                                f"(f64x2.mul {load} (f64x2.splat (f64.load {addr()})))",
+                               (f"(f64x2.sub {load} (f64x2.mul (v128.load64_splat {addr()}) "
+                                f"{load}))"),
                                f"(f64x2.sub {load} {load})"])
         return rng.choice([load, f"(i64x2.add {load} (v128.const i64x2 3 -5))",
                            f"(v128.xor {load} {load})"])
@@ -714,3 +716,25 @@ def test_random_read_modify_write_reach_inline_loads() -> None:
         same += bool(re.search(r"V0[dQ]0\[(t\d+) \+ 1\] = .*V0[dQ]0\[\1 \+ 1\]", src))
         tuple_form += bool(re.search(r"\+ 1\], V0[dQ]0\[t\d+\] = ", src))
     assert same >= 3 and tuple_form >= 3, (same, tuple_form)
+
+
+def test_a_load_is_not_read_before_an_earlier_trap_of_another_kind() -> None:
+    """A v128 load may be read before earlier loads (reads commute, one trap), never before
+    an earlier division (simd_locals._loads_only_below)."""
+    from engine import Trap
+
+    text = """(module (memory 1)
+      (func (export "run") (param $z i32) (param $p i32) (result i64)
+        (i64.add (i64.div_s (i64.const 1) (i64.extend_i32_u (local.get $z)))
+                 (i64.reinterpret_f64 (f64x2.extract_lane 0
+                   (f64x2.mul (v128.load (local.get $p))
+                              (v128.load64_splat offset=8 (local.get $p))))))))"""
+    from engine import Config, Engine, Instance, Module, Store
+
+    for mode in MODES:
+        store = Store(Engine(Config(compilation_mode=mode)))
+        run = Instance(store, Module(store.engine, wat2wasm(text)), []).exports(store)["run"]
+        assert run(store, 1, 0) == 1
+        for z, p, message in ((0, 65536, "divide by zero"), (1, 65528, "out of bounds")):
+            with pytest.raises(Trap, match=message):
+                run(store, z, p)

@@ -479,7 +479,7 @@ class LaneVisitors:
                 self.emit(inline[0])
                 self.set_entry(pos, inline[1])
                 return
-        if e.eff:
+        if e.eff and not (isinstance(e, MemEntry) and self._loads_only_below(pos)):
             self.flush_effects_to(pos)
         t = self.temp()
         unpacked = e.lanes_of(t, kind) if isinstance(e, MemEntry) else None
@@ -491,6 +491,16 @@ class LaneVisitors:
         viewed = e.view_lanes(names, kind) if isinstance(e, MemEntry) else None
         self.emit(viewed or self._assign(names, e, kind))
         self.set_entry(pos, LaneEntry(kind, names, frozenset(names)))
+
+    def _loads_only_below(self, pos: int) -> bool:
+        """Whether every effectful entry below ``pos`` is a v128 load (a MemEntry, or read
+        inside lanes: MemEntry.inline_lanes): a load at ``pos`` may then be read first,
+        since reads commute and their traps are one and the same (a later write, call or
+        other trap flushes those entries before it runs)."""
+        if not INLINE_LOADS or pos > 32:
+            return False
+        return all(not x.eff or isinstance(x, MemEntry) or (isinstance(x, LaneEntry) and x.loads)
+                   for x in self.stack[:pos])
 
     def spill_dropping(self, pos: int) -> None:
         """Before a consumer that reads only some lanes of entry ``pos``: evaluate all of
