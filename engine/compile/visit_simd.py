@@ -387,7 +387,7 @@ class SimdVisitors(LaneVisitors):
         vop, vloc = instrs[idx - 1] if idx else (None, None)
         if vop is None or vop.name not in ("local.get", "local.tee") or v.eff or a.eff:
             return False
-        if not (a.const or _LOCAL.fullmatch(a.expr)):
+        if not ((a.const and a.expr.isdigit()) or _LOCAL.fullmatch(a.expr)):
             return False
         offs = [imm[1]]
         k = idx + 1
