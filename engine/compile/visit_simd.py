@@ -340,8 +340,11 @@ class SimdVisitors(LaneVisitors):
             for k in range(wb):
                 s = imm[j * wb + k]
                 src = ops[s // 16].lanes[(s % 16) // wb]
-                parts.append(f"((({src} >> {8 * (s % wb)}) & 255) << {8 * k})")
-            lanes.append("(" + " | ".join(parts) + ")")
+                if src == "0":  # a zero lane's bytes (a demand stand-in, a literal) add none
+                    continue
+                byte = f"({src} >> {8 * (s % wb)})" if s % wb else src
+                parts.append(f"(({byte} & 255) << {8 * k})" if k else f"({byte} & 255)")
+            lanes.append("(" + " | ".join(parts) + ")" if parts else "0")
         self._push_lanes(kind, lanes, [o for i, o in enumerate(ops) if i in used])
         return True
 
