@@ -23,7 +23,8 @@ from engine import Config, Engine, Func, FuncType, Instance, Module, Store, Trap
 from engine.binary import decode_body, decode_module
 from engine.text import wat2wasm
 from tests.differential.harness import needs_tools
-from tests.test_views import SUM, ours_and_wasmtime
+from tests.test_views import SUM
+from tests.wasm_pairs import ours_and_wasmtime
 
 T = importlib.import_module("engine.compile.translate")
 EG = importlib.import_module("engine.compile.entry_guard")

@@ -23,6 +23,7 @@ from engine.compile.control import scan
 from engine.compile.simd_demand import ALL, operand_need, widen
 from engine.compile.simd_exits import exit_reuses
 from engine.text import wat2wasm
+from tests.wasm_pairs import fresh_each
 
 T = importlib.import_module("engine.compile.translate")
 VM = importlib.import_module("engine.compile.visit_memory")
@@ -410,38 +411,15 @@ STORES = """
 _STORE_BASES = (0, 8, 24, 64, 65496, 65504, 65512, 65520, 65524, 65528, 65536, 2**31, 2**32 - 8)
 
 
-def _store_results(run_sum: object) -> list:
-    out = []
-    for n in _STORE_BASES:
-        run, total, trap = run_sum(n)
-        try:
-            out.append(run(n) & MASK64)
-        except trap:
-            out.append("trap")
-        out.append(total() & MASK64)
-    return out
-
-
 def test_view_stores_trap_before_writing_and_equal_wasmtime() -> None:
-    wasmtime = pytest.importorskip("wasmtime", reason="wasmtime is the reference engine")
-    from engine import Config, Engine, Instance, Module, Store, Trap
-
+    pytest.importorskip("wasmtime", reason="wasmtime is the reference engine")
     wasm = wat2wasm(STORES)
     src = _source(STORES)
     assert "V0d0[8190] = " in src and "V0Q0[(t" in src and "V0I0[(" in src, src
 
-    def ref(n: int) -> tuple:
-        store = wasmtime.Store()
-        ex = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), []).exports(store)
-        return (lambda k: ex["run"](store, k)), (lambda: ex["sum"](store)), wasmtime.Trap
-
+    expected = fresh_each(wasm, None, _STORE_BASES)
     for mode in MODES:
-        def ours(n: int, mode: str = mode) -> tuple:
-            store = Store(Engine(Config(compilation_mode=mode)))
-            ex = Instance(store, Module(store.engine, wasm), []).exports(store)
-            return (lambda k: ex["run"](store, k)), (lambda: ex["sum"](store)), Trap
-
-        assert _store_results(ours) == _store_results(ref), mode
+        assert fresh_each(wasm, mode, _STORE_BASES) == expected, mode
 
 
 # -- lane assignments split into statements (simd_lanes.assign) ------------------------------
@@ -582,38 +560,15 @@ _RUN_BASES = (0, 4, 100, 65320, 65360, 65364, 65368, 65372, 65376, 65380, 65536,
 
 
 def test_store_runs_trap_before_writing_and_equal_wasmtime() -> None:
-    wasmtime = pytest.importorskip("wasmtime", reason="wasmtime is the reference engine")
-    from engine import Config, Engine, Instance, Module, Store, Trap
-
+    pytest.importorskip("wasmtime", reason="wasmtime is the reference engine")
     wasm = wat2wasm(RUNS)
     src = _source(RUNS)
     assert src.count("mem_init(") == 2, src  # the two downward runs; not upward, not broken
     assert "mem_init(M0, v_b_i32x4(" in src and "1" in src, src
 
-    def results(instance) -> list:
-        out = []
-        for n in _RUN_BASES:
-            run, total, trap = instance()
-            try:
-                out.append(run(n) & MASK64)
-            except trap:
-                out.append("trap")
-            out.append(total() & MASK64)
-        return out
-
-    def ref() -> tuple:
-        store = wasmtime.Store()
-        ex = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), []).exports(store)
-        return (lambda k: ex["run"](store, k)), (lambda: ex["sum"](store)), wasmtime.Trap
-
-    expected = results(ref)
+    expected = fresh_each(wasm, None, _RUN_BASES)
     for mode in MODES:
-        def ours(mode: str = mode) -> tuple:
-            store = Store(Engine(Config(compilation_mode=mode)))
-            ex = Instance(store, Module(store.engine, wasm), []).exports(store)
-            return (lambda k: ex["run"](store, k)), (lambda: ex["sum"](store)), Trap
-
-        assert results(ours) == expected, mode
+        assert fresh_each(wasm, mode, _RUN_BASES) == expected, mode
 
 
 # -- v128 loads read inside the lane expressions (MemEntry.inline_lanes) ----------------------
@@ -678,34 +633,11 @@ def _rmw_program(seed: int) -> str:
 _RMW_BASES = (0, 8, 65472, 65480, 65488, 65496, 65504, 65512, 65520, 65528, 65536)
 
 
-def _rmw_results(wasm: bytes, mode: str | None) -> list:
-    from engine import Config, Engine, Instance, Module, Store, Trap
-
-    out = []
-    for n in _RMW_BASES:
-        if mode is None:
-            import wasmtime
-
-            store = wasmtime.Store()
-            ex = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), []).exports(store)
-            trap = wasmtime.Trap
-        else:
-            store = Store(Engine(Config(compilation_mode=mode)))
-            ex = Instance(store, Module(store.engine, wasm), []).exports(store)
-            trap = Trap
-        try:
-            out.append(ex["run"](store, n) & MASK64)
-        except trap:
-            out.append("trap")
-        out.append(ex["sum"](store) & MASK64)
-    return out
-
-
 @pytest.mark.parametrize("seed", range(40))
 def test_random_read_modify_write_equal_wasmtime(seed: int) -> None:
     pytest.importorskip("wasmtime", reason="wasmtime is the reference engine")
     wasm = wat2wasm(_rmw_program(seed))
-    assert _rmw_results(wasm, MODES[seed % 3]) == _rmw_results(wasm, None)
+    assert fresh_each(wasm, MODES[seed % 3], _RMW_BASES) == fresh_each(wasm, None, _RMW_BASES)
 
 
 def test_random_read_modify_write_reach_inline_loads() -> None:

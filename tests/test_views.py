@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import random
 import re
-from typing import Any
 
 import pytest
 
@@ -24,12 +23,12 @@ from engine import Engine, Instance, Module, Store, Trap
 from engine.binary import decode_body, decode_module
 from engine.text import wat2wasm
 from tests.differential.harness import needs_tools
+from tests.wasm_pairs import fresh_each, instance, run_and_sum
 
 T = importlib.import_module("engine.compile.translate")
 A = importlib.import_module("engine.compile.align")
 VM = importlib.import_module("engine.compile.visit_memory")
 MODES = ("eager", "lazy-translation", "lazy")
-M64 = (1 << 64) - 1
 #: Bases of the pointers: aligned and not, inside the page, near its end (some accesses
 #: trap) and past it.
 BASES = (0, 3, 64, 1000, 4093, 65536 - 96, 65536 - 40, 65536 - 13, 65536 - 8, 70000)
@@ -123,43 +122,11 @@ def _module(seed: int) -> str:
       {SUM})"""
 
 
-def _results_ours(wasm: bytes, mode: str) -> list:
-    from engine import Config
-
-    out = []
-    for n in BASES:
-        store = Store(Engine(Config(compilation_mode=mode)))
-        inst = Instance(store, Module(store.engine, wasm), [])
-        ex = inst.exports(store)
-        try:
-            out.append(ex["run"](store, n) & M64)
-        except Trap:
-            out.append("trap")
-        out.append(ex["sum"](store) & M64)
-    return out
-
-
-def _results_wasmtime(wasm: bytes) -> list:
-    import wasmtime
-
-    out = []
-    for n in BASES:
-        store = wasmtime.Store()
-        inst = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm), [])
-        ex = inst.exports(store)
-        try:
-            out.append(ex["run"](store, n) & M64)
-        except wasmtime.Trap:
-            out.append("trap")
-        out.append(ex["sum"](store) & M64)
-    return out
-
-
 @needs_tools()
 @pytest.mark.parametrize("seed", range(60))
 def test_random_pointer_programs_equal_wasmtime(seed: int) -> None:
     wasm = wat2wasm(_module(seed))
-    assert _results_ours(wasm, MODES[seed % 3]) == _results_wasmtime(wasm)
+    assert fresh_each(wasm, MODES[seed % 3], BASES) == fresh_each(wasm, None, BASES)
 
 
 def test_random_programs_reach_views_and_struct() -> None:
@@ -439,37 +406,12 @@ def _linear_module(seed: int) -> str:
       {SUM})"""
 
 
-def _linear_results(ex, store, trap_type) -> list:
-    out = []
-    for i in INDEXES:
-        try:
-            out.append(ex["run"](store, i) & M64)
-        except trap_type:
-            out.append("trap")
-        out.append(ex["sum"](store) & M64)
-    return out
-
-
-def ours_and_wasmtime(wasm: bytes, mode: str, results: Any) -> tuple[list, list]:
-    """``results(exports, store, trap_type)`` of one instance of ``wasm`` in our engine
-    (compilation ``mode``) and of one in wasmtime."""
-    import wasmtime
-
-    from engine import Config
-
-    store = Store(Engine(Config(compilation_mode=mode)))
-    ours = results(Instance(store, Module(store.engine, wasm), []).exports(store), store, Trap)
-    wstore = wasmtime.Store()
-    inst = wasmtime.Instance(wstore, wasmtime.Module(wstore.engine, wasm), [])
-    return ours, results(inst.exports(wstore), wstore, wasmtime.Trap)
-
-
 @needs_tools()
 @pytest.mark.parametrize("seed", range(40))
 def test_linear_view_indexes_equal_wasmtime(seed: int) -> None:
-    ours, theirs = ours_and_wasmtime(wat2wasm(_linear_module(seed)), MODES[seed % 3],
-                                     _linear_results)
-    assert ours == theirs
+    wasm = wat2wasm(_linear_module(seed))
+    ours = run_and_sum(instance(wasm, MODES[seed % 3]), INDEXES)
+    assert ours == run_and_sum(instance(wasm, None), INDEXES)
 
 
 def test_linear_programs_reach_linear_indexes() -> None:

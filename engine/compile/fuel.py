@@ -42,6 +42,7 @@ from operator import methodcaller
 from time import monotonic as _monotonic
 from typing import Any
 
+from ..compat import PYPY
 from ..errors import Trap
 
 # -- the cell ------------------------------------------------------------------------------
@@ -294,10 +295,8 @@ def fuel_refund(fuel: list, cost: int, rng: Any, current: int) -> None:
 # instead, and every EPOCH_TICKS entries ``EpochTicker.tick`` checks the flag and, at most once
 # per switch interval, has PyPy run its periodic action.
 
-_PYPY = sys.implementation.name == "pypy"
-
 #: Entry polls in the counted shape (PyPy: see above). Tests switch it to cover both shapes.
-COUNTED_POLLS = _PYPY
+COUNTED_POLLS = PYPY
 
 #: Function entries between two calls of ``EpochTicker.tick``: an interrupt is seen at once
 #: (``Store._interrupt`` ends the count), or, if that store raced with the count's own update,
@@ -308,8 +307,8 @@ COUNTED_POLLS = _PYPY
 EPOCH_TICKS = 1 << 14
 
 _ONCE = (None,)
-_set_check = getattr(sys, "setcheckinterval", None) if _PYPY else None  # PyPy 3.9 has them
-_get_check = getattr(sys, "getcheckinterval", None) if _PYPY else None
+_set_check = getattr(sys, "setcheckinterval", None) if PYPY else None  # PyPy 3.9 has them
+_get_check = getattr(sys, "getcheckinterval", None) if PYPY else None
 
 
 def _run_periodic_actions() -> None:
